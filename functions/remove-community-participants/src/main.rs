@@ -1,0 +1,6 @@
+//! Lambda: `DELETE /communities/{jid}/participants`. All logic lives in the shared crate.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::run_lambda(shared::Endpoint::RemoveCommunityParticipants).await
+}

@@ -1,0 +1,38 @@
+//! Time helpers: the one RFC 3339 formatter (UTC, whole seconds, `Z`).
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Now, as `2026-06-15T12:00:00Z`.
+pub fn now_rfc3339() -> String {
+    format_rfc3339(OffsetDateTime::now_utc())
+}
+
+/// Formats an instant as RFC 3339 in UTC with whole seconds and a `Z` suffix.
+pub fn format_rfc3339(at: OffsetDateTime) -> String {
+    let whole = at
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at);
+    whole
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_epoch() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_seconds_utc_z() {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_781_524_800_123_456_789).unwrap();
+        assert_eq!(format_rfc3339(at), "2026-06-15T12:00:00Z");
+        let offset = at.to_offset(time::UtcOffset::from_hms(-3, 0, 0).unwrap());
+        assert_eq!(format_rfc3339(offset), "2026-06-15T12:00:00Z");
+    }
+}

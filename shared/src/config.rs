@@ -1,0 +1,213 @@
+//! Configuration, read from the environment once per cold start.
+
+use std::time::Duration;
+
+pub const DEFAULT_WUTS_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_AUTH_CACHE_TTL_SECS: u64 = 30;
+/// API Gateway gives up after 29 s; the upstream deadline must stay below it.
+pub const MAX_WUTS_TIMEOUT_MS: u64 = 28_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    pub tokens: String,
+    pub tenants: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tables: Tables,
+    pub wuts: WutsConfig,
+    pub auth_cache_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WutsConfig {
+    /// Default endpoint for tenants whose record names none.
+    pub default_base_url: Option<String>,
+    pub timeout: Duration,
+    /// Whether tenants' WUTS URLs may use plain `http://`.
+    pub allow_http: bool,
+}
+
+impl Default for WutsConfig {
+    fn default() -> Self {
+        Self {
+            default_base_url: None,
+            timeout: Duration::from_millis(DEFAULT_WUTS_TIMEOUT_MS),
+            allow_http: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("missing required environment variable {0}")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            tables: tables_from_lookup(&lookup)?,
+            wuts: wuts_from_lookup(&lookup)?,
+            auth_cache_ttl: Duration::from_secs(parse_u64(
+                &lookup,
+                "AUTH_CACHE_TTL_SECS",
+                DEFAULT_AUTH_CACHE_TTL_SECS,
+                0..=3600,
+            )?),
+        })
+    }
+}
+
+pub fn tables_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Tables, ConfigError> {
+    Ok(Tables {
+        tokens: required(lookup, "TOKENS_TABLE")?,
+        tenants: required(lookup, "TENANTS_TABLE")?,
+    })
+}
+
+pub fn wuts_from_lookup(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<WutsConfig, ConfigError> {
+    let allow_http = match non_empty(lookup, "WUTS_ALLOW_HTTP").as_deref() {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => true,
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => false,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "WUTS_ALLOW_HTTP",
+                reason: format!("expected true or false, got {other:?}"),
+            });
+        }
+    };
+    let default_base_url = non_empty(lookup, "WUTS_BASE_URL");
+    if let Some(url) = &default_base_url {
+        crate::wuts::check_base_url(url, allow_http).map_err(|reason| ConfigError::Invalid {
+            name: "WUTS_BASE_URL",
+            reason,
+        })?;
+    }
+    let timeout_ms = parse_u64(
+        lookup,
+        "WUTS_TIMEOUT_MS",
+        DEFAULT_WUTS_TIMEOUT_MS,
+        1..=MAX_WUTS_TIMEOUT_MS,
+    )?;
+    Ok(WutsConfig {
+        default_base_url,
+        timeout: Duration::from_millis(timeout_ms),
+        allow_http,
+    })
+}
+
+fn non_empty(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn required(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    non_empty(lookup, name).ok_or(ConfigError::Missing(name))
+}
+
+fn parse_u64(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = non_empty(lookup, name) else {
+        return Ok(default);
+    };
+    let value: u64 = raw.parse().map_err(|_| ConfigError::Invalid {
+        name,
+        reason: format!("expected a whole number, got {raw:?}"),
+    })?;
+    if !range.contains(&value) {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("{value} is outside {}..={}", range.start(), range.end()),
+        });
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let cfg =
+            Config::from_lookup(lookup(&[("TOKENS_TABLE", "t"), ("TENANTS_TABLE", "n")])).unwrap();
+        assert_eq!(cfg.wuts.timeout, Duration::from_millis(10_000));
+        assert_eq!(cfg.auth_cache_ttl, Duration::from_secs(30));
+        assert!(!cfg.wuts.allow_http);
+        assert_eq!(cfg.wuts.default_base_url, None);
+    }
+
+    #[test]
+    fn missing_tables_are_named() {
+        let err = Config::from_lookup(lookup(&[("TENANTS_TABLE", "n")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("TOKENS_TABLE"));
+        assert!(err.to_string().contains("TOKENS_TABLE"));
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        let base = [("TOKENS_TABLE", "t"), ("TENANTS_TABLE", "n")];
+        for (k, v) in [
+            ("WUTS_TIMEOUT_MS", "abc"),
+            ("WUTS_TIMEOUT_MS", "0"),
+            ("WUTS_TIMEOUT_MS", "30000"),
+            ("WUTS_ALLOW_HTTP", "maybe"),
+            ("AUTH_CACHE_TTL_SECS", "-1"),
+            ("WUTS_BASE_URL", "http://wuts.internal"),
+            ("WUTS_BASE_URL", "not a url"),
+        ] {
+            let mut pairs = base.to_vec();
+            pairs.push((k, v));
+            let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { name, .. } if name == k),
+                "{k}={v}"
+            );
+        }
+    }
+
+    #[test]
+    fn http_base_url_needs_allow_http() {
+        let cfg = Config::from_lookup(lookup(&[
+            ("TOKENS_TABLE", "t"),
+            ("TENANTS_TABLE", "n"),
+            ("WUTS_BASE_URL", "http://127.0.0.1:9000"),
+            ("WUTS_ALLOW_HTTP", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            cfg.wuts.default_base_url.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! `POST /groups/{jid}/invite/reset`.
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+use super::{body_bytes, ok, path_jid, timed};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError};
+use crate::handler::RequestCtx;
+
+pub(crate) async fn reset(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    principal: &Principal,
+    raw_jid: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let group = path_jid(raw_jid)?;
+    check_no_body(body_bytes(req)?)?;
+    let target = principal.wuts_target();
+    let request_id = ctx.request_id.clone();
+    // One call, never retried: every success revokes the previous link.
+    let invite_link = timed(ctx, state.wuts.reset_invite(&target, &group, &request_id)).await?;
+    Ok(ok(
+        ctx,
+        json!({
+            "success": true,
+            "group_jid": group.as_str(),
+            "invite_link": invite_link,
+            "reset_at": crate::clock::now_rfc3339(),
+        }),
+    ))
+}
+
+/// The endpoint takes no body: empty, or `{}`, is accepted.
+pub fn check_no_body(bytes: &[u8]) -> Result<(), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(o)) if o.is_empty() => Ok(()),
+        _ => Err(ApiError::validation(
+            "this endpoint takes no body",
+            vec![FieldError::new("body", "must be empty or {}")],
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies() {
+        for ok in ["", "  \n", "{}", " { } "] {
+            assert!(check_no_body(ok.as_bytes()).is_ok(), "{ok:?}");
+        }
+        for bad in ["{\"a\":1}", "[]", "null", "x", "{"] {
+            assert!(check_no_body(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! `DELETE /groups/{jid}/participants` and `DELETE /communities/{jid}/participants`.
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value, json};
+
+use super::{body_bytes, ok, path_jid, require_json, timed};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError};
+use crate::handler::RequestCtx;
+use crate::jid::ParticipantJid;
+use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsParticipant};
+
+pub const MAX_PARTICIPANTS: usize = 50;
+
+/// A validated body: the action and the de-duplicated, normalised participants
+/// in request order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantsBody {
+    pub action: Action,
+    pub participants: Vec<ParticipantJid>,
+}
+
+pub(crate) async fn handle(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    principal: &Principal,
+    kind: GroupKind,
+    raw_jid: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let group = path_jid(raw_jid)?;
+    let bytes = body_bytes(req)?;
+    if !bytes.is_empty() {
+        require_json(req)?;
+    }
+    let body = parse_body(bytes)?;
+    let call = ParticipantsCall {
+        kind,
+        group,
+        action: body.action,
+        participants: body.participants,
+    };
+    let target = principal.wuts_target();
+    let request_id = ctx.request_id.clone();
+    let reply = timed(
+        ctx,
+        state.wuts.update_participants(&target, &call, &request_id),
+    )
+    .await?;
+    let entries: Vec<Value> = call
+        .participants
+        .iter()
+        .map(|p| outcome(p, call.action, &reply))
+        .collect();
+    Ok(ok(ctx, json!({ "success": true, "participants": entries })))
+}
+
+/// Parses and validates the body, collecting every problem at once.
+pub fn parse_body(bytes: &[u8]) -> Result<ParticipantsBody, ApiError> {
+    let fail = |fields: Vec<FieldError>| ApiError::validation("validation failed", fields);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(fail(vec![FieldError::new(
+            "body",
+            "a JSON object with participants is required",
+        )]));
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|_| fail(vec![FieldError::new("body", "body is not valid JSON")]))?;
+    let Value::Object(object) = value else {
+        return Err(fail(vec![FieldError::new(
+            "body",
+            "body must be a JSON object",
+        )]));
+    };
+
+    let mut errors = Vec::new();
+    for key in object.keys() {
+        if key != "participants" && key != "action" {
+            errors.push(FieldError::new(
+                key.as_str(),
+                "unknown field; allowed: participants, action",
+            ));
+        }
+    }
+    let action = match object.get("action") {
+        None => Some(Action::Remove),
+        Some(Value::String(s)) => Action::parse(s).or_else(|| {
+            errors.push(
+                FieldError::new("action", "must be one of add, remove, promote, demote")
+                    .with_value(s),
+            );
+            None
+        }),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "action",
+                "must be one of add, remove, promote, demote",
+            ));
+            None
+        }
+    };
+    let participants = parse_participants(&object, &mut errors);
+    match (action, participants) {
+        (Some(action), Some(participants)) if errors.is_empty() => Ok(ParticipantsBody {
+            action,
+            participants,
+        }),
+        _ => Err(fail(errors)),
+    }
+}
+
+fn parse_participants(
+    object: &Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Vec<ParticipantJid>> {
+    let Some(value) = object.get("participants") else {
+        errors.push(FieldError::new("participants", "is required"));
+        return None;
+    };
+    let Value::Array(items) = value else {
+        errors.push(FieldError::new(
+            "participants",
+            "must be an array of strings",
+        ));
+        return None;
+    };
+    if items.is_empty() || items.len() > MAX_PARTICIPANTS {
+        errors.push(FieldError::new(
+            "participants",
+            format!(
+                "must hold 1 to {MAX_PARTICIPANTS} entries (got {})",
+                items.len()
+            ),
+        ));
+        return None;
+    }
+    let before = errors.len();
+    let mut out: Vec<ParticipantJid> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("participants[{i}]");
+        match item {
+            Value::String(s) => match ParticipantJid::normalise(s) {
+                Ok(jid) => {
+                    if !out.contains(&jid) {
+                        out.push(jid);
+                    }
+                }
+                Err(message) => errors.push(FieldError::new(field, message).with_value(s)),
+            },
+            _ => errors.push(FieldError::new(field, "must be a string")),
+        }
+    }
+    (errors.len() == before).then_some(out)
+}
+
+/// WhatsApp's per-participant code → our stable reason.
+pub fn reason(code: i64, action: Action) -> &'static str {
+    match code {
+        401 => "not_authorized",
+        403 => "privacy_restricted",
+        404 if action == Action::Add => "not_on_whatsapp",
+        404 => "not_a_member",
+        408 => "recently_left",
+        409 => "already_member",
+        419 => "group_full",
+        429 => "rate_limited",
+        _ => "unknown",
+    }
+}
+
+/// One response entry for one requested participant.
+pub fn outcome(requested: &ParticipantJid, action: Action, reply: &[WutsParticipant]) -> Value {
+    let wanted = requested.as_str();
+    let found = reply.iter().find(|p| {
+        p.jid == wanted
+            || p.phone_number.as_deref() == Some(wanted)
+            || p.lid.as_deref() == Some(wanted)
+    });
+    let Some(p) = found else {
+        return json!({
+            "jid": wanted,
+            "phone_number": requested.phone_number(),
+            "is_admin": false,
+            "is_super_admin": false,
+            "status": "unconfirmed",
+        });
+    };
+    let mut entry = json!({
+        "jid": wanted,
+        "phone_number": p.phone_number.as_deref().or(requested.phone_number()),
+        "is_admin": p.is_admin,
+        "is_super_admin": p.is_super_admin,
+    });
+    if let Some(lid) = &p.lid {
+        entry["lid"] = json!(lid);
+    }
+    match p.error.unwrap_or(0) {
+        0 => entry["status"] = json!("ok"),
+        code => {
+            let mut error = json!({ "code": code, "reason": reason(code, action) });
+            if let Some(add_request) = &p.add_request {
+                error["add_request"] = json!(add_request);
+            }
+            entry["status"] = json!("failed");
+            entry["error"] = error;
+        }
+    }
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation { fields, .. } => fields.into_iter().map(|f| f.field).collect(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn default_action_is_remove_and_entries_dedupe() {
+        let body = parse_body(
+            br#"{"participants": ["+55 11 98888-8888", "5511988888888@s.whatsapp.net", "9@lid"]}"#,
+        )
+        .unwrap();
+        assert_eq!(body.action, Action::Remove);
+        let jids: Vec<&str> = body.participants.iter().map(|p| p.as_str()).collect();
+        assert_eq!(jids, vec!["5511988888888@s.whatsapp.net", "9@lid"]);
+    }
+
+    #[test]
+    fn explicit_actions() {
+        for a in ["add", "remove", "promote", "demote"] {
+            let body =
+                parse_body(format!(r#"{{"participants":["9@lid"],"action":"{a}"}}"#).as_bytes())
+                    .unwrap();
+            assert_eq!(body.action.as_str(), a);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_bodies() {
+        let cases: Vec<(&str, Vec<&str>)> = vec![
+            ("", vec!["body"]),
+            ("   ", vec!["body"]),
+            ("{", vec!["body"]),
+            ("[]", vec!["body"]),
+            ("null", vec!["body"]),
+            ("{}", vec!["participants"]),
+            (r#"{"participants": []}"#, vec!["participants"]),
+            (r#"{"participants": "9@lid"}"#, vec!["participants"]),
+            (
+                r#"{"participants": ["9@lid"], "actions": "promote"}"#,
+                vec!["actions"],
+            ),
+            (
+                r#"{"participants": ["9@lid"], "action": "PROMOTE"}"#,
+                vec!["action"],
+            ),
+            (
+                r#"{"participants": ["9@lid"], "action": 1}"#,
+                vec!["action"],
+            ),
+            (
+                r#"{"participants": ["9@lid"], "action": null}"#,
+                vec!["action"],
+            ),
+            (
+                r#"{"participants": ["9@lid", 5, "x", "123@g.us"]}"#,
+                vec!["participants[1]", "participants[2]", "participants[3]"],
+            ),
+        ];
+        for (body, want) in cases {
+            let got = fields(parse_body(body.as_bytes()).unwrap_err());
+            assert_eq!(got, want, "{body}");
+        }
+    }
+
+    #[test]
+    fn list_size_limits() {
+        let list = |n: usize| {
+            let items: Vec<String> = (0..n).map(|i| format!("\"{}@lid\"", i + 1)).collect();
+            format!(r#"{{"participants":[{}]}}"#, items.join(","))
+        };
+        assert_eq!(
+            parse_body(list(50).as_bytes()).unwrap().participants.len(),
+            50
+        );
+        assert_eq!(
+            fields(parse_body(list(51).as_bytes()).unwrap_err()),
+            vec!["participants"]
+        );
+    }
+
+    fn wuts(jid: &str, error: Option<i64>) -> WutsParticipant {
+        WutsParticipant {
+            jid: jid.into(),
+            phone_number: jid.ends_with("@s.whatsapp.net").then(|| jid.to_string()),
+            lid: None,
+            is_admin: false,
+            is_super_admin: false,
+            error,
+            add_request: None,
+        }
+    }
+
+    #[test]
+    fn outcomes() {
+        let phone = ParticipantJid::normalise("5511888888888").unwrap();
+        let lid = ParticipantJid::normalise("7@lid").unwrap();
+
+        let ok = outcome(&phone, Action::Remove, &[wuts(phone.as_str(), Some(0))]);
+        assert_eq!(ok["status"], "ok");
+        assert_eq!(ok["phone_number"], "5511888888888@s.whatsapp.net");
+        assert!(ok.get("error").is_none());
+        let absent_code = outcome(&phone, Action::Remove, &[wuts(phone.as_str(), None)]);
+        assert_eq!(absent_code["status"], "ok");
+
+        let missing = outcome(&lid, Action::Remove, &[wuts(phone.as_str(), Some(0))]);
+        assert_eq!(missing["status"], "unconfirmed");
+        assert_eq!(missing["phone_number"], Value::Null);
+
+        let table = [
+            (401, Action::Remove, "not_authorized"),
+            (403, Action::Add, "privacy_restricted"),
+            (404, Action::Remove, "not_a_member"),
+            (404, Action::Promote, "not_a_member"),
+            (404, Action::Add, "not_on_whatsapp"),
+            (408, Action::Add, "recently_left"),
+            (409, Action::Add, "already_member"),
+            (419, Action::Add, "group_full"),
+            (429, Action::Add, "rate_limited"),
+            (500, Action::Remove, "unknown"),
+            (-7, Action::Remove, "unknown"),
+        ];
+        for (code, action, want) in table {
+            let e = outcome(&phone, action, &[wuts(phone.as_str(), Some(code))]);
+            assert_eq!(e["status"], "failed");
+            assert_eq!(e["error"]["code"], code);
+            assert_eq!(e["error"]["reason"], want);
+        }
+    }
+
+    #[test]
+    fn matches_by_lid_or_phone_and_keeps_add_request() {
+        let lid = ParticipantJid::normalise("7@lid").unwrap();
+        let mut p = wuts("5511888888888@s.whatsapp.net", Some(403));
+        p.lid = Some("7@lid".into());
+        p.add_request = Some(crate::wuts::AddRequest {
+            code: "abc".into(),
+            expiration: Some(1_750_000_000),
+        });
+        let e = outcome(&lid, Action::Add, &[p]);
+        assert_eq!(e["jid"], "7@lid");
+        assert_eq!(e["lid"], "7@lid");
+        assert_eq!(e["phone_number"], "5511888888888@s.whatsapp.net");
+        assert_eq!(e["error"]["add_request"]["code"], "abc");
+    }
+}

@@ -1,0 +1,298 @@
+//! The one error type of the API and its one table: variant → HTTP status →
+//! `error_code` → public message. Nothing else in the crate turns a failure
+//! into a status code or JSON.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use serde_json::json;
+
+/// One field-level validation problem, as the documentation set renders it:
+/// `{"field": "participants[2]", "message": "...", "value": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            value: None,
+        }
+    }
+
+    /// Attaches the rejected value, cut to a length that is safe to echo.
+    pub fn with_value(mut self, value: &str) -> Self {
+        const MAX_ECHO: usize = 64;
+        let mut shown: String = value.chars().take(MAX_ECHO).collect();
+        if value.chars().count() > MAX_ECHO {
+            shown.push('…');
+        }
+        self.value = Some(shown);
+        self
+    }
+}
+
+/// Every way a request can fail. `detail` fields are for logs only and are
+/// never rendered into a response body.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed: {message}")]
+    Validation {
+        message: String,
+        fields: Vec<FieldError>,
+    },
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden: {message}")]
+    Forbidden { message: &'static str },
+    #[error("not found: {message}")]
+    NotFound { message: &'static str },
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("rate limited")]
+    RateLimited { retry_after: Option<u64> },
+    #[error("upstream error: {detail}")]
+    Upstream { detail: String },
+    #[error("device not ready: {detail}")]
+    DeviceNotReady { detail: String },
+    #[error("service unavailable: {detail}")]
+    ServiceUnavailable { detail: String },
+    #[error("upstream timeout")]
+    UpstreamTimeout,
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
+}
+
+impl ApiError {
+    pub fn validation(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
+        Self::Validation {
+            message: message.into(),
+            fields,
+        }
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::Internal {
+            detail: detail.into(),
+        }
+    }
+
+    /// The table. Status, stable code and the message safe to show a client.
+    pub fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            Self::Validation { message, .. } => {
+                (StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message.clone())
+            }
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "missing or invalid API token".into(),
+            ),
+            Self::Forbidden { message } => (StatusCode::FORBIDDEN, "FORBIDDEN", (*message).into()),
+            Self::NotFound { message } => (StatusCode::NOT_FOUND, "NOT_FOUND", (*message).into()),
+            Self::MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "method not allowed on this route".into(),
+            ),
+            Self::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!("request body exceeds {limit} bytes"),
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Content-Type must be application/json".into(),
+            ),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                "WhatsApp rate limit reached; retry later".into(),
+            ),
+            Self::Upstream { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "UPSTREAM_ERROR",
+                "the WhatsApp session service failed".into(),
+            ),
+            Self::DeviceNotReady { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "DEVICE_NOT_READY",
+                "WhatsApp session is not connected".into(),
+            ),
+            Self::ServiceUnavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "service temporarily unavailable; retry later".into(),
+            ),
+            Self::UpstreamTimeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "UPSTREAM_TIMEOUT",
+                "the WhatsApp session service did not answer in time".into(),
+            ),
+            Self::Internal { .. } => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "internal error".into(),
+            ),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
+    /// Renders the error envelope. The only place an error becomes JSON.
+    pub fn to_response(&self, request_id: &str) -> Response<Body> {
+        let (status, code, message) = self.parts();
+        let mut body = json!({
+            "success": false,
+            "error": message,
+            "error_code": code,
+            "timestamp": crate::clock::now_rfc3339(),
+            "request_id": request_id,
+        });
+        if let Self::Validation { fields, .. } = self
+            && !fields.is_empty()
+        {
+            body["validation"] = json!(fields);
+        }
+        let mut response = crate::http::json_response(status, &body, request_id);
+        let headers = response.headers_mut();
+        match self {
+            Self::RateLimited {
+                retry_after: Some(secs),
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
+            Self::MethodNotAllowed { allow } => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_variants() -> Vec<ApiError> {
+        vec![
+            ApiError::validation("validation failed", vec![]),
+            ApiError::Unauthorized,
+            ApiError::Forbidden { message: "x" },
+            ApiError::NotFound { message: "x" },
+            ApiError::MethodNotAllowed { allow: "DELETE" },
+            ApiError::PayloadTooLarge { limit: 16 },
+            ApiError::UnsupportedMediaType,
+            ApiError::RateLimited { retry_after: None },
+            ApiError::Upstream { detail: "d".into() },
+            ApiError::DeviceNotReady { detail: "d".into() },
+            ApiError::ServiceUnavailable { detail: "d".into() },
+            ApiError::UpstreamTimeout,
+            ApiError::internal("d"),
+        ]
+    }
+
+    #[test]
+    fn table_matches_the_contract() {
+        let got: Vec<(u16, &str)> = all_variants()
+            .iter()
+            .map(|e| (e.status().as_u16(), e.code()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (400, "VALIDATION_ERROR"),
+                (401, "UNAUTHORIZED"),
+                (403, "FORBIDDEN"),
+                (404, "NOT_FOUND"),
+                (405, "METHOD_NOT_ALLOWED"),
+                (413, "PAYLOAD_TOO_LARGE"),
+                (415, "UNSUPPORTED_MEDIA_TYPE"),
+                (429, "RATE_LIMITED"),
+                (502, "UPSTREAM_ERROR"),
+                (503, "DEVICE_NOT_READY"),
+                (503, "SERVICE_UNAVAILABLE"),
+                (504, "UPSTREAM_TIMEOUT"),
+                (500, "INTERNAL_ERROR"),
+            ]
+        );
+    }
+
+    #[test]
+    fn envelope_never_carries_internal_detail() {
+        let secret = "dynamodb said: AccessDenied for arn:aws:secret";
+        for err in [
+            ApiError::internal(secret),
+            ApiError::Upstream {
+                detail: secret.into(),
+            },
+            ApiError::ServiceUnavailable {
+                detail: secret.into(),
+            },
+            ApiError::DeviceNotReady {
+                detail: secret.into(),
+            },
+        ] {
+            let resp = err.to_response("rid-1");
+            let body = match resp.body() {
+                Body::Text(t) => t.clone(),
+                other => panic!("unexpected body {other:?}"),
+            };
+            assert!(!body.contains("AccessDenied"), "{body}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["success"], false);
+            assert_eq!(v["request_id"], "rid-1");
+            assert_eq!(v["error_code"], err.code());
+            let ts = v["timestamp"].as_str().unwrap();
+            assert!(ts.ends_with('Z') && ts.len() == 20, "{ts}");
+            assert_eq!(resp.headers()["content-type"], "application/json");
+            assert_eq!(resp.headers()["x-request-id"], "rid-1");
+        }
+    }
+
+    #[test]
+    fn validation_fields_and_retry_after_are_rendered() {
+        let err = ApiError::validation(
+            "validation failed",
+            vec![FieldError::new("participants[0]", "bad").with_value(&"9".repeat(100))],
+        );
+        let resp = err.to_response("r");
+        let Body::Text(t) = resp.body() else { panic!() };
+        let v: serde_json::Value = serde_json::from_str(t).unwrap();
+        assert_eq!(v["validation"][0]["field"], "participants[0]");
+        assert_eq!(
+            v["validation"][0]["value"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count(),
+            65
+        );
+
+        let resp = ApiError::RateLimited {
+            retry_after: Some(7),
+        }
+        .to_response("r");
+        assert_eq!(resp.headers()["retry-after"], "7");
+        let resp = ApiError::RateLimited { retry_after: None }.to_response("r");
+        assert!(resp.headers().get("retry-after").is_none());
+    }
+}

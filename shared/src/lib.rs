@@ -1,0 +1,83 @@
+//! The shared crate: everything the Lambda functions, `local-api` and `admin`
+//! are built on. A request goes `handler::serve` → `endpoints` → `auth` →
+//! `jid` validation → `wuts` → the envelope in `error`.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod endpoints;
+pub mod error;
+pub mod handler;
+pub mod http;
+pub mod jid;
+pub mod routes;
+pub mod store;
+pub mod telemetry;
+pub mod wuts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::ApiError;
+pub use handler::serve;
+pub use routes::Endpoint;
+
+use auth::Authenticator;
+use config::{Config, ConfigError};
+use store::Store;
+use store::dynamo::{DynamoStore, client_from_env};
+use wuts::WutsClient;
+use wuts::http::HttpWuts;
+
+/// Everything a request needs, built once per cold start and shared by every
+/// request of the container.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub wuts: Arc<dyn WutsClient>,
+    pub auth: Authenticator,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, wuts: Arc<dyn WutsClient>, auth_cache_ttl: Duration) -> Self {
+        Self {
+            auth: Authenticator::new(store.clone(), auth_cache_ttl),
+            store,
+            wuts,
+        }
+    }
+
+    /// Production wiring: configuration from the environment, DynamoDB and
+    /// the reqwest WUTS client. Neither blocks on the network.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let wuts = HttpWuts::new(config.wuts.clone()).map_err(|e| ConfigError::Invalid {
+            name: "WUTS_*",
+            reason: e.to_string(),
+        })?;
+        let store = DynamoStore::new(client_from_env().await, config.tables.clone());
+        Ok(Self::new(
+            Arc::new(store),
+            Arc::new(wuts),
+            config.auth_cache_ttl,
+        ))
+    }
+}
+
+/// The whole `main` of a Lambda binary: logging, state once, then the runtime
+/// loop calling [`serve`] for `endpoint`. Missing configuration ends the cold
+/// start with one clear log line.
+pub async fn run_lambda(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let state = match AppState::from_env().await {
+        Ok(state) => Arc::new(state),
+        Err(err) => {
+            tracing::error!(error = %err, "configuration error; cannot start");
+            return Err(err.into());
+        }
+    };
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, std::convert::Infallible>(serve(&state, Some(endpoint), req).await) }
+    }))
+    .await
+}

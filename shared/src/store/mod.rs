@@ -1,0 +1,154 @@
+//! The token/tenant store: ports (traits) and the records they hold.
+//! Adapters: [`memory::MemoryStore`] (tests, local runs) and
+//! [`dynamo::DynamoStore`] (production). Both pass the same contract suite.
+
+pub mod dynamo;
+pub mod memory;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStatus {
+    Active,
+    Revoked,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// A token as stored: keyed by the hex SHA-256 of the normalised token.
+/// The clear token is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub token_hash: String,
+    /// A public identifier for the token (safe to log and to show in listings).
+    pub token_id: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub status: TokenStatus,
+    /// Epoch seconds; `None` means the token does not expire.
+    pub expires_at: Option<i64>,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+impl TokenRecord {
+    pub fn is_usable_at(&self, now_epoch: i64) -> bool {
+        self.status == TokenStatus::Active && self.expires_at.is_none_or(|exp| now_epoch < exp)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "suspended" => Some(Self::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant and its WUTS session. `Debug` hides the WUTS key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub status: TenantStatus,
+    pub name: Option<String>,
+    /// `None`: use the deployment's default `WUTS_BASE_URL`.
+    pub wuts_base_url: Option<String>,
+    pub wuts_session_id: String,
+    pub wuts_api_key: String,
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("tenant_id", &self.tenant_id)
+            .field("status", &self.status)
+            .field("name", &self.name)
+            .field("wuts_base_url", &self.wuts_base_url)
+            .field("wuts_session_id", &self.wuts_session_id)
+            .field("wuts_api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached, or throttled us after retries.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A record exists but cannot be read as the expected shape.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// Anything else (missing table, access denied, ...).
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+impl From<StoreError> for crate::error::ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(detail) => Self::ServiceUnavailable { detail },
+            other => Self::internal(other.to_string()),
+        }
+    }
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn get_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// Creates the record; fails with `Other` if the hash already exists.
+    async fn put_token(&self, record: &TokenRecord) -> Result<(), StoreError>;
+    /// Marks the token revoked; `Ok(None)` if no such token.
+    async fn revoke_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// All tokens of a tenant (any status), oldest first.
+    async fn list_tokens(&self, tenant_id: &str) -> Result<Vec<TokenRecord>, StoreError>;
+}
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    async fn get_tenant(&self, tenant_id: &str) -> Result<Option<Tenant>, StoreError>;
+    /// Creates or replaces.
+    async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    /// Sets the status of an existing tenant; `Ok(None)` if no such tenant.
+    async fn set_tenant_status(
+        &self,
+        tenant_id: &str,
+        status: TenantStatus,
+    ) -> Result<Option<Tenant>, StoreError>;
+}
+
+/// Both ports, as one object the application state can hold.
+pub trait Store: TokenStore + TenantStore {}
+impl<T: TokenStore + TenantStore> Store for T {}

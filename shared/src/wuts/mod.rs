@@ -1,0 +1,321 @@
+//! The WUTS session service: the port every group operation goes through,
+//! its wire types, its errors and their mapping to ours.
+//! Adapters: [`http::HttpWuts`] (reqwest, production) and
+//! [`sim::Simulator`] (in-process, stateful; local runs and tests).
+
+pub mod http;
+pub mod sim;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::jid::{GroupJid, ParticipantJid};
+
+/// Which WUTS route a participant update goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    Group,
+    Community,
+}
+
+impl GroupKind {
+    pub fn path_segment(self) -> &'static str {
+        match self {
+            Self::Group => "groups",
+            Self::Community => "communities",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Add,
+    Remove,
+    Promote,
+    Demote,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [Self::Add, Self::Remove, Self::Promote, Self::Demote];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Remove => "remove",
+            Self::Promote => "promote",
+            Self::Demote => "demote",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// Where and as whom to call WUTS: resolved from the tenant record.
+/// `Debug` hides the key.
+#[derive(Clone)]
+pub struct WutsTarget {
+    pub base_url: String,
+    pub session_id: String,
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for WutsTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WutsTarget")
+            .field("base_url", &self.base_url)
+            .field("session_id", &self.session_id)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// One participant update, already validated and normalised.
+#[derive(Debug, Clone)]
+pub struct ParticipantsCall {
+    pub kind: GroupKind,
+    pub group: GroupJid,
+    pub action: Action,
+    pub participants: Vec<ParticipantJid>,
+}
+
+/// WhatsApp's pending add request, sent when privacy settings refused an add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddRequest {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<i64>,
+}
+
+/// One entry of WUTS's participants reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WutsParticipant {
+    pub jid: String,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub lid: Option<String>,
+    #[serde(default)]
+    pub is_admin: bool,
+    #[serde(default)]
+    pub is_super_admin: bool,
+    /// WhatsApp's per-participant code; 0 or absent means success.
+    #[serde(default)]
+    pub error: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_request: Option<AddRequest>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParticipantsReply {
+    pub participants: Vec<WutsParticipant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InviteReply {
+    pub invite_link: String,
+}
+
+/// WUTS's error body: `{"error": "...", "code": "snake_case"}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WutsErrorBody {
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WutsError {
+    #[error("WUTS answered {status} (code {code:?})")]
+    Status {
+        status: u16,
+        code: Option<String>,
+        retry_after: Option<u64>,
+    },
+    #[error("WUTS did not answer within the deadline")]
+    Timeout,
+    #[error("could not reach WUTS: {0}")]
+    Connect(String),
+    #[error("WUTS answered something other than the documented JSON: {0}")]
+    InvalidResponse(String),
+    #[error("WUTS endpoint misconfigured: {0}")]
+    Config(String),
+}
+
+impl From<WutsError> for ApiError {
+    fn from(err: WutsError) -> Self {
+        let detail = err.to_string();
+        match err {
+            WutsError::Status {
+                status,
+                code,
+                retry_after,
+            } => match (status, code.as_deref()) {
+                (400, _) => ApiError::validation(
+                    "the WhatsApp session service rejected the request",
+                    vec![],
+                ),
+                (401, _) => ApiError::Upstream {
+                    detail: format!(
+                        "{detail}: configuration fault, WUTS refused the tenant's wuts_api_key"
+                    ),
+                },
+                (403, _) => ApiError::Forbidden {
+                    message: "the WhatsApp account is not an admin of this group",
+                },
+                (404, Some("session_not_found")) => ApiError::DeviceNotReady { detail },
+                (404, _) => ApiError::NotFound {
+                    message: "group or community not found, or the WhatsApp account is not in it",
+                },
+                (409, _) => ApiError::DeviceNotReady { detail },
+                (429, _) => ApiError::RateLimited { retry_after },
+                _ => ApiError::Upstream { detail },
+            },
+            WutsError::Timeout => ApiError::UpstreamTimeout,
+            WutsError::Connect(_) | WutsError::InvalidResponse(_) | WutsError::Config(_) => {
+                ApiError::Upstream { detail }
+            }
+        }
+    }
+}
+
+/// The port. One method per WUTS call; implementations never retry a call
+/// that may have reached WUTS unless it is safe to.
+#[async_trait]
+pub trait WutsClient: Send + Sync {
+    async fn update_participants(
+        &self,
+        target: &WutsTarget,
+        call: &ParticipantsCall,
+        request_id: &str,
+    ) -> Result<Vec<WutsParticipant>, WutsError>;
+
+    /// Revokes the group's invite link and returns the new one.
+    async fn reset_invite(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        request_id: &str,
+    ) -> Result<String, WutsError>;
+}
+
+/// Checks a WUTS base URL: https (http only when allowed), a host, no
+/// credentials, query or fragment.
+pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => return Err("plain http is only allowed with WUTS_ALLOW_HTTP=true".into()),
+        other => return Err(format!("scheme {other:?} is not https")),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("no host".into());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("credentials in the URL are not allowed".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("a query or fragment is not allowed".into());
+    }
+    Ok(())
+}
+
+/// Checks an invite link from WUTS before it is handed to a caller.
+pub(crate) fn check_invite_link(link: &str) -> Result<(), WutsError> {
+    if link.starts_with("https://") && link.len() > "https://".len() && link.len() <= 512 {
+        Ok(())
+    } else {
+        Err(WutsError::InvalidResponse(
+            "invite_link is not an https URL".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, code: Option<&str>) -> ApiError {
+        WutsError::Status {
+            status,
+            code: code.map(str::to_string),
+            retry_after: Some(3),
+        }
+        .into()
+    }
+
+    #[test]
+    fn upstream_statuses_map_per_contract() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (status(400, Some("bad_request")), 400, "VALIDATION_ERROR"),
+            (status(401, Some("unauthorized")), 502, "UPSTREAM_ERROR"),
+            (status(403, Some("not_admin")), 403, "FORBIDDEN"),
+            (status(403, Some("forbidden")), 403, "FORBIDDEN"),
+            (status(404, Some("group_not_found")), 404, "NOT_FOUND"),
+            (status(404, Some("not_a_community")), 404, "NOT_FOUND"),
+            (status(404, None), 404, "NOT_FOUND"),
+            (
+                status(404, Some("session_not_found")),
+                503,
+                "DEVICE_NOT_READY",
+            ),
+            (
+                status(409, Some("session_not_connected")),
+                503,
+                "DEVICE_NOT_READY",
+            ),
+            (status(429, Some("rate_limited")), 429, "RATE_LIMITED"),
+            (status(500, None), 502, "UPSTREAM_ERROR"),
+            (status(503, None), 502, "UPSTREAM_ERROR"),
+            (status(418, None), 502, "UPSTREAM_ERROR"),
+            (WutsError::Timeout.into(), 504, "UPSTREAM_TIMEOUT"),
+            (WutsError::Connect("x".into()).into(), 502, "UPSTREAM_ERROR"),
+            (
+                WutsError::InvalidResponse("x".into()).into(),
+                502,
+                "UPSTREAM_ERROR",
+            ),
+            (WutsError::Config("x".into()).into(), 502, "UPSTREAM_ERROR"),
+        ];
+        for (err, want_status, want_code) in cases {
+            assert_eq!(
+                (err.status().as_u16(), err.code()),
+                (want_status, want_code),
+                "{err:?}"
+            );
+        }
+        assert!(matches!(
+            status(429, None),
+            ApiError::RateLimited {
+                retry_after: Some(3)
+            }
+        ));
+    }
+
+    #[test]
+    fn base_urls() {
+        assert!(check_base_url("https://wuts.example.com", false).is_ok());
+        assert!(check_base_url("https://wuts.example.com/api/", false).is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080", false).is_err());
+        assert!(check_base_url("http://127.0.0.1:8080", true).is_ok());
+        assert!(check_base_url("ftp://x", true).is_err());
+        assert!(check_base_url("https://u:p@x", false).is_err());
+        assert!(check_base_url("https://x/?a=b", false).is_err());
+        assert!(check_base_url("nonsense", true).is_err());
+    }
+
+    #[test]
+    fn target_debug_hides_key() {
+        let t = WutsTarget {
+            base_url: "https://w".into(),
+            session_id: "s".into(),
+            api_key: "super-secret".into(),
+        };
+        assert!(!format!("{t:?}").contains("super-secret"));
+    }
+}
