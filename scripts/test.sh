@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The project's one test command. It installs what it needs (a Python venv
+# with moto's server), starts moto on a free loopback port, and runs format,
+# lint and every test of the workspace against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+mkdir -p .tmp
+
+venv="${VENV:-$root/.venv}"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum requirements-test.txt | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing test tools into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
+  echo "$want" > "$stamp"
+fi
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+moto_port=$(free_port)
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" > .tmp/moto.log 2>&1 &
+moto_pid=$!
+cleanup() { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null; then break; fi
+  if ! kill -0 "$moto_pid" 2>/dev/null; then echo "moto_server died:"; cat .tmp/moto.log; exit 1; fi
+  sleep 0.1
+done
+export MOTO_URL="http://127.0.0.1:$moto_port"
+echo "==> moto_server on $MOTO_URL"
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo test"
+set +e
+cargo test --workspace --locked 2>&1 | tee .tmp/cargo-test.log
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log
+exit "$status"
