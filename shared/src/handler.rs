@@ -30,7 +30,12 @@ fn request_id(req: &Request) -> String {
         _ => None,
     }
     .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
-    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    .unwrap_or_else(new_request_id)
+}
+
+/// A fresh request id, for requests API Gateway did not name.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// The path the route table sees: API Gateway's path, less a named stage.

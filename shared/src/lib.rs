@@ -10,6 +10,7 @@ pub mod error;
 pub mod handler;
 pub mod http;
 pub mod jid;
+pub mod provision;
 pub mod routes;
 pub mod store;
 pub mod telemetry;

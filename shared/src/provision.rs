@@ -1,0 +1,186 @@
+//! Operator actions on the store, shared by the `admin` CLI and the embedded
+//! local default: issuing and revoking tokens, creating tenants.
+
+use crate::auth::{hash_token, normalise_token};
+use crate::store::{Store, StoreError, Tenant, TenantStatus, TokenRecord, TokenStatus};
+use crate::wuts::check_base_url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A freshly issued token: the clear value (shown once) and what is stored.
+pub struct IssuedToken {
+    pub token: String,
+    pub record: TokenRecord,
+}
+
+pub struct NewTenant {
+    pub tenant_id: String,
+    pub name: Option<String>,
+    pub status: TenantStatus,
+    pub wuts_base_url: Option<String>,
+    pub wuts_session_id: String,
+    pub wuts_api_key: String,
+}
+
+fn check_id(what: &str, value: &str) -> Result<(), ProvisionError> {
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ProvisionError::Invalid(format!(
+            "{what} must be 1-128 characters of letters, digits, '-', '_', '.', '@'"
+        )))
+    }
+}
+
+/// Validates and stores a tenant (create or replace).
+pub async fn put_tenant(
+    store: &dyn Store,
+    new: NewTenant,
+    allow_http: bool,
+) -> Result<Tenant, ProvisionError> {
+    check_id("tenant id", &new.tenant_id)?;
+    if let Some(url) = &new.wuts_base_url {
+        check_base_url(url, allow_http)
+            .map_err(|e| ProvisionError::Invalid(format!("--wuts-base-url: {e}")))?;
+    }
+    if new.wuts_session_id.trim().is_empty() {
+        return Err(ProvisionError::Invalid(
+            "the WUTS session id is empty".into(),
+        ));
+    }
+    if new.wuts_api_key.trim().is_empty() {
+        return Err(ProvisionError::Invalid("the WUTS API key is empty".into()));
+    }
+    let tenant = Tenant {
+        tenant_id: new.tenant_id,
+        status: new.status,
+        name: new.name,
+        wuts_base_url: new.wuts_base_url,
+        wuts_session_id: new.wuts_session_id,
+        wuts_api_key: new.wuts_api_key,
+    };
+    store.put_tenant(&tenant).await?;
+    Ok(tenant)
+}
+
+pub async fn set_tenant_status(
+    store: &dyn Store,
+    tenant_id: &str,
+    status: TenantStatus,
+) -> Result<Tenant, ProvisionError> {
+    store
+        .set_tenant_status(tenant_id, status)
+        .await?
+        .ok_or_else(|| ProvisionError::NotFound(format!("no tenant {tenant_id:?}")))
+}
+
+/// Issues a new token for an existing tenant. Only its hash is stored.
+pub async fn issue_token(
+    store: &dyn Store,
+    tenant_id: &str,
+    user_id: &str,
+    expires_in_days: Option<u32>,
+) -> Result<IssuedToken, ProvisionError> {
+    check_id("user id", user_id)?;
+    if store.get_tenant(tenant_id).await?.is_none() {
+        return Err(ProvisionError::NotFound(format!("no tenant {tenant_id:?}")));
+    }
+    if expires_in_days == Some(0) {
+        return Err(ProvisionError::Invalid(
+            "--expires-in-days must be at least 1".into(),
+        ));
+    }
+    let token = uuid::Uuid::new_v4().hyphenated().to_string();
+    let now = crate::clock::now_epoch();
+    let record = TokenRecord {
+        token_hash: hash_token(&token),
+        token_id: format!("tok_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]),
+        tenant_id: tenant_id.to_string(),
+        user_id: user_id.to_string(),
+        status: TokenStatus::Active,
+        expires_at: expires_in_days.map(|d| now + i64::from(d) * 86_400),
+        created_at: now,
+    };
+    store.put_token(&record).await?;
+    Ok(IssuedToken { token, record })
+}
+
+/// Revokes a token given in clear (a bare UUID or `Bearer <uuid>`).
+pub async fn revoke_token(store: &dyn Store, token: &str) -> Result<TokenRecord, ProvisionError> {
+    let bare = token
+        .trim()
+        .strip_prefix("Bearer ")
+        .or_else(|| token.trim().strip_prefix("bearer "))
+        .unwrap_or(token.trim());
+    let normalised = normalise_token(bare.trim())
+        .ok_or_else(|| ProvisionError::Invalid("the token is not a UUID v4".into()))?;
+    store
+        .revoke_token(&hash_token(&normalised))
+        .await?
+        .ok_or_else(|| ProvisionError::NotFound("no such token".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TokenStore;
+    use crate::store::memory::MemoryStore;
+
+    fn acme() -> NewTenant {
+        NewTenant {
+            tenant_id: "acme".into(),
+            name: None,
+            status: TenantStatus::Active,
+            wuts_base_url: Some("http://127.0.0.1:9".into()),
+            wuts_session_id: "s".into(),
+            wuts_api_key: "k".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn issue_stores_only_the_hash_and_revoke_finds_it() {
+        let store = MemoryStore::new();
+        assert!(matches!(
+            put_tenant(&store, acme(), false).await,
+            Err(ProvisionError::Invalid(_))
+        ));
+        put_tenant(&store, acme(), true).await.unwrap();
+        assert!(matches!(
+            issue_token(&store, "ghost", "u", None).await,
+            Err(ProvisionError::NotFound(_))
+        ));
+        let issued = issue_token(&store, "acme", "alice", Some(30))
+            .await
+            .unwrap();
+        assert_eq!(issued.record.token_hash, hash_token(&issued.token));
+        assert_ne!(issued.record.token_hash, issued.token);
+        let exp = issued.record.expires_at.unwrap() - issued.record.created_at;
+        assert_eq!(exp, 30 * 86_400);
+        let revoked = revoke_token(&store, &format!("Bearer {}", issued.token.to_uppercase()))
+            .await
+            .unwrap();
+        assert_eq!(revoked.status, TokenStatus::Revoked);
+        assert!(matches!(
+            revoke_token(&store, &uuid::Uuid::new_v4().to_string()).await,
+            Err(ProvisionError::NotFound(_))
+        ));
+        assert!(matches!(
+            revoke_token(&store, "nope").await,
+            Err(ProvisionError::Invalid(_))
+        ));
+        assert_eq!(store.list_tokens("acme").await.unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,441 @@
+//! End-to-end: `local-api` and `admin` as real processes. DynamoDB mode runs
+//! against moto with tenants pointed at the WUTS fake on loopback; the
+//! embedded default is checked by running the curls it prints.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use integration_tests::moto::{moto_url, unique_tables};
+use integration_tests::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const ADMIN: &str = env!("CARGO_BIN_EXE_admin");
+const LOCAL_API: &str = env!("CARGO_BIN_EXE_local-api");
+const CONFIG_VARS: [&str; 7] = [
+    "TOKENS_TABLE",
+    "TENANTS_TABLE",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "WUTS_BASE_URL",
+    "WUTS_ALLOW_HTTP",
+    "AUTH_CACHE_TTL_SECS",
+    "RUST_LOG",
+];
+
+/// A running `local-api`; killed on drop. Its stdout is drained into `lines`.
+struct LocalApi {
+    child: Child,
+    base: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for LocalApi {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+impl LocalApi {
+    async fn start(env: &[(String, String)]) -> LocalApi {
+        let mut cmd = Command::new(LOCAL_API);
+        cmd.args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for var in CONFIG_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().cloned());
+        let mut child = cmd.spawn().expect("spawning local-api");
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = BufReader::new(stdout).lines();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let base = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = reader.next_line().await.unwrap() {
+                lines.lock().unwrap().push(line.clone());
+                if let Some(base) = line.strip_prefix("listening on ") {
+                    return base.to_string();
+                }
+            }
+            panic!(
+                "local-api exited before listening: {:?}",
+                lines.lock().unwrap()
+            );
+        })
+        .await
+        .expect("local-api did not start within 30 s");
+        let sink = lines.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = reader.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        LocalApi { child, base, lines }
+    }
+
+    fn output(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    async fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status().await;
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("local-api did not stop on SIGTERM")
+            .unwrap()
+    }
+}
+
+async fn call(method: &str, url: &str, token: &str, body: Option<&str>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut req = client
+        .request(method.parse().unwrap(), url)
+        .header("authorization", format!("Bearer {token}"));
+    if let Some(body) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// A parsed line of the form the embedded default prints:
+/// `curl -sS -X METHOD "URL" -H "K: V" ... [-d 'BODY']`.
+struct Curl {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+fn parse_curl(line: &str) -> Curl {
+    let method = line
+        .split("-X ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let quoted: Vec<&str> = line.split('"').collect();
+    let url = quoted[1].to_string();
+    let headers = line
+        .split("-H \"")
+        .skip(1)
+        .map(|h| {
+            let h = h.split('"').next().unwrap();
+            let (k, v) = h.split_once(": ").unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let body = line
+        .split("-d '")
+        .nth(1)
+        .map(|b| b.trim_end_matches('\'').to_string());
+    Curl {
+        method,
+        url,
+        headers,
+        body,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_default_answers_its_printed_curls() {
+    let api = LocalApi::start(&[]).await;
+    let out = api.output();
+    let token = out
+        .iter()
+        .find_map(|l| l.strip_prefix("demo token: "))
+        .expect("the demo token is printed")
+        .to_string();
+    let curls: Vec<Curl> = out
+        .iter()
+        .filter(|l| l.starts_with("curl "))
+        .map(|l| parse_curl(l))
+        .collect();
+    assert_eq!(curls.len(), 3, "{out:?}");
+    let client = reqwest::Client::new();
+    for curl in &curls {
+        assert!(curl.url.starts_with(&api.base));
+        let mut req = client.request(curl.method.parse().unwrap(), &curl.url);
+        for (k, v) in &curl.headers {
+            req = req.header(k, v);
+        }
+        if let Some(body) = &curl.body {
+            req = req.body(body.clone());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+        assert_eq!(status, 200, "{} {}: {body}", curl.method, curl.url);
+        assert_eq!(body["success"], true);
+    }
+    // Wrong token, unknown route: the envelope, not a crash.
+    let (status, body) = call(
+        "POST",
+        &curls[2].url,
+        &uuid::Uuid::new_v4().to_string(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("UNAUTHORIZED"))
+    );
+    let (status, body) = call("GET", &format!("{}/nope", api.base), &token, None).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("NOT_FOUND"))
+    );
+
+    // One JSON log line per request, never the token.
+    let logs: Vec<Value> = api
+        .output()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "request")
+        .collect();
+    assert_eq!(logs.len(), 5, "{:?}", api.output());
+    let all = api.output().join("\n");
+    let after_banner = all.split("listening on").nth(1).unwrap();
+    assert!(
+        !after_banner.contains(&token),
+        "the token reached a log line"
+    );
+    let status = api.stop().await;
+    assert!(status.success(), "{status:?}");
+}
+
+/// Environment for `admin` and `local-api` in DynamoDB mode against moto.
+fn dynamo_env(tables: &shared::config::Tables, endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("TOKENS_TABLE", tables.tokens.as_str()),
+        ("TENANTS_TABLE", tables.tenants.as_str()),
+        ("WUTS_ALLOW_HTTP", "true"),
+        ("WUTS_TIMEOUT_MS", "2000"),
+        ("AUTH_CACHE_TTL_SECS", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+struct Run {
+    code: i32,
+    stdout: Vec<String>,
+    stderr: String,
+}
+
+async fn admin(env: &[(String, String)], args: &[&str]) -> Run {
+    let mut cmd = Command::new(ADMIN);
+    for var in CONFIG_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(args)
+        .envs(env.iter().cloned())
+        .output()
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn assert_one_line_failure(run: &Run, what: &str) {
+    assert_ne!(run.code, 0, "{what} succeeded");
+    assert_eq!(run.stderr.lines().count(), 1, "{what}: {:?}", run.stderr);
+    assert!(
+        run.stderr.starts_with("admin: "),
+        "{what}: {:?}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_mode_provisioned_by_admin() {
+    let fake = WutsFake::start().await;
+    let tables = unique_tables();
+    let env = dynamo_env(&tables, &moto_url());
+
+    let run = admin(&env, &["create-tables"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        vec![
+            format!("created {}", tables.tokens),
+            format!("created {}", tables.tenants)
+        ]
+    );
+    let run = admin(&env, &["create-tables"]).await;
+    assert_eq!(run.stdout[0], format!("exists {}", tables.tokens));
+
+    let base_url = fake.base_url();
+    let put = [
+        "tenant",
+        "put",
+        "--tenant-id",
+        "acme",
+        "--wuts-base-url",
+        &base_url,
+        "--wuts-session-id",
+        SESSION_ID,
+        "--wuts-api-key",
+        API_KEY,
+        "--name",
+        "Acme",
+    ];
+    let run = admin(&env, &put).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let tenant: Value = serde_json::from_str(&run.stdout[0]).unwrap();
+    assert_eq!(tenant["status"], "active");
+    assert!(
+        !run.stdout.join("").contains(API_KEY),
+        "the WUTS key was printed"
+    );
+
+    let run = admin(
+        &env,
+        &[
+            "token",
+            "issue",
+            "--tenant-id",
+            "acme",
+            "--user-id",
+            "alice",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = run.stdout.last().unwrap().clone();
+    assert_eq!(token.len(), 36);
+    let run = admin(&env, &["token", "list", "--tenant-id", "acme"]).await;
+    assert_eq!(run.stdout.len(), 1);
+    assert!(!run.stdout[0].contains(&token));
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.stdout[0]).unwrap()["user_id"],
+        "alice"
+    );
+
+    let api = LocalApi::start(&env).await;
+    let group = "120363039000000000@g.us";
+    let urls = [
+        (
+            "DELETE",
+            format!("{}/groups/{group}/participants", api.base),
+            Some(r#"{"participants":["5511888888888"]}"#),
+        ),
+        (
+            "DELETE",
+            format!(
+                "{}/communities/120363099000000000@g.us/participants",
+                api.base
+            ),
+            Some(r#"{"participants":["123456789@lid"]}"#),
+        ),
+        (
+            "POST",
+            format!("{}/groups/{group}/invite/reset", api.base),
+            None,
+        ),
+    ];
+    for (method, url, body) in &urls {
+        let (status, answer) = call(method, url, &token, *body).await;
+        assert_eq!(status, 200, "{method} {url}: {answer}");
+    }
+    assert_eq!(fake.calls().len(), 3);
+
+    let (status, _) = call("POST", &urls[2].1, &uuid::Uuid::new_v4().to_string(), None).await;
+    assert_eq!(status, 401);
+
+    assert_eq!(
+        admin(&env, &["tenant", "suspend", "--tenant-id", "acme"])
+            .await
+            .code,
+        0
+    );
+    let (status, body) = call("POST", &urls[2].1, &token, None).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("FORBIDDEN"))
+    );
+    assert_eq!(
+        admin(&env, &["tenant", "activate", "--tenant-id", "acme"])
+            .await
+            .code,
+        0
+    );
+    let (status, _) = call("POST", &urls[2].1, &token, None).await;
+    assert_eq!(status, 200);
+
+    let run = admin(&env, &["token", "revoke", "--token", &token]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (status, _) = call("POST", &urls[2].1, &token, None).await;
+    assert_eq!(status, 401);
+    assert_eq!(fake.calls().len(), 4, "refused requests never reached WUTS");
+
+    let logs = api.output().join("\n");
+    assert!(
+        !logs.contains(&token) && !logs.contains(API_KEY),
+        "a secret reached the logs"
+    );
+    drop(api);
+
+    // Failures: one line on stderr, non-zero exit.
+    let run = admin(
+        &env,
+        &["token", "issue", "--tenant-id", "ghost", "--user-id", "u"],
+    )
+    .await;
+    assert_one_line_failure(&run, "issue for a missing tenant");
+    let run = admin(&env, &["tenant", "suspend", "--tenant-id", "ghost"]).await;
+    assert_one_line_failure(&run, "suspend a missing tenant");
+    let run = admin(
+        &env,
+        &[
+            "token",
+            "revoke",
+            "--token",
+            &uuid::Uuid::new_v4().to_string(),
+        ],
+    )
+    .await;
+    assert_one_line_failure(&run, "revoke an unknown token");
+    let no_http: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k != "WUTS_ALLOW_HTTP")
+        .cloned()
+        .collect();
+    let run = admin(&no_http, &put).await;
+    assert_one_line_failure(&run, "an http WUTS URL without WUTS_ALLOW_HTTP");
+    let run = admin(&env, &["token", "issue", "--tenant-id", "acme"]).await;
+    assert_one_line_failure(&run, "a missing flag");
+    assert_eq!(run.code, 2);
+    let run = admin(&[], &["tenant", "get", "--tenant-id", "acme"]).await;
+    assert_one_line_failure(&run, "no table configuration");
+    let unreachable = dynamo_env(&tables, "http://127.0.0.1:9");
+    let run = admin(&unreachable, &["tenant", "get", "--tenant-id", "acme"]).await;
+    assert_one_line_failure(&run, "unreachable DynamoDB");
+}

@@ -1,0 +1,288 @@
+//! `admin`: the operator CLI over the same shared store code as the functions.
+//! Every failure is one line on stderr and a non-zero exit.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use shared::config::{ConfigError, Tables, tables_from_lookup, wuts_from_lookup};
+use shared::provision::{self, NewTenant, ProvisionError};
+use shared::store::dynamo::{DynamoStore, client_from_env, create_tables};
+use shared::store::{Store, Tenant, TenantStatus, TokenRecord};
+
+#[derive(Parser)]
+#[command(
+    name = "admin",
+    about = "Operate the WhatsApp group management API's tenants and tokens",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create every table the service uses (idempotent) and wait until active.
+    CreateTables,
+    /// Tenants: their status and WUTS session.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// API tokens: issue, revoke, list.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Active,
+    Suspended,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create or replace a tenant.
+    Put {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        wuts_base_url: String,
+        #[arg(long)]
+        wuts_session_id: String,
+        #[arg(long)]
+        wuts_api_key: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_enum, default_value = "active")]
+        status: StatusArg,
+    },
+    /// Show a tenant (the WUTS key is never printed).
+    Get {
+        #[arg(long)]
+        tenant_id: String,
+    },
+    /// Suspend a tenant: its tokens get 403 until it is activated again.
+    Suspend {
+        #[arg(long)]
+        tenant_id: String,
+    },
+    /// Activate a suspended tenant.
+    Activate {
+        #[arg(long)]
+        tenant_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a new token; the token itself is printed once, alone on the last line.
+    Issue {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        user_id: String,
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// Revoke a token (given in clear).
+    Revoke {
+        #[arg(long)]
+        token: String,
+    },
+    /// List a tenant's tokens (ids and metadata; never the tokens).
+    List {
+        #[arg(long)]
+        tenant_id: String,
+    },
+}
+
+#[derive(Debug)]
+struct Failure(String);
+
+impl From<ProvisionError> for Failure {
+    fn from(e: ProvisionError) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+impl From<shared::store::StoreError> for Failure {
+    fn from(e: shared::store::StoreError) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn tenant_json(t: &Tenant) -> serde_json::Value {
+    json!({
+        "tenant_id": t.tenant_id,
+        "name": t.name,
+        "status": t.status,
+        "wuts_base_url": t.wuts_base_url,
+        "wuts_session_id": t.wuts_session_id,
+        "wuts_api_key": "<redacted>",
+    })
+}
+
+fn token_json(t: &TokenRecord) -> serde_json::Value {
+    json!({
+        "token_id": t.token_id,
+        "tenant_id": t.tenant_id,
+        "user_id": t.user_id,
+        "status": t.status,
+        "created_at": t.created_at,
+        "expires_at": t.expires_at,
+    })
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+async fn store(tables: Tables) -> DynamoStore {
+    DynamoStore::new(client_from_env().await, tables)
+}
+
+async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
+    let tables = tables_from_lookup(&env)?;
+    let mut out = Vec::new();
+    match cli.command {
+        Command::CreateTables => {
+            let client = client_from_env().await;
+            for report in create_tables(&client, &tables, Duration::from_secs(120)).await? {
+                let what = if report.created { "created" } else { "exists" };
+                out.push(format!("{what} {}", report.name));
+            }
+        }
+        Command::Tenant { command } => {
+            let store: Arc<dyn Store> = Arc::new(store(tables).await);
+            let tenant = match command {
+                TenantCommand::Put {
+                    tenant_id,
+                    wuts_base_url,
+                    wuts_session_id,
+                    wuts_api_key,
+                    name,
+                    status,
+                } => {
+                    let allow_http = wuts_from_lookup(&env)?.allow_http;
+                    let new = NewTenant {
+                        tenant_id,
+                        name,
+                        status: match status {
+                            StatusArg::Active => TenantStatus::Active,
+                            StatusArg::Suspended => TenantStatus::Suspended,
+                        },
+                        wuts_base_url: Some(wuts_base_url),
+                        wuts_session_id,
+                        wuts_api_key,
+                    };
+                    provision::put_tenant(store.as_ref(), new, allow_http).await?
+                }
+                TenantCommand::Get { tenant_id } => store
+                    .get_tenant(&tenant_id)
+                    .await?
+                    .ok_or_else(|| Failure(format!("no tenant {tenant_id:?}")))?,
+                TenantCommand::Suspend { tenant_id } => {
+                    provision::set_tenant_status(
+                        store.as_ref(),
+                        &tenant_id,
+                        TenantStatus::Suspended,
+                    )
+                    .await?
+                }
+                TenantCommand::Activate { tenant_id } => {
+                    provision::set_tenant_status(store.as_ref(), &tenant_id, TenantStatus::Active)
+                        .await?
+                }
+            };
+            out.push(tenant_json(&tenant).to_string());
+        }
+        Command::Token { command } => {
+            let store: Arc<dyn Store> = Arc::new(store(tables).await);
+            match command {
+                TokenCommand::Issue {
+                    tenant_id,
+                    user_id,
+                    expires_in_days,
+                } => {
+                    let issued = provision::issue_token(
+                        store.as_ref(),
+                        &tenant_id,
+                        &user_id,
+                        expires_in_days,
+                    )
+                    .await?;
+                    out.push(token_json(&issued.record).to_string());
+                    out.push(issued.token);
+                }
+                TokenCommand::Revoke { token } => {
+                    let record = provision::revoke_token(store.as_ref(), &token).await?;
+                    out.push(format!(
+                        "revoked {} (tenant {}, user {})",
+                        record.token_id, record.tenant_id, record.user_id
+                    ));
+                }
+                TokenCommand::List { tenant_id } => {
+                    for record in store.list_tokens(&tenant_id).await? {
+                        out.push(token_json(&record).to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("admin: {}", one_line(first.trim_start_matches("error: ")));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli).await {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure(reason)) => {
+            eprintln!("admin: {}", one_line(&reason));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! `local-api`: serves every route on 127.0.0.1 by turning each HTTP request
+//! into the `lambda_http::Request` the Lambda runtime would hand over and
+//! calling the very `shared::serve` the Lambda binaries run.
+//!
+//! With DynamoDB configuration (`TOKENS_TABLE`/`TENANTS_TABLE`, or
+//! `AWS_ENDPOINT_URL_DYNAMODB`) it uses DynamoDB and each tenant's WUTS; with
+//! none, an embedded default: an in-process store with a demo tenant and
+//! token, and the in-process WUTS simulator with a demo group and community.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::to_bytes;
+use axum::extract::State;
+use clap::Parser;
+use shared::provision::{self, NewTenant};
+use shared::store::TenantStatus;
+use shared::store::memory::MemoryStore;
+use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, Simulator};
+use shared::{ApiError, AppState};
+
+/// Bodies are read up to this size; larger ones get the 413 envelope at once
+/// (the handler's own limit is smaller still).
+const MAX_READ_BYTES: usize = 1 << 20;
+
+#[derive(Parser)]
+#[command(
+    name = "local-api",
+    about = "Serve the API on 127.0.0.1 with the Lambda handlers",
+    version
+)]
+struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+}
+
+fn dynamo_configured() -> bool {
+    ["TOKENS_TABLE", "TENANTS_TABLE", "AWS_ENDPOINT_URL_DYNAMODB"]
+        .iter()
+        .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
+}
+
+/// The embedded default: demo tenant and token, simulator upstream.
+async fn embedded() -> Result<(AppState, String), String> {
+    let store = Arc::new(MemoryStore::new());
+    let demo = NewTenant {
+        tenant_id: "demo".into(),
+        name: Some("Demo tenant".into()),
+        status: TenantStatus::Active,
+        wuts_base_url: None,
+        wuts_session_id: "demo-session".into(),
+        wuts_api_key: "demo-wuts-key".into(),
+    };
+    provision::put_tenant(store.as_ref(), demo, true)
+        .await
+        .map_err(|e| e.to_string())?;
+    let issued = provision::issue_token(store.as_ref(), "demo", "demo-user", None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let state = AppState::new(store, Arc::new(Simulator::demo()), Duration::from_secs(30));
+    Ok((state, issued.token))
+}
+
+fn banner(base: &str, token: &str) -> String {
+    let auth = format!("-H \"Authorization: Bearer {token}\"");
+    [
+        "Embedded demo: in-process store and WUTS simulator (nothing else needs to run).".to_string(),
+        format!("demo token: {token}"),
+        format!("demo group: {DEMO_GROUP} (members {})", DEMO_MEMBERS.join(", ")),
+        format!("demo community: {DEMO_COMMUNITY}"),
+        "try:".to_string(),
+        format!(
+            "curl -sS -X DELETE \"{base}/groups/{DEMO_GROUP}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"{}\"]}}'",
+            DEMO_MEMBERS[0]
+        ),
+        format!(
+            "curl -sS -X DELETE \"{base}/communities/{DEMO_COMMUNITY}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"{}\"]}}'",
+            DEMO_MEMBERS[2]
+        ),
+        format!("curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/invite/reset\" {auth}"),
+    ]
+    .join("\n")
+}
+
+async fn handle(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    let response = match to_bytes(body, MAX_READ_BYTES).await {
+        Ok(bytes) => {
+            let body = if bytes.is_empty() {
+                lambda_http::Body::Empty
+            } else {
+                match String::from_utf8(bytes.to_vec()) {
+                    Ok(text) => lambda_http::Body::Text(text),
+                    Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+                }
+            };
+            shared::serve(&state, None, lambda_http::Request::from_parts(parts, body)).await
+        }
+        Err(_) => ApiError::PayloadTooLarge {
+            limit: shared::endpoints::MAX_BODY_BYTES,
+        }
+        .to_response(&shared::handler::new_request_id()),
+    };
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        lambda_http::Body::Text(text) => axum::body::Body::from(text),
+        lambda_http::Body::Binary(bytes) => axum::body::Body::from(bytes),
+        _ => axum::body::Body::empty(),
+    };
+    axum::response::Response::from_parts(parts, body)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::telemetry::init();
+    let args = Args::parse();
+    let (state, token) = if dynamo_configured() {
+        match AppState::from_env().await {
+            Ok(state) => (state, None),
+            Err(e) => {
+                eprintln!("local-api: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        match embedded().await {
+            Ok((state, token)) => (state, Some(token)),
+            Err(e) => {
+                eprintln!("local-api: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("local-api: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
+    let base = format!("http://127.0.0.1:{port}");
+    match &token {
+        Some(token) => println!("{}", banner(&base, token)),
+        None => println!("DynamoDB mode: tenants and tokens from TOKENS_TABLE / TENANTS_TABLE"),
+    }
+    println!("listening on {base}");
+    let app = Router::new().fallback(handle).with_state(Arc::new(state));
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    {
+        eprintln!("local-api: server error: {e}");
+        return ExitCode::FAILURE;
+    }
+    println!("local-api stopped");
+    ExitCode::SUCCESS
+}
