@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's one test command. It installs what it needs (a Python venv
-# with moto's server), starts moto on a free loopback port, and runs format,
-# lint and every test of the workspace against it.
+# with moto's server, aws-sam-cli and cargo-lambda), starts moto on a free
+# loopback port, and runs format, lint, every test of the workspace and the
+# template checks. BUILD_LAMBDAS=1 also cross-builds the functions and checks
+# their glibc needs (scripts/build-lambdas.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -31,13 +33,23 @@ for _ in $(seq 1 100); do
   if ! kill -0 "$moto_pid" 2>/dev/null; then echo "moto_server died:"; cat .tmp/moto.log; exit 1; fi
   sleep 0.1
 done
-export MOTO_URL="http://127.0.0.1:$moto_port"
+export MOTO_URL="http://127.0.0.1:$moto_port" MOTO_SERVER_BIN="$venv/bin/moto_server"
 echo "==> moto_server on $MOTO_URL"
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> template: sam validate --lint, SAM expansion + cfn-lint"
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+"$venv/bin/sam" validate --lint --region us-east-1 --template template.yaml
+"$venv/bin/python" scripts/lint_template.py template.yaml
+
+if [ "${BUILD_LAMBDAS:-0}" = "1" ]; then
+  ./scripts/build-lambdas.sh "$venv"
+fi
+
 echo "==> cargo test"
 set +e
 cargo test --workspace --locked 2>&1 | tee .tmp/cargo-test.log

@@ -6,127 +6,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use integration_tests::events::{self, RequestEdit};
+use integration_tests::harness::*;
 use integration_tests::moto;
-use integration_tests::wuts_fake::{API_KEY, Fault, SESSION_ID, WutsFake};
-use lambda_http::{Body, Request};
+use integration_tests::wuts_fake::{API_KEY, Fault, WutsFake};
 use serde_json::{Value, json};
+use shared::AppState;
 use shared::auth::hash_token;
 use shared::config::WutsConfig;
 use shared::jid::GroupJid;
 use shared::routes::{Endpoint, Resolution, resolve};
 use shared::store::memory::MemoryStore;
-use shared::store::{
-    Store, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore,
-};
+use shared::store::{TenantStatus, TenantStore, TokenStatus, TokenStore};
 use shared::wuts::http::HttpWuts;
 use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, SimGroup};
 use shared::wuts::{ParticipantsCall, WutsClient, WutsError, WutsParticipant, WutsTarget};
-use shared::{AppState, serve};
-
-/// The token in every event file.
-const TOKEN: &str = "8c0a4a5e-3f1b-4c2d-9e7f-1a2b3c4d5e6f";
-const UPSTREAM_DEADLINE: Duration = Duration::from_millis(400);
-
-struct Harness {
-    state: Arc<AppState>,
-    store: Arc<MemoryStore>,
-    fake: WutsFake,
-}
-
-fn tenant(base_url: &str) -> Tenant {
-    Tenant {
-        tenant_id: "acme".into(),
-        status: TenantStatus::Active,
-        name: Some("Acme".into()),
-        wuts_base_url: Some(base_url.into()),
-        wuts_session_id: SESSION_ID.into(),
-        wuts_api_key: API_KEY.into(),
-    }
-}
-
-fn token_record(token: &str, tenant_id: &str) -> TokenRecord {
-    TokenRecord {
-        token_hash: hash_token(token),
-        token_id: format!("tok-{}", &token[..8]),
-        tenant_id: tenant_id.into(),
-        user_id: "alice".into(),
-        status: TokenStatus::Active,
-        expires_at: None,
-        created_at: 1,
-    }
-}
-
-async fn seed(store: &dyn Store, base_url: &str) {
-    store.put_tenant(&tenant(base_url)).await.unwrap();
-    store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
-}
-
-fn http_wuts() -> Arc<HttpWuts> {
-    Arc::new(
-        HttpWuts::new(WutsConfig {
-            default_base_url: None,
-            timeout: UPSTREAM_DEADLINE,
-            allow_http: true,
-        })
-        .unwrap(),
-    )
-}
-
-async fn harness_with_ttl(ttl: Duration) -> Harness {
-    let fake = WutsFake::start().await;
-    let store = Arc::new(MemoryStore::new());
-    seed(store.as_ref(), &fake.base_url()).await;
-    let state = Arc::new(AppState::new(store.clone(), http_wuts(), ttl));
-    Harness { state, store, fake }
-}
-
-async fn harness() -> Harness {
-    harness_with_ttl(Duration::from_secs(30)).await
-}
-
-struct Answer {
-    status: u16,
-    headers: lambda_http::http::HeaderMap,
-    body: Value,
-}
-
-async fn send(state: &AppState, only: Option<Endpoint>, req: Request) -> Answer {
-    let resp = serve(state, only, req).await;
-    let text = match resp.body() {
-        Body::Text(t) => t.clone(),
-        Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
-        Body::Empty => String::new(),
-        _ => panic!("unexpected body"),
-    };
-    Answer {
-        status: resp.status().as_u16(),
-        headers: resp.headers().clone(),
-        body: serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}")),
-    }
-}
-
-impl Harness {
-    async fn send(&self, req: Request) -> Answer {
-        send(&self.state, None, req).await
-    }
-}
-
-fn assert_error(a: &Answer, status: u16, code: &str) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert_eq!(a.body["success"], false);
-    assert_eq!(a.body["error_code"], code, "{}", a.body);
-    assert!(a.body["error"].as_str().is_some_and(|s| !s.is_empty()));
-    assert!(
-        a.body["timestamp"]
-            .as_str()
-            .is_some_and(|t| t.ends_with('Z'))
-    );
-    assert_eq!(a.headers["content-type"], "application/json");
-    assert_eq!(
-        a.headers["x-request-id"].to_str().unwrap(),
-        a.body["request_id"].as_str().unwrap()
-    );
-}
 
 // ---------- the event files themselves ----------
 

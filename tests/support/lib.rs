@@ -4,5 +4,6 @@
 
 pub mod contract;
 pub mod events;
+pub mod harness;
 pub mod moto;
 pub mod wuts_fake;

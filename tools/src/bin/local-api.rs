@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use clap::Parser;
 use shared::provision::{self, NewTenant};
 use shared::store::TenantStatus;

@@ -1,0 +1,123 @@
+//! The in-process harness shared by the handler and failure tests: a seeded
+//! store, the WUTS fake, an `AppState`, and helpers to send events and check
+//! the envelope.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_http::{Body, Request};
+use serde_json::Value;
+use shared::auth::hash_token;
+use shared::config::WutsConfig;
+use shared::routes::Endpoint;
+use shared::store::memory::MemoryStore;
+use shared::store::{Store, Tenant, TenantStatus, TokenRecord, TokenStatus};
+use shared::wuts::http::HttpWuts;
+use shared::{AppState, serve};
+
+use crate::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
+
+/// The token in every event file.
+pub const TOKEN: &str = "8c0a4a5e-3f1b-4c2d-9e7f-1a2b3c4d5e6f";
+pub const UPSTREAM_DEADLINE: Duration = Duration::from_millis(400);
+
+pub struct Harness {
+    pub state: Arc<AppState>,
+    pub store: Arc<MemoryStore>,
+    pub fake: WutsFake,
+}
+
+pub fn tenant(base_url: &str) -> Tenant {
+    Tenant {
+        tenant_id: "acme".into(),
+        status: TenantStatus::Active,
+        name: Some("Acme".into()),
+        wuts_base_url: Some(base_url.into()),
+        wuts_session_id: SESSION_ID.into(),
+        wuts_api_key: API_KEY.into(),
+    }
+}
+
+pub fn token_record(token: &str, tenant_id: &str) -> TokenRecord {
+    TokenRecord {
+        token_hash: hash_token(token),
+        token_id: format!("tok-{}", &token[..8]),
+        tenant_id: tenant_id.into(),
+        user_id: "alice".into(),
+        status: TokenStatus::Active,
+        expires_at: None,
+        created_at: 1,
+    }
+}
+
+pub async fn seed(store: &dyn Store, base_url: &str) {
+    store.put_tenant(&tenant(base_url)).await.unwrap();
+    store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
+}
+
+pub fn http_wuts() -> Arc<HttpWuts> {
+    Arc::new(
+        HttpWuts::new(WutsConfig {
+            default_base_url: None,
+            timeout: UPSTREAM_DEADLINE,
+            allow_http: true,
+        })
+        .unwrap(),
+    )
+}
+
+pub async fn harness_with_ttl(ttl: Duration) -> Harness {
+    let fake = WutsFake::start().await;
+    let store = Arc::new(MemoryStore::new());
+    seed(store.as_ref(), &fake.base_url()).await;
+    let state = Arc::new(AppState::new(store.clone(), http_wuts(), ttl));
+    Harness { state, store, fake }
+}
+
+pub async fn harness() -> Harness {
+    harness_with_ttl(Duration::from_secs(30)).await
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+pub async fn send(state: &AppState, only: Option<Endpoint>, req: Request) -> Answer {
+    let resp = serve(state, only, req).await;
+    let text = match resp.body() {
+        Body::Text(t) => t.clone(),
+        Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
+        Body::Empty => String::new(),
+        _ => panic!("unexpected body"),
+    };
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        body: serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}")),
+    }
+}
+
+impl Harness {
+    pub async fn send(&self, req: Request) -> Answer {
+        send(&self.state, None, req).await
+    }
+}
+
+pub fn assert_error(a: &Answer, status: u16, code: &str) {
+    assert_eq!(a.status, status, "{}", a.body);
+    assert_eq!(a.body["success"], false);
+    assert_eq!(a.body["error_code"], code, "{}", a.body);
+    assert!(a.body["error"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(
+        a.body["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert_eq!(a.headers["content-type"], "application/json");
+    assert_eq!(
+        a.headers["x-request-id"].to_str().unwrap(),
+        a.body["request_id"].as_str().unwrap()
+    );
+}

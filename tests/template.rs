@@ -1,0 +1,171 @@
+//! template.yaml agrees with the code: one function per route of the shared
+//! route table, each built from a workspace binary wired to that endpoint,
+//! least-privilege policies, and timeouts that nest.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_yaml_ng::Value;
+use shared::routes::ROUTES;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+fn functions(t: &Value) -> Vec<(String, Value)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(k, r)| (k.as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+#[test]
+fn every_route_has_one_function_and_binary() {
+    let t = template();
+    let mut in_template = BTreeSet::new();
+    for (name, f) in functions(&t) {
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        let binary = f["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} names no binary"))
+            .to_string();
+        let events = f["Properties"]["Events"].as_mapping().unwrap();
+        assert_eq!(events.len(), 1, "{name} serves one route");
+        for (_, event) in events {
+            assert_eq!(event["Type"], "HttpApi");
+            let method = event["Properties"]["Method"].as_str().unwrap().to_string();
+            let path = event["Properties"]["Path"].as_str().unwrap().to_string();
+            in_template.insert((method, path, binary.clone()));
+        }
+    }
+    let in_code: BTreeSet<(String, String, String)> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_string(),
+                r.binary.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(in_template, in_code);
+
+    for route in ROUTES {
+        let dir = root().join("functions").join(route.binary);
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
+            .unwrap_or_else(|_| panic!("no crate for {}", route.binary));
+        assert!(manifest.contains(&format!("name = \"{}\"", route.binary)));
+        let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
+        assert!(
+            main.contains(&format!("Endpoint::{:?}", route.endpoint)),
+            "{} is not wired to {:?}",
+            route.binary,
+            route.endpoint
+        );
+    }
+    let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    for route in ROUTES {
+        assert!(workspace.contains(&format!("\"functions/{}\"", route.binary)));
+    }
+}
+
+#[test]
+fn functions_only_read_the_auth_tables() {
+    let t = template();
+    for (name, f) in functions(&t) {
+        let policies = f["Properties"]["Policies"].as_sequence().unwrap();
+        for policy in policies {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                assert_eq!(statement["Effect"], "Allow");
+                assert_eq!(statement["Action"], "dynamodb:GetItem", "{name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn timeouts_nest_inside_api_gateway() {
+    let t = template();
+    let function_timeout = t["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    let max_deadline_ms = t["Parameters"]["WutsTimeoutMs"]["MaxValue"]
+        .as_u64()
+        .unwrap();
+    assert!(function_timeout < 29, "API Gateway gives up at 29 s");
+    assert!(max_deadline_ms < function_timeout * 1000);
+    assert!(max_deadline_ms <= shared::config::MAX_WUTS_TIMEOUT_MS);
+}
+
+#[test]
+fn tables_match_the_adapter() {
+    let t = template();
+    let tokens = &t["Resources"]["TokensTable"]["Properties"];
+    assert_eq!(tokens["KeySchema"][0]["AttributeName"], "token_hash");
+    assert_eq!(
+        tokens["GlobalSecondaryIndexes"][0]["IndexName"],
+        shared::store::dynamo::TOKENS_BY_TENANT_INDEX
+    );
+    assert_eq!(
+        tokens["TimeToLiveSpecification"]["AttributeName"],
+        shared::store::dynamo::TOKENS_TTL_ATTRIBUTE
+    );
+    let tenants = &t["Resources"]["TenantsTable"]["Properties"];
+    assert_eq!(tenants["KeySchema"][0]["AttributeName"], "tenant_id");
+    for table in ["TokensTable", "TenantsTable"] {
+        let r = &t["Resources"][table];
+        assert_eq!(r["DeletionPolicy"], "Retain");
+        assert_eq!(r["Properties"]["BillingMode"], "PAY_PER_REQUEST");
+        assert_eq!(r["Properties"]["SSESpecification"]["SSEEnabled"], true);
+    }
+}
+
+#[test]
+fn openapi_documents_exactly_the_route_table() {
+    let text = std::fs::read_to_string(root().join("openapi.yaml")).unwrap();
+    let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        let path = path.as_str().unwrap();
+        if path == "/openapi.yaml" {
+            continue;
+        }
+        for (method, op) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap().to_uppercase();
+            let responses = op["responses"].as_mapping().unwrap();
+            for status in [
+                "200", "400", "401", "403", "404", "429", "500", "502", "503", "504",
+            ] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+            documented.insert((method, path.to_string()));
+        }
+    }
+    let routed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    assert_eq!(documented, routed);
+    let codes: BTreeSet<String> = doc["components"]["schemas"]["Error"]["properties"]["error_code"]
+        ["enum"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        codes.len(),
+        13,
+        "every error_code of the table is documented"
+    );
+}
