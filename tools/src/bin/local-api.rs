@@ -86,10 +86,21 @@ fn banner(base: &str, token: &str) -> String {
     .join("\n")
 }
 
+/// The API's OpenAPI document, served at `GET /openapi.yaml` without auth.
+const OPENAPI: &str = include_str!("../../../openapi.yaml");
+
 async fn handle(
     State(state): State<Arc<AppState>>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
+    if req.uri().path() == "/openapi.yaml" {
+        if req.method() == axum::http::Method::GET {
+            return ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI)
+                .into_response();
+        }
+        let request_id = shared::handler::new_request_id();
+        return to_axum(ApiError::MethodNotAllowed { allow: "GET" }.to_response(&request_id));
+    }
     let (parts, body) = req.into_parts();
     let response = match to_bytes(body, MAX_READ_BYTES).await {
         Ok(bytes) => {
@@ -108,6 +119,10 @@ async fn handle(
         }
         .to_response(&shared::handler::new_request_id()),
     };
+    to_axum(response)
+}
+
+fn to_axum(response: lambda_http::Response<lambda_http::Body>) -> axum::response::Response {
     let (parts, body) = response.into_parts();
     let body = match body {
         lambda_http::Body::Text(text) => axum::body::Body::from(text),
