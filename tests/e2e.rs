@@ -164,7 +164,7 @@ async fn embedded_default_answers_its_printed_curls() {
         .filter(|l| l.starts_with("curl "))
         .map(|l| parse_curl(l))
         .collect();
-    assert_eq!(curls.len(), 3, "{out:?}");
+    assert_eq!(curls.len(), 4, "{out:?}");
     let client = reqwest::Client::new();
     for curl in &curls {
         assert!(curl.url.starts_with(&api.base));
@@ -206,7 +206,7 @@ async fn embedded_default_answers_its_printed_curls() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["message"] == "request")
         .collect();
-    assert_eq!(logs.len(), 5, "{:?}", api.output());
+    assert_eq!(logs.len(), 6, "{:?}", api.output());
     let all = api.output().join("\n");
     let after_banner = all.split("listening on").nth(1).unwrap();
     assert!(

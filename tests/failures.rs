@@ -40,7 +40,12 @@ async fn memory_state(base_url: &str, deadline: Duration) -> AppState {
 #[tokio::test]
 async fn dns_failure_is_502() {
     let state = memory_state("http://wuts-does-not-exist.invalid", Duration::from_secs(5)).await;
-    let a = no_hang(send(&state, None, events::load("remove-group-participants.json"))).await;
+    let a = no_hang(send(
+        &state,
+        None,
+        events::load("remove-group-participants.json"),
+    ))
+    .await;
     assert_error(&a, 502, "UPSTREAM_ERROR");
 }
 
@@ -69,9 +74,19 @@ async fn truncated_body_is_502_and_not_retried() {
     let calls = Arc::new(AtomicUsize::new(0));
     let url = truncating_server(calls.clone()).await;
     let state = memory_state(&url, Duration::from_secs(5)).await;
-    let a = no_hang(send(&state, None, events::load("remove-group-participants.json"))).await;
+    let a = no_hang(send(
+        &state,
+        None,
+        events::load("remove-group-participants.json"),
+    ))
+    .await;
     assert_error(&a, 502, "UPSTREAM_ERROR");
-    let a = no_hang(send(&state, None, events::load("reset-group-invite-link.json"))).await;
+    let a = no_hang(send(
+        &state,
+        None,
+        events::load("reset-group-invite-link.json"),
+    ))
+    .await;
     assert_error(&a, 502, "UPSTREAM_ERROR");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
@@ -105,11 +120,22 @@ async fn dynamodb_throttling_is_503_after_retries() {
     let fake = WutsFake::start().await;
     let attempts = Arc::new(AtomicUsize::new(0));
     let endpoint = throttling_dynamodb(attempts.clone()).await;
-    let store = Arc::new(DynamoStore::new(moto::client_for(&endpoint), moto::unique_tables()));
+    let store = Arc::new(DynamoStore::new(
+        moto::client_for(&endpoint),
+        moto::unique_tables(),
+    ));
     let state = AppState::new(store, http_wuts(), Duration::from_secs(30));
-    let a = no_hang(send(&state, None, events::load("remove-group-participants.json"))).await;
+    let a = no_hang(send(
+        &state,
+        None,
+        events::load("remove-group-participants.json"),
+    ))
+    .await;
     assert_error(&a, 503, "SERVICE_UNAVAILABLE");
-    assert!(attempts.load(Ordering::SeqCst) >= 2, "the SDK retried before giving up");
+    assert!(
+        attempts.load(Ordering::SeqCst) >= 2,
+        "the SDK retried before giving up"
+    );
     assert!(fake.calls().is_empty());
 }
 
@@ -135,7 +161,10 @@ async fn dynamodb_going_away_mid_test_is_503() {
     let tables = moto::unique_tables();
     let mut ready = false;
     for _ in 0..100 {
-        if create_tables(&client, &tables, Duration::from_secs(10)).await.is_ok() {
+        if create_tables(&client, &tables, Duration::from_secs(10))
+            .await
+            .is_ok()
+        {
             ready = true;
             break;
         }
@@ -152,7 +181,12 @@ async fn dynamodb_going_away_mid_test_is_503() {
 
     moto_proc.kill().await.unwrap();
     let _ = moto_proc.wait().await;
-    let a = no_hang(send(&state, None, events::load("reset-group-invite-link.json"))).await;
+    let a = no_hang(send(
+        &state,
+        None,
+        events::load("reset-group-invite-link.json"),
+    ))
+    .await;
     assert_error(&a, 503, "SERVICE_UNAVAILABLE");
     assert_eq!(fake.calls().len(), 1);
 }

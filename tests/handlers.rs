@@ -234,6 +234,40 @@ async fn named_stage_prefix_is_understood() {
     assert_eq!(a.status, 200, "{}", a.body);
 }
 
+#[tokio::test]
+async fn get_group_invite_link_event() {
+    let h = harness().await;
+    let code = h.fake.sim.group(DEMO_GROUP).unwrap().invite_code;
+    let a = h.send(events::load("get-group-invite-link.json")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body,
+        json!({"success": true, "group_jid": DEMO_GROUP,
+               "invite_link": format!("https://chat.whatsapp.com/{code}")})
+    );
+    assert_eq!(
+        h.fake.sim.group(DEMO_GROUP).unwrap().invite_code,
+        code,
+        "not regenerated"
+    );
+    let calls = h.fake.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].method, "GET");
+    assert_eq!(
+        calls[0].path,
+        "/v1/sessions/sess-acme-1/groups/120363039000000000%40g.us/invite"
+    );
+    let a = h
+        .send(events::load("get-group-invite-link.json").with_path("/groups/9@g.us/invite"))
+        .await;
+    assert_error(&a, 404, "NOT_FOUND");
+    let a = h
+        .send(events::load("get-group-invite-link.json").with_path("/groups/9@lid/invite"))
+        .await;
+    assert_error(&a, 400, "VALIDATION_ERROR");
+    assert_eq!(h.fake.calls().len(), 2);
+}
+
 // ---------- validation: 4xx and nothing upstream ----------
 
 #[tokio::test]
@@ -635,6 +669,10 @@ impl WutsClient for PanickingWuts {
     ) -> Result<String, WutsError> {
         panic!("deliberate panic in a fake");
     }
+
+    async fn get_invite(&self, _: &WutsTarget, _: &GroupJid, _: &str) -> Result<String, WutsError> {
+        panic!("deliberate panic in a fake");
+    }
 }
 
 #[tokio::test]
@@ -645,6 +683,7 @@ async fn a_panic_still_answers_with_the_envelope() {
     for event in [
         "remove-group-participants.json",
         "reset-group-invite-link.json",
+        "get-group-invite-link.json",
     ] {
         let a = send(&state, None, events::load(event)).await;
         assert_error(&a, 500, "INTERNAL_ERROR");
@@ -701,11 +740,12 @@ async fn events_succeed_on_dynamodb() {
             "reset-group-invite-link.json",
             Endpoint::ResetGroupInviteLink,
         ),
+        ("get-group-invite-link.json", Endpoint::GetGroupInviteLink),
     ] {
         let a = send(&state, Some(only), events::load(event)).await;
         assert_eq!(a.status, 200, "{event}: {}", a.body);
     }
-    assert_eq!(fake.calls().len(), 3);
+    assert_eq!(fake.calls().len(), 4);
 }
 
 #[tokio::test]

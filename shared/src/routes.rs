@@ -9,6 +9,7 @@ pub enum Endpoint {
     RemoveGroupParticipants,
     RemoveCommunityParticipants,
     ResetGroupInviteLink,
+    GetGroupInviteLink,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -21,7 +22,7 @@ pub struct Route {
     pub binary: &'static str,
 }
 
-pub const ROUTES: [Route; 3] = [
+pub const ROUTES: [Route; 4] = [
     Route {
         endpoint: Endpoint::RemoveGroupParticipants,
         method: "DELETE",
@@ -39,6 +40,12 @@ pub const ROUTES: [Route; 3] = [
         method: "POST",
         path: "/groups/{jid}/invite/reset",
         binary: "reset-group-invite-link",
+    },
+    Route {
+        endpoint: Endpoint::GetGroupInviteLink,
+        method: "GET",
+        path: "/groups/{jid}/invite",
+        binary: "get-group-invite-link",
     },
 ];
 
@@ -116,6 +123,10 @@ mod tests {
             resolve(&Method::POST, "/groups/..%2Fx/invite/reset"),
             Resolution::Found(Endpoint::ResetGroupInviteLink, "..%2Fx")
         );
+        assert_eq!(
+            resolve(&Method::GET, "/groups/1@g.us/invite"),
+            Resolution::Found(Endpoint::GetGroupInviteLink, "1@g.us")
+        );
     }
 
     #[test]
@@ -150,6 +161,7 @@ mod tests {
             Endpoint::RemoveGroupParticipants,
             Endpoint::RemoveCommunityParticipants,
             Endpoint::ResetGroupInviteLink,
+            Endpoint::GetGroupInviteLink,
         ] {
             assert_eq!(ROUTES.iter().filter(|r| r.endpoint == e).count(), 1);
             assert_eq!(e.route().endpoint, e);

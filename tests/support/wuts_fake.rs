@@ -200,6 +200,18 @@ async fn handle(State((sim, shared)): State<AppState>, req: Request) -> Response
                 Err(e) => from_wuts_error(e),
             }
         }
+        ("GET", ["", "v1", "sessions", session, "groups", jid, "invite"]) => {
+            if *session != SESSION_ID {
+                return error(404, "session_not_found");
+            }
+            let Ok(group) = GroupJid::parse(jid) else {
+                return error(400, "bad_request");
+            };
+            match sim.current_invite(&group) {
+                Ok(link) => axum::Json(json!({ "invite_link": link })).into_response(),
+                Err(e) => from_wuts_error(e),
+            }
+        }
         _ => error(404, "not_found"),
     }
 }

@@ -1,4 +1,4 @@
-//! `POST /groups/{jid}/invite/reset`.
+//! `POST /groups/{jid}/invite/reset` and `GET /groups/{jid}/invite`.
 
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
@@ -29,6 +29,28 @@ pub(crate) async fn reset(
             "group_jid": group.as_str(),
             "invite_link": invite_link,
             "reset_at": crate::clock::now_rfc3339(),
+        }),
+    ))
+}
+
+pub(crate) async fn get(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    principal: &Principal,
+    raw_jid: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let group = path_jid(raw_jid)?;
+    check_no_body(body_bytes(req)?)?;
+    let target = principal.wuts_target();
+    let request_id = ctx.request_id.clone();
+    let invite_link = timed(ctx, state.wuts.get_invite(&target, &group, &request_id)).await?;
+    Ok(ok(
+        ctx,
+        json!({
+            "success": true,
+            "group_jid": group.as_str(),
+            "invite_link": invite_link,
         }),
     ))
 }

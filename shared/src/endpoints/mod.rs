@@ -37,6 +37,7 @@ pub(crate) async fn run(
             participants::handle(state, ctx, &principal, GroupKind::Community, raw_jid, req).await
         }
         Endpoint::ResetGroupInviteLink => invite::reset(state, ctx, &principal, raw_jid, req).await,
+        Endpoint::GetGroupInviteLink => invite::get(state, ctx, &principal, raw_jid, req).await,
     }
 }
 

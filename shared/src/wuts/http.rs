@@ -214,6 +214,20 @@ impl WutsClient for HttpWuts {
         check_invite_link(&reply.invite_link)?;
         Ok(reply.invite_link)
     }
+
+    async fn get_invite(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        request_id: &str,
+    ) -> Result<String, WutsError> {
+        let url = self.group_url(target, "groups", group, "invite")?;
+        let reply: InviteReply = self
+            .call(Method::GET, url, None, target, request_id)
+            .await?;
+        check_invite_link(&reply.invite_link)?;
+        Ok(reply.invite_link)
+    }
 }
 
 #[cfg(test)]

@@ -201,6 +201,14 @@ pub trait WutsClient: Send + Sync {
         group: &GroupJid,
         request_id: &str,
     ) -> Result<String, WutsError>;
+
+    /// The group's current invite link (not regenerated).
+    async fn get_invite(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        request_id: &str,
+    ) -> Result<String, WutsError>;
 }
 
 /// Checks a WUTS base URL: https (http only when allowed), a host, no

@@ -216,6 +216,12 @@ impl Simulator {
         group.invite_code = new_invite_code();
         Ok(invite_link(&group.invite_code))
     }
+
+    pub fn current_invite(&self, group: &GroupJid) -> Result<String, WutsError> {
+        let mut state = self.lock();
+        let group = Self::writable_group(&mut state, GroupKind::Group, group.as_str())?;
+        Ok(invite_link(&group.invite_code))
+    }
 }
 
 #[async_trait]
@@ -236,6 +242,15 @@ impl WutsClient for Simulator {
         _request_id: &str,
     ) -> Result<String, WutsError> {
         self.reset(group)
+    }
+
+    async fn get_invite(
+        &self,
+        _target: &WutsTarget,
+        group: &GroupJid,
+        _request_id: &str,
+    ) -> Result<String, WutsError> {
+        self.current_invite(group)
     }
 }
 
@@ -324,6 +339,7 @@ mod tests {
         let a = sim.reset(&g).unwrap();
         let b = sim.reset(&g).unwrap();
         assert_ne!(a, b);
+        assert_eq!(sim.current_invite(&g).unwrap(), b);
         assert!(b.starts_with("https://chat.whatsapp.com/"));
     }
 }

@@ -82,6 +82,7 @@ fn banner(base: &str, token: &str) -> String {
             DEMO_MEMBERS[2]
         ),
         format!("curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/invite/reset\" {auth}"),
+        format!("curl -sS -X GET \"{base}/groups/{DEMO_GROUP}/invite\" {auth}"),
     ]
     .join("\n")
 }
@@ -95,7 +96,10 @@ async fn handle(
 ) -> axum::response::Response {
     if req.uri().path() == "/openapi.yaml" {
         if req.method() == axum::http::Method::GET {
-            return ([(axum::http::header::CONTENT_TYPE, "application/yaml")], OPENAPI)
+            return (
+                [(axum::http::header::CONTENT_TYPE, "application/yaml")],
+                OPENAPI,
+            )
                 .into_response();
         }
         let request_id = shared::handler::new_request_id();
