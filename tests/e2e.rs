@@ -14,9 +14,11 @@ use tokio::process::{Child, Command};
 
 const ADMIN: &str = env!("CARGO_BIN_EXE_admin");
 const LOCAL_API: &str = env!("CARGO_BIN_EXE_local-api");
-const CONFIG_VARS: [&str; 7] = [
+const CONFIG_VARS: [&str; 9] = [
     "TOKENS_TABLE",
     "TENANTS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "AUDIT_TABLE",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "WUTS_BASE_URL",
     "WUTS_ALLOW_HTTP",
@@ -227,6 +229,8 @@ fn dynamo_env(tables: &shared::config::Tables, endpoint: &str) -> Vec<(String, S
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("TOKENS_TABLE", tables.tokens.as_str()),
         ("TENANTS_TABLE", tables.tenants.as_str()),
+        ("IDEMPOTENCY_TABLE", tables.idempotency.as_str()),
+        ("AUDIT_TABLE", tables.audit.as_str()),
         ("WUTS_ALLOW_HTTP", "true"),
         ("WUTS_TIMEOUT_MS", "2000"),
         ("AUTH_CACHE_TTL_SECS", "0"),
@@ -286,7 +290,9 @@ async fn dynamodb_mode_provisioned_by_admin() {
         run.stdout,
         vec![
             format!("created {}", tables.tokens),
-            format!("created {}", tables.tenants)
+            format!("created {}", tables.tenants),
+            format!("created {}", tables.idempotency),
+            format!("created {}", tables.audit),
         ]
     );
     let run = admin(&env, &["create-tables"]).await;
@@ -390,11 +396,64 @@ async fn dynamodb_mode_provisioned_by_admin() {
     let (status, _) = call("POST", &urls[2].1, &token, None).await;
     assert_eq!(status, 200);
 
+    // Idempotency-Key against DynamoDB: the retry is replayed, not re-sent.
+    let client = reqwest::Client::new();
+    let mut bodies = Vec::new();
+    for _ in 0..2 {
+        let resp = client
+            .post(&urls[2].1)
+            .header("authorization", format!("Bearer {token}"))
+            .header("idempotency-key", "e2e-reset-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let replayed = resp.headers().get("idempotent-replayed").is_some();
+        bodies.push((replayed, resp.text().await.unwrap()));
+    }
+    assert!(!bodies[0].0 && bodies[1].0);
+    assert_eq!(bodies[0].1, bodies[1].1);
+    assert_eq!(fake.calls().len(), 5);
+
+    // The audit trail of every mutating call that reached WUTS (not the GET-free
+    // refusals), newest last.
+    let run = admin(&env, &["audit", "list", "--tenant-id", "acme"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let records: Vec<Value> = run
+        .stdout
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 5, "{:?}", run.stdout);
+    assert_eq!(records[0]["action"], "remove");
+    assert_eq!(records[0]["user_id"], "alice");
+    assert!(!run.stdout.join("").contains(&token));
+    let since = records[4]["at"].as_str().unwrap();
+    let run = admin(
+        &env,
+        &["audit", "list", "--tenant-id", "acme", "--since", since],
+    )
+    .await;
+    assert_eq!(run.stdout.len(), 1, "{:?}", run.stdout);
+    let run = admin(
+        &env,
+        &[
+            "audit",
+            "list",
+            "--tenant-id",
+            "acme",
+            "--since",
+            "yesterday",
+        ],
+    )
+    .await;
+    assert_one_line_failure(&run, "a bad --since");
+
     let run = admin(&env, &["token", "revoke", "--token", &token]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (status, _) = call("POST", &urls[2].1, &token, None).await;
     assert_eq!(status, 401);
-    assert_eq!(fake.calls().len(), 4, "refused requests never reached WUTS");
+    assert_eq!(fake.calls().len(), 5, "refused requests never reached WUTS");
 
     let logs = api.output().join("\n");
     assert!(

@@ -77,17 +77,62 @@ fn every_route_has_one_function_and_binary() {
     }
 }
 
-#[test]
-fn functions_only_read_the_auth_tables() {
-    let t = template();
-    for (name, f) in functions(&t) {
-        let policies = f["Properties"]["Policies"].as_sequence().unwrap();
-        for policy in policies {
-            for statement in policy["Statement"].as_sequence().unwrap() {
-                assert_eq!(statement["Effect"], "Allow");
-                assert_eq!(statement["Action"], "dynamodb:GetItem", "{name}");
+/// (table resource, action) pairs a function's policies allow.
+fn grants(f: &Value) -> BTreeSet<(String, String)> {
+    let as_list = |v: &Value| -> Vec<Value> {
+        match v {
+            Value::Sequence(s) => s.clone(),
+            other => vec![other.clone()],
+        }
+    };
+    let mut out = BTreeSet::new();
+    for policy in f["Properties"]["Policies"].as_sequence().unwrap() {
+        for statement in policy["Statement"].as_sequence().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            for resource in as_list(&statement["Resource"]) {
+                // `!GetAtt X.Arn` is a tagged value naming the resource.
+                let Value::Tagged(tagged) = &resource else {
+                    panic!("resource is not a !GetAtt: {resource:?}");
+                };
+                let target = tagged.value.as_str().unwrap().trim_end_matches(".Arn");
+                for action in as_list(&statement["Action"]) {
+                    let action = action.as_str().unwrap();
+                    assert!(!action.contains('*'), "no wildcards: {action}");
+                    out.insert((target.to_string(), action.to_string()));
+                }
             }
         }
+    }
+    out
+}
+
+#[test]
+fn functions_have_least_privilege() {
+    let t = template();
+    let pairs = |list: &[(&str, &str)]| -> BTreeSet<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let read_auth = [
+        ("TokensTable", "dynamodb:GetItem"),
+        ("TenantsTable", "dynamodb:GetItem"),
+    ];
+    let mut mutating = read_auth.to_vec();
+    mutating.extend([
+        ("IdempotencyTable", "dynamodb:GetItem"),
+        ("IdempotencyTable", "dynamodb:PutItem"),
+        ("IdempotencyTable", "dynamodb:UpdateItem"),
+        ("IdempotencyTable", "dynamodb:DeleteItem"),
+        ("AuditTable", "dynamodb:PutItem"),
+    ]);
+    for (name, f) in functions(&t) {
+        let want = if name == "GetGroupInviteLinkFunction" {
+            pairs(&read_auth)
+        } else {
+            pairs(&mutating)
+        };
+        assert_eq!(grants(&f), want, "{name}");
     }
 }
 
@@ -118,7 +163,31 @@ fn tables_match_the_adapter() {
     );
     let tenants = &t["Resources"]["TenantsTable"]["Properties"];
     assert_eq!(tenants["KeySchema"][0]["AttributeName"], "tenant_id");
-    for table in ["TokensTable", "TenantsTable"] {
+    assert_eq!(
+        t["Resources"]["AuditTable"]["Properties"]["KeySchema"][1]["AttributeName"],
+        "sk"
+    );
+    for table in ["IdempotencyTable", "AuditTable"] {
+        assert_eq!(
+            t["Resources"][table]["Properties"]["TimeToLiveSpecification"]["AttributeName"],
+            shared::store::dynamo::TTL_ATTRIBUTE
+        );
+    }
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    for var in [
+        "TOKENS_TABLE",
+        "TENANTS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "AUDIT_TABLE",
+    ] {
+        assert!(!env[var].is_null(), "{var} is not set for the functions");
+    }
+    for table in [
+        "TokensTable",
+        "TenantsTable",
+        "IdempotencyTable",
+        "AuditTable",
+    ] {
         let r = &t["Resources"][table];
         assert_eq!(r["DeletionPolicy"], "Retain");
         assert_eq!(r["Properties"]["BillingMode"], "PAY_PER_REQUEST");
@@ -163,9 +232,21 @@ fn openapi_documents_exactly_the_route_table() {
         .iter()
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
-    assert_eq!(
-        codes.len(),
-        13,
-        "every error_code of the table is documented"
-    );
+    let table: BTreeSet<String> = shared::error::ERROR_CODES
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(codes, table, "every error_code of the table is documented");
+    for (path, method) in [
+        ("/groups/{jid}/participants", "delete"),
+        ("/communities/{jid}/participants", "delete"),
+        ("/groups/{jid}/invite/reset", "post"),
+    ] {
+        let op = &doc["paths"][path][method];
+        let params = serde_yaml_ng::to_string(&op["parameters"]).unwrap();
+        assert!(params.contains("IdempotencyKey"), "{method} {path}");
+        for status in ["409", "422"] {
+            assert!(op["responses"].as_mapping().unwrap().contains_key(status));
+        }
+    }
 }

@@ -19,6 +19,22 @@ pub fn format_rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }
 
+/// Now, as `2026-06-15T12:00:00.123Z` (sortable, for the audit trail).
+pub fn now_rfc3339_millis() -> String {
+    format_rfc3339_millis(OffsetDateTime::now_utc())
+}
+
+/// An instant as `2026-06-15T12:00:00.123Z`: UTC, always three fraction
+/// digits, so such strings sort as the instants do.
+pub fn format_rfc3339_millis(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}.{:03}Z",
+        format_rfc3339(utc).trim_end_matches('Z'),
+        utc.millisecond()
+    )
+}
+
 /// Seconds since the Unix epoch.
 pub fn now_epoch() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
@@ -34,5 +50,21 @@ mod tests {
         assert_eq!(format_rfc3339(at), "2026-06-15T12:00:00Z");
         let offset = at.to_offset(time::UtcOffset::from_hms(-3, 0, 0).unwrap());
         assert_eq!(format_rfc3339(offset), "2026-06-15T12:00:00Z");
+    }
+
+    #[test]
+    fn millis_form_sorts_like_time() {
+        let a = OffsetDateTime::from_unix_timestamp_nanos(1_781_524_800_000_000_000).unwrap();
+        let b = OffsetDateTime::from_unix_timestamp_nanos(1_781_524_800_123_000_000).unwrap();
+        assert_eq!(format_rfc3339_millis(a), "2026-06-15T12:00:00.000Z");
+        assert_eq!(format_rfc3339_millis(b), "2026-06-15T12:00:00.123Z");
+        assert!(format_rfc3339_millis(a) < format_rfc3339_millis(b));
+    }
+
+    #[test]
+    fn millis_form() {
+        let s = now_rfc3339_millis();
+        assert_eq!(s.len(), 24, "{s}");
+        assert!(s.ends_with('Z') && s.as_bytes()[19] == b'.');
     }
 }

@@ -11,6 +11,8 @@ pub const MAX_WUTS_TIMEOUT_MS: u64 = 28_000;
 pub struct Tables {
     pub tokens: String,
     pub tenants: String,
+    pub idempotency: String,
+    pub audit: String,
 }
 
 #[derive(Debug, Clone)]
@@ -18,6 +20,46 @@ pub struct Config {
     pub tables: Tables,
     pub wuts: WutsConfig,
     pub auth_cache_ttl: Duration,
+    pub settings: Settings,
+}
+
+pub const DEFAULT_AUDIT_TTL_DAYS: u64 = 90;
+pub const DEFAULT_IDEMPOTENCY_LEASE_SECS: u64 = 60;
+/// How long a completed idempotency record is replayed.
+pub const IDEMPOTENCY_RETENTION_SECS: i64 = 24 * 3600;
+
+/// Behaviour knobs beyond wiring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How long audit records are kept; `None` keeps them.
+    pub audit_ttl_days: Option<u64>,
+    /// How long an in-progress idempotency record blocks its key before another
+    /// request may take it over (a function that died mid-request).
+    pub idempotency_lease_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            audit_ttl_days: Some(DEFAULT_AUDIT_TTL_DAYS),
+            idempotency_lease_secs: DEFAULT_IDEMPOTENCY_LEASE_SECS,
+        }
+    }
+}
+
+pub fn settings_from_lookup(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let audit_days = parse_u64(lookup, "AUDIT_TTL_DAYS", DEFAULT_AUDIT_TTL_DAYS, 0..=36_500)?;
+    Ok(Settings {
+        audit_ttl_days: (audit_days > 0).then_some(audit_days),
+        idempotency_lease_secs: parse_u64(
+            lookup,
+            "IDEMPOTENCY_LEASE_SECS",
+            DEFAULT_IDEMPOTENCY_LEASE_SECS,
+            30..=900,
+        )?,
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +106,7 @@ impl Config {
                 DEFAULT_AUTH_CACHE_TTL_SECS,
                 0..=3600,
             )?),
+            settings: settings_from_lookup(&lookup)?,
         })
     }
 }
@@ -72,6 +115,8 @@ pub fn tables_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Ta
     Ok(Tables {
         tokens: required(lookup, "TOKENS_TABLE")?,
         tenants: required(lookup, "TENANTS_TABLE")?,
+        idempotency: required(lookup, "IDEMPOTENCY_TABLE")?,
+        audit: required(lookup, "AUDIT_TABLE")?,
     })
 }
 
@@ -159,12 +204,18 @@ mod tests {
 
     #[test]
     fn defaults_apply() {
-        let cfg =
-            Config::from_lookup(lookup(&[("TOKENS_TABLE", "t"), ("TENANTS_TABLE", "n")])).unwrap();
+        let cfg = Config::from_lookup(lookup(&[
+            ("TOKENS_TABLE", "t"),
+            ("TENANTS_TABLE", "n"),
+            ("IDEMPOTENCY_TABLE", "i"),
+            ("AUDIT_TABLE", "a"),
+        ]))
+        .unwrap();
         assert_eq!(cfg.wuts.timeout, Duration::from_millis(10_000));
         assert_eq!(cfg.auth_cache_ttl, Duration::from_secs(30));
         assert!(!cfg.wuts.allow_http);
         assert_eq!(cfg.wuts.default_base_url, None);
+        assert_eq!(cfg.settings, Settings::default());
     }
 
     #[test]
@@ -176,13 +227,20 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected() {
-        let base = [("TOKENS_TABLE", "t"), ("TENANTS_TABLE", "n")];
+        let base = [
+            ("TOKENS_TABLE", "t"),
+            ("TENANTS_TABLE", "n"),
+            ("IDEMPOTENCY_TABLE", "i"),
+            ("AUDIT_TABLE", "a"),
+        ];
         for (k, v) in [
             ("WUTS_TIMEOUT_MS", "abc"),
             ("WUTS_TIMEOUT_MS", "0"),
             ("WUTS_TIMEOUT_MS", "30000"),
             ("WUTS_ALLOW_HTTP", "maybe"),
             ("AUTH_CACHE_TTL_SECS", "-1"),
+            ("AUDIT_TTL_DAYS", "x"),
+            ("IDEMPOTENCY_LEASE_SECS", "5"),
             ("WUTS_BASE_URL", "http://wuts.internal"),
             ("WUTS_BASE_URL", "not a url"),
         ] {
@@ -201,6 +259,8 @@ mod tests {
         let cfg = Config::from_lookup(lookup(&[
             ("TOKENS_TABLE", "t"),
             ("TENANTS_TABLE", "n"),
+            ("IDEMPOTENCY_TABLE", "i"),
+            ("AUDIT_TABLE", "a"),
             ("WUTS_BASE_URL", "http://127.0.0.1:9000"),
             ("WUTS_ALLOW_HTTP", "true"),
         ]))

@@ -55,6 +55,10 @@ pub enum ApiError {
     NotFound { message: &'static str },
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this idempotency key is in progress")]
+    IdempotencyInProgress,
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
@@ -72,6 +76,25 @@ pub enum ApiError {
     #[error("internal error: {detail}")]
     Internal { detail: String },
 }
+
+/// Every `error_code` the table can produce (the OpenAPI document lists these).
+pub const ERROR_CODES: [&str; 15] = [
+    "VALIDATION_ERROR",
+    "UNAUTHORIZED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "IDEMPOTENCY_KEY_REUSED",
+    "IDEMPOTENCY_IN_PROGRESS",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "RATE_LIMITED",
+    "UPSTREAM_ERROR",
+    "DEVICE_NOT_READY",
+    "SERVICE_UNAVAILABLE",
+    "UPSTREAM_TIMEOUT",
+    "INTERNAL_ERROR",
+];
 
 impl ApiError {
     pub fn validation(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
@@ -104,6 +127,16 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
                 "method not allowed on this route".into(),
+            ),
+            Self::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+                "this Idempotency-Key was used with a different request".into(),
+            ),
+            Self::IdempotencyInProgress => (
+                StatusCode::CONFLICT,
+                "IDEMPOTENCY_IN_PROGRESS",
+                "a request with this Idempotency-Key is still in progress; retry later".into(),
             ),
             Self::PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -199,6 +232,8 @@ mod tests {
             ApiError::Forbidden { message: "x" },
             ApiError::NotFound { message: "x" },
             ApiError::MethodNotAllowed { allow: "DELETE" },
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyInProgress,
             ApiError::PayloadTooLarge { limit: 16 },
             ApiError::UnsupportedMediaType,
             ApiError::RateLimited { retry_after: None },
@@ -224,6 +259,8 @@ mod tests {
                 (403, "FORBIDDEN"),
                 (404, "NOT_FOUND"),
                 (405, "METHOD_NOT_ALLOWED"),
+                (422, "IDEMPOTENCY_KEY_REUSED"),
+                (409, "IDEMPOTENCY_IN_PROGRESS"),
                 (413, "PAYLOAD_TOO_LARGE"),
                 (415, "UNSUPPORTED_MEDIA_TYPE"),
                 (429, "RATE_LIMITED"),
@@ -234,6 +271,12 @@ mod tests {
                 (500, "INTERNAL_ERROR"),
             ]
         );
+    }
+
+    #[test]
+    fn error_codes_list_is_the_table() {
+        let codes: Vec<&str> = all_variants().iter().map(ApiError::code).collect();
+        assert_eq!(codes, ERROR_CODES.to_vec());
     }
 
     #[test]

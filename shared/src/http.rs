@@ -11,7 +11,12 @@ pub fn json_response(
     body: &serde_json::Value,
     request_id: &str,
 ) -> Response<Body> {
-    let mut response = Response::new(Body::Text(body.to_string()));
+    text_json_response(status, body.to_string(), request_id)
+}
+
+/// The same, for a body that is already JSON text.
+pub fn text_json_response(status: StatusCode, body: String, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(

@@ -24,7 +24,7 @@ pub use handler::serve;
 pub use routes::Endpoint;
 
 use auth::Authenticator;
-use config::{Config, ConfigError};
+use config::{Config, ConfigError, Settings};
 use store::Store;
 use store::dynamo::{DynamoStore, client_from_env};
 use wuts::WutsClient;
@@ -36,6 +36,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub wuts: Arc<dyn WutsClient>,
     pub auth: Authenticator,
+    pub settings: Settings,
 }
 
 impl AppState {
@@ -44,6 +45,7 @@ impl AppState {
             auth: Authenticator::new(store.clone(), auth_cache_ttl),
             store,
             wuts,
+            settings: Settings::default(),
         }
     }
 
@@ -56,11 +58,9 @@ impl AppState {
             reason: e.to_string(),
         })?;
         let store = DynamoStore::new(client_from_env().await, config.tables.clone());
-        Ok(Self::new(
-            Arc::new(store),
-            Arc::new(wuts),
-            config.auth_cache_ttl,
-        ))
+        let mut state = Self::new(Arc::new(store), Arc::new(wuts), config.auth_cache_ttl);
+        state.settings = config.settings;
+        Ok(state)
     }
 }
 

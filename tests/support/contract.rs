@@ -1,7 +1,10 @@
 //! The store contract: one suite, run against the in-memory fake and against
 //! DynamoDB (moto). Each assertion is something an adapter could get wrong.
 
-use shared::store::{Store, StoreError, Tenant, TenantStatus, TokenRecord, TokenStatus};
+use shared::store::{
+    AuditParticipant, AuditRecord, Claim, IdempotencyRecord, IdempotencyState, Store, StoreError,
+    Tenant, TenantStatus, TokenRecord, TokenStatus,
+};
 
 fn token(hash: &str, tenant: &str, created_at: i64) -> TokenRecord {
     TokenRecord {
@@ -29,6 +32,157 @@ fn tenant(id: &str) -> Tenant {
 pub async fn run_store_contract(store: &dyn Store) {
     tokens(store).await;
     tenants(store).await;
+    idempotency(store).await;
+    audit(store).await;
+}
+
+fn in_progress(id: &str, owner: &str, fingerprint: &str, now: i64) -> IdempotencyRecord {
+    IdempotencyRecord {
+        id: id.to_string(),
+        fingerprint: fingerprint.to_string(),
+        owner: owner.to_string(),
+        state: IdempotencyState::InProgress {
+            lease_until: now + 60,
+        },
+        expires_at: now + 86_400,
+    }
+}
+
+async fn idempotency(store: &dyn Store) {
+    let now = 1_800_000_000;
+    let a = in_progress("acme#k1", "owner-a", "fp1", now);
+    assert_eq!(store.claim(&a, now).await.unwrap(), Claim::Claimed);
+
+    // A second claimant sees the live record, whatever its fingerprint.
+    let b = in_progress("acme#k1", "owner-b", "fp2", now);
+    assert_eq!(
+        store.claim(&b, now + 1).await.unwrap(),
+        Claim::Existing(a.clone())
+    );
+
+    // Only the owner completes; the answer is then what others see.
+    store
+        .complete("acme#k1", "owner-b", 500, "nope", now + 9)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(&b, now + 1).await.unwrap(),
+        Claim::Existing(a.clone())
+    );
+    store
+        .complete(
+            "acme#k1",
+            "owner-a",
+            200,
+            r#"{"success":true}"#,
+            now + 86_400,
+        )
+        .await
+        .unwrap();
+    let Claim::Existing(done) = store.claim(&b, now + 2).await.unwrap() else {
+        panic!("completed record was taken over");
+    };
+    assert_eq!(
+        done.state,
+        IdempotencyState::Completed {
+            status: 200,
+            body: r#"{"success":true}"#.into()
+        }
+    );
+    assert_eq!(done.owner, "owner-a");
+
+    // Keys are per tenant: the same key of another tenant is free.
+    let other = in_progress("globex#k1", "owner-c", "fp1", now);
+    assert_eq!(store.claim(&other, now).await.unwrap(), Claim::Claimed);
+
+    // A lease that passed (the holder died) may be taken over; the old owner
+    // can then neither complete nor release it.
+    let dead = in_progress("acme#k2", "owner-dead", "fp", now);
+    assert_eq!(store.claim(&dead, now).await.unwrap(), Claim::Claimed);
+    let later = now + 61;
+    let heir = in_progress("acme#k2", "owner-heir", "fp", later);
+    assert_eq!(store.claim(&heir, later).await.unwrap(), Claim::Claimed);
+    store.release("acme#k2", "owner-dead").await.unwrap();
+    store
+        .complete("acme#k2", "owner-dead", 200, "stale", later)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(&dead, later).await.unwrap(),
+        Claim::Existing(heir.clone())
+    );
+
+    // A released key is free again; an expired completed record too.
+    store.release("acme#k2", "owner-heir").await.unwrap();
+    assert_eq!(store.claim(&dead, later).await.unwrap(), Claim::Claimed);
+    let expired = in_progress("acme#k1", "owner-z", "fp9", now + 86_401);
+    assert_eq!(
+        store.claim(&expired, now + 86_401).await.unwrap(),
+        Claim::Claimed
+    );
+}
+
+fn audit_record(tenant: &str, at: &str, rid: &str) -> AuditRecord {
+    AuditRecord {
+        tenant_id: tenant.into(),
+        at: at.into(),
+        request_id: rid.into(),
+        user_id: "alice".into(),
+        token_id: "tok_1".into(),
+        route: "DELETE /groups/{jid}/participants".into(),
+        action: "remove".into(),
+        group_jid: "1@g.us".into(),
+        participants: vec![AuditParticipant {
+            jid: "5511888888888@s.whatsapp.net".into(),
+            status: Some("failed".into()),
+            code: Some(404),
+        }],
+        status: 200,
+        error_code: None,
+        upstream_ms: Some(12),
+        expires_at: Some(1_900_000_000),
+    }
+}
+
+async fn audit(store: &dyn Store) {
+    let r2 = audit_record("acme", "2026-11-25T10:00:02.000Z", "r2");
+    let r1 = audit_record("acme", "2026-11-25T10:00:01.000Z", "r1");
+    let mut r3 = audit_record("acme", "2026-11-25T10:00:03.500Z", "r3");
+    r3.error_code = Some("UPSTREAM_TIMEOUT".into());
+    r3.status = 504;
+    r3.upstream_ms = None;
+    r3.expires_at = None;
+    r3.participants.clear();
+    for r in [
+        &r2,
+        &r1,
+        &r3,
+        &audit_record("globex", "2026-11-25T10:00:00.000Z", "g1"),
+    ] {
+        store.put_audit(r).await.unwrap();
+    }
+    assert_eq!(
+        store.list_audit("acme", None, 100).await.unwrap(),
+        vec![r1.clone(), r2.clone(), r3.clone()]
+    );
+    assert_eq!(
+        store
+            .list_audit("acme", Some("2026-11-25T10:00:02"), 100)
+            .await
+            .unwrap(),
+        vec![r2.clone(), r3.clone()]
+    );
+    assert_eq!(
+        store.list_audit("acme", None, 2).await.unwrap(),
+        vec![r1, r2]
+    );
+    assert!(
+        store
+            .list_audit("nobody", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn tokens(store: &dyn Store) {

@@ -121,3 +121,16 @@ pub fn assert_error(a: &Answer, status: u16, code: &str) {
         a.body["request_id"].as_str().unwrap()
     );
 }
+
+/// A second tenant with its own token, on the same WUTS.
+pub const OTHER_TOKEN: &str = "5c0a4a5e-3f1b-4c2d-9e7f-1a2b3c4d5e6f";
+
+pub async fn seed_other_tenant(store: &dyn Store, base_url: &str) {
+    let mut other = tenant(base_url);
+    other.tenant_id = "globex".into();
+    store.put_tenant(&other).await.unwrap();
+    store
+        .put_token(&token_record(OTHER_TOKEN, "globex"))
+        .await
+        .unwrap();
+}

@@ -36,6 +36,8 @@ pub fn unique_tables() -> Tables {
     Tables {
         tokens: format!("tokens-{id}"),
         tenants: format!("tenants-{id}"),
+        idempotency: format!("idempotency-{id}"),
+        audit: format!("audit-{id}"),
     }
 }
 

@@ -1,28 +1,33 @@
 //! `POST /groups/{jid}/invite/reset` and `GET /groups/{jid}/invite`.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::{Value, json};
 
-use super::{body_bytes, ok, path_jid, timed};
+use super::{Executed, body_bytes, ok, path_jid, timed};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::handler::RequestCtx;
+use crate::jid::GroupJid;
 
+/// Validates the path and the (absent) body.
+pub(crate) fn prepare(raw_jid: &str, req: &Request) -> Result<GroupJid, ApiError> {
+    let group = path_jid(raw_jid)?;
+    check_no_body(body_bytes(req)?)?;
+    Ok(group)
+}
+
+/// One WUTS call, never retried: every success revokes the previous link.
 pub(crate) async fn reset(
     state: &AppState,
     ctx: &mut RequestCtx,
     principal: &Principal,
-    raw_jid: &str,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let group = path_jid(raw_jid)?;
-    check_no_body(body_bytes(req)?)?;
+    group: &GroupJid,
+) -> Result<Executed, ApiError> {
     let target = principal.wuts_target();
     let request_id = ctx.request_id.clone();
-    // One call, never retried: every success revokes the previous link.
-    let invite_link = timed(ctx, state.wuts.reset_invite(&target, &group, &request_id)).await?;
-    Ok(ok(
+    let invite_link = timed(ctx, state.wuts.reset_invite(&target, group, &request_id)).await?;
+    Ok(Executed::plain(ok(
         ctx,
         json!({
             "success": true,
@@ -30,29 +35,26 @@ pub(crate) async fn reset(
             "invite_link": invite_link,
             "reset_at": crate::clock::now_rfc3339(),
         }),
-    ))
+    )))
 }
 
 pub(crate) async fn get(
     state: &AppState,
     ctx: &mut RequestCtx,
     principal: &Principal,
-    raw_jid: &str,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let group = path_jid(raw_jid)?;
-    check_no_body(body_bytes(req)?)?;
+    group: &GroupJid,
+) -> Result<Executed, ApiError> {
     let target = principal.wuts_target();
     let request_id = ctx.request_id.clone();
-    let invite_link = timed(ctx, state.wuts.get_invite(&target, &group, &request_id)).await?;
-    Ok(ok(
+    let invite_link = timed(ctx, state.wuts.get_invite(&target, group, &request_id)).await?;
+    Ok(Executed::plain(ok(
         ctx,
         json!({
             "success": true,
             "group_jid": group.as_str(),
             "invite_link": invite_link,
         }),
-    ))
+    )))
 }
 
 /// The endpoint takes no body: empty, or `{}`, is accepted.

@@ -1,5 +1,7 @@
 //! The endpoints: one short function per route, over the shared pieces.
 
+pub mod audit;
+pub mod idempotency;
 pub mod invite;
 pub mod participants;
 
@@ -9,14 +11,93 @@ use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, Response};
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::handler::RequestCtx;
-use crate::jid::GroupJid;
+use crate::jid::{GroupJid, ParticipantJid};
 use crate::routes::Endpoint;
-use crate::wuts::GroupKind;
+use crate::store::AuditParticipant;
+use crate::wuts::{GroupKind, ParticipantsCall};
 
 /// Bodies above this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A validated request, ready for its one WUTS call.
+pub(crate) enum Op {
+    Participants(ParticipantsCall),
+    ResetInvite(GroupJid),
+    GetInvite(GroupJid),
+}
+
+impl Op {
+    fn prepare(endpoint: Endpoint, raw_jid: &str, req: &Request) -> Result<Self, ApiError> {
+        Ok(match endpoint {
+            Endpoint::RemoveGroupParticipants => {
+                Self::Participants(participants::prepare(GroupKind::Group, raw_jid, req)?)
+            }
+            Endpoint::RemoveCommunityParticipants => {
+                Self::Participants(participants::prepare(GroupKind::Community, raw_jid, req)?)
+            }
+            Endpoint::ResetGroupInviteLink => Self::ResetInvite(invite::prepare(raw_jid, req)?),
+            Endpoint::GetGroupInviteLink => Self::GetInvite(invite::prepare(raw_jid, req)?),
+        })
+    }
+
+    /// Whether the call changes something upstream (idempotency and audit).
+    pub(crate) fn is_mutating(&self) -> bool {
+        !matches!(self, Self::GetInvite(_))
+    }
+
+    pub(crate) fn group(&self) -> &GroupJid {
+        match self {
+            Self::Participants(call) => &call.group,
+            Self::ResetInvite(group) | Self::GetInvite(group) => group,
+        }
+    }
+
+    pub(crate) fn action(&self) -> &'static str {
+        match self {
+            Self::Participants(call) => call.action.as_str(),
+            Self::ResetInvite(_) => "reset_invite",
+            Self::GetInvite(_) => "get_invite",
+        }
+    }
+
+    pub(crate) fn participants(&self) -> &[ParticipantJid] {
+        match self {
+            Self::Participants(call) => &call.participants,
+            _ => &[],
+        }
+    }
+
+    async fn execute(
+        &self,
+        state: &AppState,
+        ctx: &mut RequestCtx,
+        principal: &Principal,
+    ) -> Result<Executed, ApiError> {
+        match self {
+            Self::Participants(call) => participants::execute(state, ctx, principal, call).await,
+            Self::ResetInvite(group) => invite::reset(state, ctx, principal, group).await,
+            Self::GetInvite(group) => invite::get(state, ctx, principal, group).await,
+        }
+    }
+}
+
+/// An endpoint's answer, and per-participant outcomes for the audit trail.
+pub(crate) struct Executed {
+    pub response: Response<Body>,
+    pub outcomes: Vec<AuditParticipant>,
+}
+
+impl Executed {
+    fn plain(response: Response<Body>) -> Self {
+        Self {
+            response,
+            outcomes: Vec::new(),
+        }
+    }
+}
 
 pub(crate) async fn run(
     state: &AppState,
@@ -29,15 +110,24 @@ pub(crate) async fn run(
     ctx.tenant_id = Some(principal.tenant_id().to_string());
     ctx.user_id = Some(principal.user_id.clone());
     ctx.token_id = Some(principal.token_id.clone());
-    match endpoint {
-        Endpoint::RemoveGroupParticipants => {
-            participants::handle(state, ctx, &principal, GroupKind::Group, raw_jid, req).await
-        }
-        Endpoint::RemoveCommunityParticipants => {
-            participants::handle(state, ctx, &principal, GroupKind::Community, raw_jid, req).await
-        }
-        Endpoint::ResetGroupInviteLink => invite::reset(state, ctx, &principal, raw_jid, req).await,
-        Endpoint::GetGroupInviteLink => invite::get(state, ctx, &principal, raw_jid, req).await,
+    let op = Op::prepare(endpoint, raw_jid, req)?;
+    if !op.is_mutating() {
+        return Ok(op.execute(state, ctx, &principal).await?.response);
+    }
+    let claim = match idempotency::Key::from_headers(req.headers())? {
+        None => None,
+        Some(key) => match idempotency::claim(state, ctx, &principal, key, req).await? {
+            idempotency::Outcome::Claimed(claim) => Some(claim),
+            idempotency::Outcome::Replay(response) => return Ok(response),
+        },
+    };
+    let result = op.execute(state, ctx, &principal).await;
+    if ctx.upstream_ms.is_some() {
+        audit::record(state, ctx, &principal, endpoint, &op, &result).await;
+    }
+    match claim {
+        Some(claim) => claim.finish(state, ctx, result).await,
+        None => result.map(|executed| executed.response),
     }
 }
 

@@ -1,14 +1,15 @@
 //! `DELETE /groups/{jid}/participants` and `DELETE /communities/{jid}/participants`.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::{Map, Value, json};
 
-use super::{body_bytes, ok, path_jid, require_json, timed};
+use super::{Executed, body_bytes, ok, path_jid, require_json, timed};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::handler::RequestCtx;
 use crate::jid::ParticipantJid;
+use crate::store::AuditParticipant;
 use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsParticipant};
 
 pub const MAX_PARTICIPANTS: usize = 50;
@@ -21,31 +22,38 @@ pub struct ParticipantsBody {
     pub participants: Vec<ParticipantJid>,
 }
 
-pub(crate) async fn handle(
-    state: &AppState,
-    ctx: &mut RequestCtx,
-    principal: &Principal,
+/// Validates the path and body into the upstream call.
+pub(crate) fn prepare(
     kind: GroupKind,
     raw_jid: &str,
     req: &Request,
-) -> Result<Response<Body>, ApiError> {
+) -> Result<ParticipantsCall, ApiError> {
     let group = path_jid(raw_jid)?;
     let bytes = body_bytes(req)?;
     if !bytes.is_empty() {
         require_json(req)?;
     }
     let body = parse_body(bytes)?;
-    let call = ParticipantsCall {
+    Ok(ParticipantsCall {
         kind,
         group,
         action: body.action,
         participants: body.participants,
-    };
+    })
+}
+
+/// One WUTS call; one response entry per requested participant.
+pub(crate) async fn execute(
+    state: &AppState,
+    ctx: &mut RequestCtx,
+    principal: &Principal,
+    call: &ParticipantsCall,
+) -> Result<Executed, ApiError> {
     let target = principal.wuts_target();
     let request_id = ctx.request_id.clone();
     let reply = timed(
         ctx,
-        state.wuts.update_participants(&target, &call, &request_id),
+        state.wuts.update_participants(&target, call, &request_id),
     )
     .await?;
     let entries: Vec<Value> = call
@@ -53,7 +61,18 @@ pub(crate) async fn handle(
         .iter()
         .map(|p| outcome(p, call.action, &reply))
         .collect();
-    Ok(ok(ctx, json!({ "success": true, "participants": entries })))
+    let outcomes = entries
+        .iter()
+        .map(|e| AuditParticipant {
+            jid: e["jid"].as_str().unwrap_or_default().to_string(),
+            status: e["status"].as_str().map(str::to_string),
+            code: e["error"]["code"].as_i64(),
+        })
+        .collect();
+    Ok(Executed {
+        response: ok(ctx, json!({ "success": true, "participants": entries })),
+        outcomes,
+    })
 }
 
 /// Parses and validates the body, collecting every problem at once.

@@ -6,6 +6,12 @@
 //!   attribute); GSI `by_tenant` (`tenant_id` S, `created_at` N) for listings.
 //! - tenants: partition key `tenant_id` (S); attributes `status`, `name`,
 //!   `wuts_base_url`, `wuts_session_id`, `wuts_api_key`.
+//! - idempotency: partition key `id` (S, `{tenant_id}#{key}`); attributes
+//!   `fingerprint`, `owner`, `state` (`in_progress`/`completed`), `lease_until`
+//!   (N), `response_status` (N), `response_body`, `expires_at` (N, TTL).
+//! - audit: partition key `tenant_id` (S), sort key `sk` (S, `{at}#{request_id}`,
+//!   so a tenant's records sort by time); the record's fields, `participants`
+//!   as a JSON string, `expires_at` (N, TTL, optional).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,11 +25,17 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 
-use super::{StoreError, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore};
+use super::{
+    AuditParticipant, AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState,
+    IdempotencyStore, StoreError, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus,
+    TokenStore,
+};
 use crate::config::Tables;
 
 pub const TOKENS_BY_TENANT_INDEX: &str = "by_tenant";
 pub const TOKENS_TTL_ATTRIBUTE: &str = "expires_at";
+/// The TTL attribute of the idempotency and audit tables too.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -315,6 +327,235 @@ impl TenantStore for DynamoStore {
     }
 }
 
+fn idempotency_from_item(item: &Item) -> Result<IdempotencyRecord, StoreError> {
+    let state = match get_s(item, "state")?.as_str() {
+        "in_progress" => IdempotencyState::InProgress {
+            lease_until: opt_n(item, "lease_until")?.unwrap_or(0),
+        },
+        "completed" => IdempotencyState::Completed {
+            status: opt_n(item, "response_status")?
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or_else(|| StoreError::Corrupt("response_status".into()))?,
+            body: get_s(item, "response_body")?,
+        },
+        other => return Err(StoreError::Corrupt(format!("idempotency state {other:?}"))),
+    };
+    Ok(IdempotencyRecord {
+        id: get_s(item, "id")?,
+        fingerprint: get_s(item, "fingerprint")?,
+        owner: get_s(item, "owner")?,
+        state,
+        expires_at: opt_n(item, TTL_ATTRIBUTE)?.unwrap_or(0),
+    })
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
+    async fn claim(&self, record: &IdempotencyRecord, now: i64) -> Result<Claim, StoreError> {
+        let IdempotencyState::InProgress { lease_until } = record.state else {
+            return Err(StoreError::Other(
+                "claim takes an in-progress record".into(),
+            ));
+        };
+        // A record deleted between the failed put and the read: try again.
+        for _ in 0..3 {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.tables.idempotency)
+                .item("id", s(&record.id))
+                .item("fingerprint", s(&record.fingerprint))
+                .item("owner", s(&record.owner))
+                .item("state", s("in_progress"))
+                .item("lease_until", n(lease_until))
+                .item(TTL_ATTRIBUTE, n(record.expires_at))
+                .condition_expression(
+                    "attribute_not_exists(id) OR expires_at <= :now \
+                     OR (#state = :in_progress AND lease_until <= :now)",
+                )
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":in_progress", s("in_progress"))
+                .send()
+                .await;
+            match put {
+                Ok(_) => return Ok(Claim::Claimed),
+                Err(e) if is_conditional_failure(&e) => {}
+                Err(e) => return Err(classify("PutItem idempotency", e)),
+            }
+            let existing = self
+                .client
+                .get_item()
+                .table_name(&self.tables.idempotency)
+                .key("id", s(&record.id))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| classify("GetItem idempotency", e))?;
+            if let Some(item) = existing.item() {
+                return Ok(Claim::Existing(idempotency_from_item(item)?));
+            }
+        }
+        Err(StoreError::Unavailable(
+            "idempotency record kept changing".into(),
+        ))
+    }
+
+    async fn complete(
+        &self,
+        id: &str,
+        owner: &str,
+        status: u16,
+        body: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.idempotency)
+            .key("id", s(id))
+            .update_expression(
+                "SET #state = :completed, response_status = :status, response_body = :body, \
+                 expires_at = :exp REMOVE lease_until",
+            )
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":completed", s("completed"))
+            .expression_attribute_values(":status", n(i64::from(status)))
+            .expression_attribute_values(":body", s(body))
+            .expression_attribute_values(":exp", n(expires_at))
+            .expression_attribute_values(":owner", s(owner))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Taken over after our lease passed: the new owner answers.
+            Err(e) if is_conditional_failure(&e) => Ok(()),
+            Err(e) => Err(classify("UpdateItem idempotency", e)),
+        }
+    }
+
+    async fn release(&self, id: &str, owner: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.idempotency)
+            .key("id", s(id))
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_conditional_failure(&e) => Ok(()),
+            Err(e) => Err(classify("DeleteItem idempotency", e)),
+        }
+    }
+}
+
+fn audit_to_item(r: &AuditRecord) -> Result<Item, StoreError> {
+    let participants = serde_json::to_string(&r.participants)
+        .map_err(|e| StoreError::Other(format!("encoding participants: {e}")))?;
+    let mut item = HashMap::from([
+        ("tenant_id".to_string(), s(&r.tenant_id)),
+        ("sk".to_string(), s(&format!("{}#{}", r.at, r.request_id))),
+        ("at".to_string(), s(&r.at)),
+        ("request_id".to_string(), s(&r.request_id)),
+        ("user_id".to_string(), s(&r.user_id)),
+        ("token_id".to_string(), s(&r.token_id)),
+        ("route".to_string(), s(&r.route)),
+        ("action".to_string(), s(&r.action)),
+        ("group_jid".to_string(), s(&r.group_jid)),
+        ("participants".to_string(), s(&participants)),
+        ("status".to_string(), n(i64::from(r.status))),
+    ]);
+    if let Some(code) = &r.error_code {
+        item.insert("error_code".to_string(), s(code));
+    }
+    if let Some(ms) = r.upstream_ms {
+        item.insert("upstream_ms".to_string(), n(ms as i64));
+    }
+    if let Some(exp) = r.expires_at {
+        item.insert(TTL_ATTRIBUTE.to_string(), n(exp));
+    }
+    Ok(item)
+}
+
+fn audit_from_item(item: &Item) -> Result<AuditRecord, StoreError> {
+    let participants: Vec<AuditParticipant> =
+        serde_json::from_str(&get_s(item, "participants")?)
+            .map_err(|e| StoreError::Corrupt(format!("participants: {e}")))?;
+    Ok(AuditRecord {
+        tenant_id: get_s(item, "tenant_id")?,
+        at: get_s(item, "at")?,
+        request_id: get_s(item, "request_id")?,
+        user_id: get_s(item, "user_id")?,
+        token_id: get_s(item, "token_id")?,
+        route: get_s(item, "route")?,
+        action: get_s(item, "action")?,
+        group_jid: get_s(item, "group_jid")?,
+        participants,
+        status: opt_n(item, "status")?
+            .and_then(|v| u16::try_from(v).ok())
+            .ok_or_else(|| StoreError::Corrupt("status".into()))?,
+        error_code: opt_s(item, "error_code")?,
+        upstream_ms: opt_n(item, "upstream_ms")?.and_then(|v| u64::try_from(v).ok()),
+        expires_at: opt_n(item, TTL_ATTRIBUTE)?,
+    })
+}
+
+#[async_trait]
+impl AuditStore for DynamoStore {
+    async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.audit)
+            .set_item(Some(audit_to_item(record)?))
+            .send()
+            .await
+            .map_err(|e| classify("PutItem audit", e))?;
+        Ok(())
+    }
+
+    async fn list_audit(
+        &self,
+        tenant_id: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        while records.len() < limit {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.tables.audit)
+                .expression_attribute_values(":t", s(tenant_id))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - records.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match since {
+                Some(since) => query
+                    .key_condition_expression("tenant_id = :t AND sk >= :since")
+                    .expression_attribute_values(":since", s(since)),
+                None => query.key_condition_expression("tenant_id = :t"),
+            };
+            let out = query.send().await.map_err(|e| classify("Query audit", e))?;
+            for item in out.items() {
+                records.push(audit_from_item(item)?);
+            }
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        records.truncate(limit);
+        Ok(records)
+    }
+}
+
 /// What `create_tables` did with one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableReport {
@@ -372,9 +613,28 @@ pub async fn create_tables(
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attr("tenant_id", ScalarAttributeType::S)?)
         .key_schema(key("tenant_id", KeyType::Hash)?);
+    let idempotency = client
+        .create_table()
+        .table_name(&tables.idempotency)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("id", ScalarAttributeType::S)?)
+        .key_schema(key("id", KeyType::Hash)?);
+    let audit = client
+        .create_table()
+        .table_name(&tables.audit)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("tenant_id", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("sk", ScalarAttributeType::S)?)
+        .key_schema(key("tenant_id", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?);
 
     let mut reports = Vec::new();
-    for (name, request) in [(&tables.tokens, tokens), (&tables.tenants, tenants)] {
+    for (name, request) in [
+        (&tables.tokens, tokens),
+        (&tables.tenants, tenants),
+        (&tables.idempotency, idempotency),
+        (&tables.audit, audit),
+    ] {
         let created = match request.send().await {
             Ok(_) => true,
             Err(e)
@@ -393,7 +653,9 @@ pub async fn create_tables(
     for report in &reports {
         wait_active(client, &report.name, wait_for).await?;
     }
-    enable_token_ttl(client, &tables.tokens).await?;
+    for table in [&tables.tokens, &tables.idempotency, &tables.audit] {
+        enable_ttl(client, table).await?;
+    }
     Ok(reports)
 }
 
@@ -419,7 +681,7 @@ async fn wait_active(client: &Client, table: &str, wait_for: Duration) -> Result
     }
 }
 
-async fn enable_token_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
+async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
     let current = client
         .describe_time_to_live()
         .table_name(table)
@@ -429,12 +691,12 @@ async fn enable_token_ttl(client: &Client, table: &str) -> Result<(), StoreError
     let enabled = current
         .time_to_live_description()
         .and_then(|d| d.attribute_name())
-        .is_some_and(|a| a == TOKENS_TTL_ATTRIBUTE);
+        .is_some_and(|a| a == TTL_ATTRIBUTE);
     if enabled {
         return Ok(());
     }
     let spec = TimeToLiveSpecification::builder()
-        .attribute_name(TOKENS_TTL_ATTRIBUTE)
+        .attribute_name(TTL_ATTRIBUTE)
         .enabled(true)
         .build()
         .map_err(|e| StoreError::Other(e.to_string()))?;

@@ -2,18 +2,25 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use super::{StoreError, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore};
+use super::{
+    AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore,
+    StoreError, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore,
+};
 
 #[derive(Default)]
 pub struct MemoryStore {
     tokens: Mutex<HashMap<String, TokenRecord>>,
     tenants: Mutex<HashMap<String, Tenant>>,
+    idempotency: Mutex<HashMap<String, IdempotencyRecord>>,
+    audit: Mutex<Vec<AuditRecord>>,
     /// How many reads reached the store (tests assert on it).
     reads: AtomicUsize,
+    /// When set, audit writes fail (tests of "a failed audit write is logged").
+    fail_audit: AtomicBool,
 }
 
 impl MemoryStore {
@@ -24,6 +31,11 @@ impl MemoryStore {
     /// Number of `get_token` / `get_tenant` calls served so far.
     pub fn reads(&self) -> usize {
         self.reads.load(Ordering::SeqCst)
+    }
+
+    /// Makes every later audit write fail.
+    pub fn fail_audit_writes(&self, fail: bool) {
+        self.fail_audit.store(fail, Ordering::SeqCst);
     }
 }
 
@@ -92,5 +104,81 @@ impl TenantStore for MemoryStore {
             t.status = status;
             t.clone()
         }))
+    }
+}
+
+/// A record that no longer blocks its key.
+fn is_stale(record: &IdempotencyRecord, now: i64) -> bool {
+    record.expires_at <= now
+        || matches!(record.state, IdempotencyState::InProgress { lease_until } if lease_until <= now)
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim(&self, record: &IdempotencyRecord, now: i64) -> Result<Claim, StoreError> {
+        let mut records = self.idempotency.lock().map_err(|_| poisoned())?;
+        match records.get(&record.id) {
+            Some(existing) if !is_stale(existing, now) => Ok(Claim::Existing(existing.clone())),
+            _ => {
+                records.insert(record.id.clone(), record.clone());
+                Ok(Claim::Claimed)
+            }
+        }
+    }
+
+    async fn complete(
+        &self,
+        id: &str,
+        owner: &str,
+        status: u16,
+        body: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut records = self.idempotency.lock().map_err(|_| poisoned())?;
+        if let Some(record) = records.get_mut(id).filter(|r| r.owner == owner) {
+            record.state = IdempotencyState::Completed {
+                status,
+                body: body.to_string(),
+            };
+            record.expires_at = expires_at;
+        }
+        Ok(())
+    }
+
+    async fn release(&self, id: &str, owner: &str) -> Result<(), StoreError> {
+        let mut records = self.idempotency.lock().map_err(|_| poisoned())?;
+        if records.get(id).is_some_and(|r| r.owner == owner) {
+            records.remove(id);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        if self.fail_audit.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("audit writes disabled".into()));
+        }
+        let mut audit = self.audit.lock().map_err(|_| poisoned())?;
+        audit.push(record.clone());
+        Ok(())
+    }
+
+    async fn list_audit(
+        &self,
+        tenant_id: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let audit = self.audit.lock().map_err(|_| poisoned())?;
+        let mut list: Vec<AuditRecord> = audit
+            .iter()
+            .filter(|r| r.tenant_id == tenant_id && since.is_none_or(|s| r.at.as_str() >= s))
+            .cloned()
+            .collect();
+        list.sort_by(|a, b| (&a.at, &a.request_id).cmp(&(&b.at, &b.request_id)));
+        list.truncate(limit);
+        Ok(list)
     }
 }

@@ -1,4 +1,5 @@
-//! The token/tenant store: ports (traits) and the records they hold.
+//! The stores: ports (traits) for tokens, tenants, idempotency records and the
+//! audit trail, and the records they hold.
 //! Adapters: [`memory::MemoryStore`] (tests, local runs) and
 //! [`dynamo::DynamoStore`] (production). Both pass the same contract suite.
 
@@ -149,6 +150,103 @@ pub trait TenantStore: Send + Sync {
     ) -> Result<Option<Tenant>, StoreError>;
 }
 
-/// Both ports, as one object the application state can hold.
-pub trait Store: TokenStore + TenantStore {}
-impl<T: TokenStore + TenantStore> Store for T {}
+/// Where an idempotency record stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyState {
+    /// A request holds the key until `lease_until` (epoch seconds).
+    InProgress { lease_until: i64 },
+    /// The final answer, replayed to later requests with the same key.
+    Completed { status: u16, body: String },
+}
+
+/// One `Idempotency-Key` of one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// `{tenant_id}#{key}`: keys are tenant-scoped.
+    pub id: String,
+    /// Hex SHA-256 of method, path and body.
+    pub fingerprint: String,
+    /// The request that holds (or held) the key.
+    pub owner: String,
+    pub state: IdempotencyState,
+    /// Epoch seconds; the record is gone (TTL) or ignored after this.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is now held by the caller.
+    Claimed,
+    /// Someone else's live record.
+    Existing(IdempotencyRecord),
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `record.id` for `record.owner` (state in progress) unless a live
+    /// record exists: a missing one, one past `expires_at`, or one whose lease
+    /// passed is taken. Otherwise returns the existing record.
+    async fn claim(&self, record: &IdempotencyRecord, now: i64) -> Result<Claim, StoreError>;
+    /// Stores the final answer, if `owner` still holds the key.
+    async fn complete(
+        &self,
+        id: &str,
+        owner: &str,
+        status: u16,
+        body: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Gives the key up (nothing worth replaying happened), if `owner` holds it.
+    async fn release(&self, id: &str, owner: &str) -> Result<(), StoreError>;
+}
+
+/// What happened to one participant, as the audit trail keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AuditParticipant {
+    pub jid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+}
+
+/// One mutating call that was sent to WUTS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AuditRecord {
+    pub tenant_id: String,
+    /// RFC 3339 UTC with milliseconds; with `request_id`, the sort key.
+    pub at: String,
+    pub request_id: String,
+    pub user_id: String,
+    pub token_id: String,
+    pub route: String,
+    /// `add`/`remove`/`promote`/`demote`, or `reset_invite`.
+    pub action: String,
+    pub group_jid: String,
+    pub participants: Vec<AuditParticipant>,
+    /// The HTTP status answered to the caller.
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_ms: Option<u64>,
+    /// Epoch seconds (TTL); `None` keeps the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// A tenant's records at or after `since` (RFC 3339), oldest first.
+    async fn list_audit(
+        &self,
+        tenant_id: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// Every port, as one object the application state can hold.
+pub trait Store: TokenStore + TenantStore + IdempotencyStore + AuditStore {}
+impl<T: TokenStore + TenantStore + IdempotencyStore + AuditStore> Store for T {}

@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::config::{ConfigError, Tables, tables_from_lookup, wuts_from_lookup};
 use shared::provision::{self, NewTenant, ProvisionError};
 use shared::store::dynamo::{DynamoStore, client_from_env, create_tables};
-use shared::store::{Store, Tenant, TenantStatus, TokenRecord};
+use shared::store::{AuditStore, Store, Tenant, TenantStatus, TokenRecord};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +36,25 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// The audit trail of mutating calls.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// A tenant's audit records, oldest first, one JSON object per line.
+    List {
+        #[arg(long)]
+        tenant_id: String,
+        /// Only records at or after this RFC 3339 instant (e.g. 2026-11-25T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
     },
 }
 
@@ -208,6 +227,23 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
             };
             out.push(tenant_json(&tenant).to_string());
         }
+        Command::Audit {
+            command:
+                AuditCommand::List {
+                    tenant_id,
+                    since,
+                    limit,
+                },
+        } => {
+            let since = since.map(|s| normalise_since(&s)).transpose()?;
+            let store = store(tables).await;
+            for record in store
+                .list_audit(&tenant_id, since.as_deref(), limit)
+                .await?
+            {
+                out.push(serde_json::to_string(&record).map_err(|e| Failure(e.to_string()))?);
+            }
+        }
         Command::Token { command } => {
             let store: Arc<dyn Store> = Arc::new(store(tables).await);
             match command {
@@ -242,6 +278,14 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
         }
     }
     Ok(out)
+}
+
+/// `--since` as the audit sort key's form (UTC, `Z`).
+fn normalise_since(since: &str) -> Result<String, Failure> {
+    use time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::parse(since, &Rfc3339)
+        .map_err(|_| Failure(format!("--since {since:?} is not an RFC 3339 instant")))?;
+    Ok(shared::clock::format_rfc3339_millis(at))
 }
 
 fn one_line(s: &str) -> String {

@@ -1,0 +1,76 @@
+//! The audit trail: one record per mutating call that was sent to WUTS. A
+//! failed write is logged and never fails the caller's request.
+
+use std::time::Duration;
+
+use super::{Executed, Op};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::handler::RequestCtx;
+use crate::routes::Endpoint;
+use crate::store::{AuditParticipant, AuditRecord};
+
+/// Bound on the audit write, so a slow table cannot hold the answer back long.
+const WRITE_DEADLINE: Duration = Duration::from_secs(2);
+
+pub(crate) async fn record(
+    state: &AppState,
+    ctx: &RequestCtx,
+    principal: &Principal,
+    endpoint: Endpoint,
+    op: &Op,
+    result: &Result<Executed, ApiError>,
+) {
+    let requested = || {
+        op.participants()
+            .iter()
+            .map(|p| AuditParticipant {
+                jid: p.as_str().to_string(),
+                status: None,
+                code: None,
+            })
+            .collect()
+    };
+    let (status, error_code, participants) = match result {
+        Ok(executed) if !executed.outcomes.is_empty() => (
+            executed.response.status().as_u16(),
+            None,
+            executed.outcomes.clone(),
+        ),
+        Ok(executed) => (executed.response.status().as_u16(), None, requested()),
+        Err(err) => (
+            err.status().as_u16(),
+            Some(err.code().to_string()),
+            requested(),
+        ),
+    };
+    let now = crate::clock::now_epoch();
+    let record = AuditRecord {
+        tenant_id: principal.tenant_id().to_string(),
+        at: crate::clock::now_rfc3339_millis(),
+        request_id: ctx.request_id.clone(),
+        user_id: principal.user_id.clone(),
+        token_id: principal.token_id.clone(),
+        route: endpoint.name(),
+        action: op.action().to_string(),
+        group_jid: op.group().as_str().to_string(),
+        participants,
+        status,
+        error_code,
+        upstream_ms: ctx.upstream_ms,
+        expires_at: state
+            .settings
+            .audit_ttl_days
+            .map(|days| now + i64::try_from(days).unwrap_or(0) * 86_400),
+    };
+    match tokio::time::timeout(WRITE_DEADLINE, state.store.put_audit(&record)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(request_id = %ctx.request_id, error = %e, "audit write failed");
+        }
+        Err(_) => {
+            tracing::warn!(request_id = %ctx.request_id, "audit write timed out");
+        }
+    }
+}
