@@ -2,8 +2,9 @@
 # The project's one test command. It installs what it needs (a Python venv
 # with moto's server, aws-sam-cli and cargo-lambda), starts moto on a free
 # loopback port, and runs format, lint, every test of the workspace and the
-# template checks. BUILD_LAMBDAS=1 also cross-builds the functions and checks
-# their glibc needs (scripts/build-lambdas.sh).
+# template checks, schemathesis against local-api, and a short fuzz smoke run.
+# BUILD_LAMBDAS=1 also cross-builds the functions and checks their glibc needs
+# (scripts/build-lambdas.sh); FUZZ_SECONDS sets the smoke run per target (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -49,6 +50,12 @@ export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 if [ "${BUILD_LAMBDAS:-0}" = "1" ]; then
   ./scripts/build-lambdas.sh "$venv"
 fi
+
+echo "==> schemathesis against local-api (embedded default)"
+./scripts/schemathesis.sh "$venv" "${SCHEMATHESIS_EXAMPLES:-100}" | tee .tmp/schemathesis.log | tail -n 12
+
+echo "==> fuzz smoke (${FUZZ_SECONDS:-10} s per target)"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
 echo "==> cargo test"
 set +e

@@ -1,0 +1,415 @@
+//! `coldstart`: a cold-start harness. It plays the AWS Lambda Runtime API on
+//! loopback (`/2018-06-01/runtime/invocation/next`, `.../response`,
+//! `.../error`, `/runtime/init/error`), spawns any `bootstrap` executable with
+//! the usual Lambda environment, hands it an API Gateway event, and reports
+//! over N cold starts: spawn → first `/next` (Init), the first invocation,
+//! warm invocations and the child's peak RSS.
+//!
+//! `--cpu-quota 0.07` runs the child in a cgroup capped at 7% of one CPU (what
+//! a 128 MB function gets); it needs a writable cgroup (v1 `cpu` or v2).
+//! Run by hand; see docs/PERFORMANCE.md.
+
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use clap::Parser;
+use tokio::sync::{Mutex, mpsc};
+
+const API: &str = "/2018-06-01/runtime";
+
+#[derive(Parser)]
+#[command(
+    name = "coldstart",
+    about = "Measure a Lambda bootstrap's cold start on loopback"
+)]
+struct Args {
+    /// The `bootstrap` executable (any language).
+    #[arg(long)]
+    bootstrap: PathBuf,
+    /// The invocation payload, e.g. events/get-group-invite-link.json.
+    #[arg(long)]
+    event: PathBuf,
+    /// Cold starts to measure.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    runs: usize,
+    /// Warm invocations after the first one, per cold start.
+    #[arg(long, default_value_t = 5)]
+    warm: usize,
+    /// Cap the child at this share of one CPU (e.g. 0.07 for 128 MB).
+    #[arg(long)]
+    cpu_quota: Option<f64>,
+    /// Extra environment for the child, KEY=VALUE (repeatable).
+    #[arg(long = "env", value_parser = parse_env)]
+    envs: Vec<(String, String)>,
+    /// AWS_LAMBDA_FUNCTION_MEMORY_SIZE given to the child.
+    #[arg(long, default_value_t = 128)]
+    memory_mb: u32,
+    /// Give up on a run after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout_secs: u64,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+}
+
+/// What the runtime API tells the controller.
+#[derive(Debug)]
+enum Signal {
+    Next(Instant),
+    Response(Instant, String),
+    Error(String),
+}
+
+struct Api {
+    signals: mpsc::UnboundedSender<Signal>,
+    invocations: Mutex<mpsc::UnboundedReceiver<(String, Bytes)>>,
+}
+
+async fn next(State(api): State<Arc<Api>>) -> Response {
+    let _ = api.signals.send(Signal::Next(Instant::now()));
+    let Some((id, event)) = api.invocations.lock().await.recv().await else {
+        return StatusCode::GONE.into_response();
+    };
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() + 30_000)
+        .unwrap_or(0);
+    (
+        [
+            ("lambda-runtime-aws-request-id", id),
+            ("lambda-runtime-deadline-ms", deadline.to_string()),
+            (
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:coldstart".to_string(),
+            ),
+            (
+                "lambda-runtime-trace-id",
+                "Root=1-00000000-000000000000000000000000;Sampled=0".to_string(),
+            ),
+            ("content-type", "application/json".to_string()),
+        ],
+        event,
+    )
+        .into_response()
+}
+
+async fn response(State(api): State<Arc<Api>>, Path(_id): Path<String>, body: Bytes) -> StatusCode {
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let _ = api.signals.send(Signal::Response(Instant::now(), text));
+    StatusCode::ACCEPTED
+}
+
+async fn invocation_error(State(api): State<Arc<Api>>, body: Bytes) -> StatusCode {
+    let _ = api
+        .signals
+        .send(Signal::Error(String::from_utf8_lossy(&body).into_owned()));
+    StatusCode::ACCEPTED
+}
+
+async fn invocation_error_with_id(
+    state: State<Arc<Api>>,
+    Path(_id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    invocation_error(state, body).await
+}
+
+#[derive(Debug, Default, Clone)]
+struct RunResult {
+    init: Duration,
+    first: Duration,
+    warm: Vec<Duration>,
+    peak_rss_kb: Option<u64>,
+    first_status: Option<u64>,
+}
+
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// A cgroup capping CPU; removed on drop.
+struct CpuCap {
+    dir: PathBuf,
+}
+
+impl CpuCap {
+    fn new(quota: f64) -> Result<Self, String> {
+        let name = format!("coldstart-{}", std::process::id());
+        let v1 = PathBuf::from("/sys/fs/cgroup/cpu");
+        let v2 = PathBuf::from("/sys/fs/cgroup");
+        let period = 100_000u64;
+        let max = ((quota * period as f64).round() as u64).max(1_000);
+        if v1.join("cpu.cfs_quota_us").exists() {
+            let dir = v1.join(name);
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::write(dir.join("cpu.cfs_period_us"), period.to_string())
+                .and_then(|_| std::fs::write(dir.join("cpu.cfs_quota_us"), max.to_string()))
+                .map_err(|e| format!("setting the quota: {e}"))?;
+            Ok(Self { dir })
+        } else if std::fs::read_to_string(v2.join("cgroup.controllers"))
+            .is_ok_and(|c| c.split_whitespace().any(|x| x == "cpu"))
+        {
+            let dir = v2.join(name);
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::write(dir.join("cpu.max"), format!("{max} {period}"))
+                .map_err(|e| format!("setting cpu.max: {e}"))?;
+            Ok(Self { dir })
+        } else {
+            Err("no writable cgroup with a cpu controller".into())
+        }
+    }
+}
+
+impl Drop for CpuCap {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+async fn one_run(
+    args: &Args,
+    event: &Bytes,
+    addr: std::net::SocketAddr,
+    signals: &mut mpsc::UnboundedReceiver<Signal>,
+    invocations: &mpsc::UnboundedSender<(String, Bytes)>,
+    cap: Option<&CpuCap>,
+) -> Result<RunResult, String> {
+    while signals.try_recv().is_ok() {}
+    let mut cmd = match cap {
+        // The shell joins the cgroup, then becomes the bootstrap.
+        Some(cap) => {
+            let mut c = tokio::process::Command::new("sh");
+            c.arg("-c")
+                .arg("echo $$ > \"$0/cgroup.procs\" && exec \"$@\"")
+                .arg(&cap.dir)
+                .arg(&args.bootstrap);
+            c
+        }
+        None => tokio::process::Command::new(&args.bootstrap),
+    };
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "coldstart")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            args.memory_mb.to_string(),
+        )
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/coldstart")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "coldstart")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("_HANDLER", "bootstrap")
+        .env("LAMBDA_TASK_ROOT", "/var/task")
+        .envs(args.envs.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let spawned = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("spawning: {e}"))?;
+    let pid = child.id().ok_or("the child has no pid")?;
+    let limit = Duration::from_secs(args.timeout_secs);
+
+    let first_next = tokio::select! {
+        r = wait_next(signals, limit) => r?,
+        status = child.wait() => return Err(format!("the child exited during Init: {status:?}")),
+    };
+    let mut result = RunResult {
+        init: first_next - spawned,
+        ..RunResult::default()
+    };
+    for i in 0..=args.warm {
+        let id = uuid_like(i);
+        let sent = Instant::now();
+        invocations
+            .send((id, event.clone()))
+            .map_err(|_| "runtime API closed".to_string())?;
+        let got = tokio::time::timeout(limit, signals.recv())
+            .await
+            .map_err(|_| "no response in time".to_string())?;
+        let took = match got {
+            Some(Signal::Response(at, body)) => {
+                if i == 0 {
+                    result.first_status = serde_json::from_str::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v["statusCode"].as_u64());
+                }
+                at - sent
+            }
+            Some(Signal::Error(e)) => return Err(format!("invocation error: {e}")),
+            other => return Err(format!("unexpected {other:?}")),
+        };
+        if i == 0 {
+            result.first = took;
+        } else {
+            result.warm.push(took);
+        }
+        // The runtime asks for the next event once it has answered.
+        wait_next(signals, limit).await?;
+    }
+    result.peak_rss_kb = peak_rss_kb(pid);
+    let _ = child.kill().await;
+    Ok(result)
+}
+
+async fn wait_next(
+    signals: &mut mpsc::UnboundedReceiver<Signal>,
+    limit: Duration,
+) -> Result<Instant, String> {
+    match tokio::time::timeout(limit, signals.recv()).await {
+        Ok(Some(Signal::Next(at))) => Ok(at),
+        Ok(Some(Signal::Error(e))) => Err(format!("the function reported an error: {e}")),
+        Ok(other) => Err(format!("unexpected {other:?} while waiting for /next")),
+        Err(_) => Err("no /next in time".into()),
+    }
+}
+
+fn uuid_like(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{i:012}")
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let mid = v.len() / 2;
+    if v.len().is_multiple_of(2) {
+        (v[mid - 1] + v[mid]) / 2.0
+    } else {
+        v[mid]
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let event = match std::fs::read(&args.event) {
+        Ok(bytes) => Bytes::from(bytes),
+        Err(e) => {
+            eprintln!("coldstart: {}: {e}", args.event.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let cap = match args.cpu_quota.map(CpuCap::new).transpose() {
+        Ok(cap) => cap,
+        Err(e) => {
+            eprintln!("coldstart: --cpu-quota: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (signal_tx, mut signals) = mpsc::unbounded_channel();
+    let (invocation_tx, invocation_rx) = mpsc::unbounded_channel();
+    let api = Arc::new(Api {
+        signals: signal_tx,
+        invocations: Mutex::new(invocation_rx),
+    });
+    let app = Router::new()
+        .route(&format!("{API}/invocation/next"), get(next))
+        .route(&format!("{API}/invocation/{{id}}/response"), post(response))
+        .route(
+            &format!("{API}/invocation/{{id}}/error"),
+            post(invocation_error_with_id),
+        )
+        .route(&format!("{API}/init/error"), post(invocation_error))
+        .with_state(api);
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("coldstart: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return ExitCode::FAILURE;
+    };
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    println!(
+        "bootstrap: {}  event: {}  runs: {}  warm: {}  cpu quota: {}",
+        args.bootstrap.display(),
+        args.event.display(),
+        args.runs,
+        args.warm,
+        args.cpu_quota
+            .map(|q| format!("{:.0}% of a CPU", q * 100.0))
+            .unwrap_or_else(|| "none".into())
+    );
+    println!(
+        "{:>4} {:>10} {:>12} {:>12} {:>10} {:>7}",
+        "run", "init_ms", "first_ms", "warm_p50_ms", "rss_mb", "status"
+    );
+    let mut all = Vec::new();
+    for run in 1..=args.runs {
+        match one_run(
+            &args,
+            &event,
+            addr,
+            &mut signals,
+            &invocation_tx,
+            cap.as_ref(),
+        )
+        .await
+        {
+            Ok(r) => {
+                println!(
+                    "{:>4} {:>10.2} {:>12.2} {:>12.3} {:>10.1} {:>7}",
+                    run,
+                    ms(r.init),
+                    ms(r.first),
+                    median(r.warm.iter().map(|d| ms(*d)).collect()),
+                    r.peak_rss_kb.map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN),
+                    r.first_status.map(|s| s.to_string()).unwrap_or("-".into())
+                );
+                all.push(r);
+            }
+            Err(e) => {
+                eprintln!("coldstart: run {run}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!(
+        "median init {:.2} ms, first invocation {:.2} ms, warm {:.3} ms, peak RSS {:.1} MB",
+        median(all.iter().map(|r| ms(r.init)).collect()),
+        median(all.iter().map(|r| ms(r.first)).collect()),
+        median(
+            all.iter()
+                .flat_map(|r| r.warm.iter().map(|d| ms(*d)))
+                .collect()
+        ),
+        median(
+            all.iter()
+                .filter_map(|r| r.peak_rss_kb)
+                .map(|k| k as f64 / 1024.0)
+                .collect()
+        ),
+    );
+    ExitCode::SUCCESS
+}
