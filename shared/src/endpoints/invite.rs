@@ -17,44 +17,32 @@ pub(crate) fn prepare(raw_jid: &str, req: &Request) -> Result<GroupJid, ApiError
     Ok(group)
 }
 
-/// One WUTS call, never retried: every success revokes the previous link.
-pub(crate) async fn reset(
+/// One WUTS call: the current link, or (`reset`) a new one. A reset is never
+/// retried: every success revokes the previous link.
+pub(crate) async fn execute(
     state: &AppState,
     ctx: &mut RequestCtx,
     principal: &Principal,
     group: &GroupJid,
+    reset: bool,
 ) -> Result<Executed, ApiError> {
     let target = principal.wuts_target();
     let request_id = ctx.request_id.clone();
-    let invite_link = timed(ctx, state.wuts.reset_invite(&target, group, &request_id)).await?;
-    Ok(Executed::plain(ok(
-        ctx,
-        json!({
-            "success": true,
-            "group_jid": group.as_str(),
-            "invite_link": invite_link,
-            "reset_at": crate::clock::now_rfc3339(),
-        }),
-    )))
-}
-
-pub(crate) async fn get(
-    state: &AppState,
-    ctx: &mut RequestCtx,
-    principal: &Principal,
-    group: &GroupJid,
-) -> Result<Executed, ApiError> {
-    let target = principal.wuts_target();
-    let request_id = ctx.request_id.clone();
-    let invite_link = timed(ctx, state.wuts.get_invite(&target, group, &request_id)).await?;
-    Ok(Executed::plain(ok(
-        ctx,
-        json!({
-            "success": true,
-            "group_jid": group.as_str(),
-            "invite_link": invite_link,
-        }),
-    )))
+    let invite_link = if reset {
+        timed(ctx, state.wuts.reset_invite(&target, group, &request_id)).await?
+    } else {
+        timed(ctx, state.wuts.get_invite(&target, group, &request_id)).await?
+    };
+    let mut body = json!({
+        "success": true,
+        "group_jid": group.as_str(),
+        "invite_link": invite_link,
+    });
+    if reset {
+        // WhatsApp gives no time: ours, right after WUTS confirmed.
+        body["reset_at"] = json!(crate::clock::now_rfc3339());
+    }
+    Ok(Executed::plain(ok(ctx, body)))
 }
 
 /// The endpoint takes no body: empty, or `{}`, is accepted.

@@ -78,8 +78,8 @@ impl Op {
     ) -> Result<Executed, ApiError> {
         match self {
             Self::Participants(call) => participants::execute(state, ctx, principal, call).await,
-            Self::ResetInvite(group) => invite::reset(state, ctx, principal, group).await,
-            Self::GetInvite(group) => invite::get(state, ctx, principal, group).await,
+            Self::ResetInvite(group) => invite::execute(state, ctx, principal, group, true).await,
+            Self::GetInvite(group) => invite::execute(state, ctx, principal, group, false).await,
         }
     }
 }

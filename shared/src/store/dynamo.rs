@@ -73,6 +73,54 @@ impl DynamoStore {
     pub fn tables(&self) -> &Tables {
         &self.tables
     }
+
+    /// GetItem by a single string key.
+    async fn get(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(key, s(value))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("GetItem {table}"), e))?;
+        Ok(out.item().cloned())
+    }
+
+    /// Sets `status` on an existing item; `Ok(None)` if there is none.
+    async fn set_status(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        status: &str,
+    ) -> Result<Option<Item>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(table)
+            .key(key, s(value))
+            .update_expression("SET #s = :status")
+            .condition_expression("attribute_exists(#k)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#k", key)
+            .expression_attribute_values(":status", s(status))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes().cloned()),
+            Err(e) if is_conditional_failure(&e) => Ok(None),
+            Err(e) => Err(classify(&format!("UpdateItem {table}"), e)),
+        }
+    }
 }
 
 /// Sorts SDK failures into "retry later" (503) and everything else.
@@ -200,15 +248,11 @@ fn is_conditional_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> b
 #[async_trait]
 impl TokenStore for DynamoStore {
     async fn get_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.tokens)
-            .key("token_hash", s(token_hash))
-            .send()
-            .await
-            .map_err(|e| classify("GetItem tokens", e))?;
-        out.item().map(token_from_item).transpose()
+        self.get(&self.tables.tokens, "token_hash", token_hash, false)
+            .await?
+            .as_ref()
+            .map(token_from_item)
+            .transpose()
     }
 
     async fn put_token(&self, record: &TokenRecord) -> Result<(), StoreError> {
@@ -230,23 +274,12 @@ impl TokenStore for DynamoStore {
     }
 
     async fn revoke_token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.tokens)
-            .key("token_hash", s(token_hash))
-            .update_expression("SET #s = :revoked")
-            .condition_expression("attribute_exists(token_hash)")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":revoked", s(TokenStatus::Revoked.as_str()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => out.attributes().map(token_from_item).transpose(),
-            Err(e) if is_conditional_failure(&e) => Ok(None),
-            Err(e) => Err(classify("UpdateItem tokens", e)),
-        }
+        let revoked = TokenStatus::Revoked.as_str();
+        self.set_status(&self.tables.tokens, "token_hash", token_hash, revoked)
+            .await?
+            .as_ref()
+            .map(token_from_item)
+            .transpose()
     }
 
     async fn list_tokens(&self, tenant_id: &str) -> Result<Vec<TokenRecord>, StoreError> {
@@ -280,15 +313,11 @@ impl TokenStore for DynamoStore {
 #[async_trait]
 impl TenantStore for DynamoStore {
     async fn get_tenant(&self, tenant_id: &str) -> Result<Option<Tenant>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.tenants)
-            .key("tenant_id", s(tenant_id))
-            .send()
-            .await
-            .map_err(|e| classify("GetItem tenants", e))?;
-        out.item().map(tenant_from_item).transpose()
+        self.get(&self.tables.tenants, "tenant_id", tenant_id, false)
+            .await?
+            .as_ref()
+            .map(tenant_from_item)
+            .transpose()
     }
 
     async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
@@ -307,23 +336,16 @@ impl TenantStore for DynamoStore {
         tenant_id: &str,
         status: TenantStatus,
     ) -> Result<Option<Tenant>, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.tenants)
-            .key("tenant_id", s(tenant_id))
-            .update_expression("SET #s = :status")
-            .condition_expression("attribute_exists(tenant_id)")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":status", s(status.as_str()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => out.attributes().map(tenant_from_item).transpose(),
-            Err(e) if is_conditional_failure(&e) => Ok(None),
-            Err(e) => Err(classify("UpdateItem tenants", e)),
-        }
+        self.set_status(
+            &self.tables.tenants,
+            "tenant_id",
+            tenant_id,
+            status.as_str(),
+        )
+        .await?
+        .as_ref()
+        .map(tenant_from_item)
+        .transpose()
     }
 }
 
@@ -384,16 +406,10 @@ impl IdempotencyStore for DynamoStore {
                 Err(e) => return Err(classify("PutItem idempotency", e)),
             }
             let existing = self
-                .client
-                .get_item()
-                .table_name(&self.tables.idempotency)
-                .key("id", s(&record.id))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| classify("GetItem idempotency", e))?;
-            if let Some(item) = existing.item() {
-                return Ok(Claim::Existing(idempotency_from_item(item)?));
+                .get(&self.tables.idempotency, "id", &record.id, true)
+                .await?;
+            if let Some(item) = existing {
+                return Ok(Claim::Existing(idempotency_from_item(&item)?));
             }
         }
         Err(StoreError::Unavailable(
