@@ -24,10 +24,12 @@ pub use handler::serve;
 pub use routes::Endpoint;
 
 use auth::Authenticator;
-use config::{Config, ConfigError, Settings};
+use config::Settings;
 use store::Store;
+#[cfg(feature = "adapters")]
 use store::dynamo::{DynamoStore, client_from_env};
 use wuts::WutsClient;
+#[cfg(feature = "adapters")]
 use wuts::http::HttpWuts;
 
 /// Everything a request needs, built once per cold start and shared by every
@@ -51,12 +53,14 @@ impl AppState {
 
     /// Production wiring: configuration from the environment, DynamoDB and
     /// the reqwest WUTS client. Neither blocks on the network.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let wuts = HttpWuts::new(config.wuts.clone()).map_err(|e| ConfigError::Invalid {
-            name: "WUTS_*",
-            reason: e.to_string(),
-        })?;
+    #[cfg(feature = "adapters")]
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let config = config::Config::from_env()?;
+        let wuts =
+            HttpWuts::new(config.wuts.clone()).map_err(|e| config::ConfigError::Invalid {
+                name: "WUTS_*",
+                reason: e.to_string(),
+            })?;
         let store = DynamoStore::new(client_from_env().await, config.tables.clone());
         let mut state = Self::new(Arc::new(store), Arc::new(wuts), config.auth_cache_ttl);
         state.settings = config.settings;
@@ -67,6 +71,7 @@ impl AppState {
 /// The whole `main` of a Lambda binary: logging, state once, then the runtime
 /// loop calling [`serve`] for `endpoint`. Missing configuration ends the cold
 /// start with one clear log line.
+#[cfg(feature = "adapters")]
 pub async fn run_lambda(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     telemetry::init();
     let state = match AppState::from_env().await {

@@ -3,6 +3,7 @@
 //! Adapters: [`memory::MemoryStore`] (tests, local runs) and
 //! [`dynamo::DynamoStore`] (production). Both pass the same contract suite.
 
+#[cfg(feature = "adapters")]
 pub mod dynamo;
 pub mod memory;
 

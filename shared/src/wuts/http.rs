@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     InviteReply, ParticipantsCall, ParticipantsReply, WutsClient, WutsError, WutsErrorBody,
-    WutsParticipant, WutsTarget, check_base_url, check_invite_link,
+    WutsParticipant, WutsTarget, check_base_url,
 };
 use crate::config::WutsConfig;
 use crate::jid::GroupJid;
@@ -125,6 +125,17 @@ impl HttpWuts {
         } else {
             Err(status_error(status, &headers, &bytes))
         }
+    }
+}
+
+/// Checks an invite link from WUTS before it is handed to a caller.
+fn check_invite_link(link: &str) -> Result<(), WutsError> {
+    if link.starts_with("https://") && link.len() > "https://".len() && link.len() <= 512 {
+        Ok(())
+    } else {
+        Err(WutsError::InvalidResponse(
+            "invite_link is not an https URL".into(),
+        ))
     }
 }
 

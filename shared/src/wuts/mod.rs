@@ -3,6 +3,7 @@
 //! Adapters: [`http::HttpWuts`] (reqwest, production) and
 //! [`sim::Simulator`] (in-process, stateful; local runs and tests).
 
+#[cfg(feature = "adapters")]
 pub mod http;
 pub mod sim;
 
@@ -214,7 +215,7 @@ pub trait WutsClient: Send + Sync {
 /// Checks a WUTS base URL: https (http only when allowed), a host, no
 /// credentials, query or fragment.
 pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    let parsed = url::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
     match parsed.scheme() {
         "https" => {}
         "http" if allow_http => {}
@@ -231,17 +232,6 @@ pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
         return Err("a query or fragment is not allowed".into());
     }
     Ok(())
-}
-
-/// Checks an invite link from WUTS before it is handed to a caller.
-pub(crate) fn check_invite_link(link: &str) -> Result<(), WutsError> {
-    if link.starts_with("https://") && link.len() > "https://".len() && link.len() <= 512 {
-        Ok(())
-    } else {
-        Err(WutsError::InvalidResponse(
-            "invite_link is not an https URL".into(),
-        ))
-    }
 }
 
 #[cfg(test)]
