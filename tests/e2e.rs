@@ -498,3 +498,35 @@ async fn dynamodb_mode_provisioned_by_admin() {
     let run = admin(&unreachable, &["tenant", "get", "--tenant-id", "acme"]).await;
     assert_one_line_failure(&run, "unreachable DynamoDB");
 }
+
+#[tokio::test]
+async fn coldstart_harness_measures_a_bootstrap() {
+    let event = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/get-group-invite-link.json"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_coldstart"))
+        .args(["--bootstrap", env!("CARGO_BIN_EXE_hello-lambda")])
+        .args(["--event", event, "-n", "1", "--warm", "2"])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap_or_else(|| panic!("no result row: {stdout}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols.len(), 6, "{row}");
+    assert_eq!(cols[5], "200", "the floor function answered 200: {row}");
+    assert!(
+        cols[4].parse::<f64>().is_ok_and(|rss| rss > 0.0),
+        "peak RSS read: {row}"
+    );
+    assert!(stdout.contains("median init"));
+}

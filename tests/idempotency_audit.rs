@@ -1,11 +1,14 @@
 //! Idempotency-Key and the audit trail, through the same handler the Lambdas
 //! run, against the WUTS fake.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
-use integration_tests::wuts_fake::Fault;
+use integration_tests::moto;
+use integration_tests::wuts_fake::{Fault, WutsFake};
+use shared::AppState;
 use shared::store::AuditStore;
 
 fn with_key(event: &str, key: &str) -> lambda_http::Request {
@@ -82,7 +85,8 @@ async fn errors_release_the_key_but_timeouts_are_kept() {
     assert_eq!(h.fake.calls().len(), 2);
 
     // A timeout may have reset the link: the same key never sends it again.
-    h.fake.push_fault(Fault::Delay(UPSTREAM_DEADLINE * 3));
+    h.fake
+        .push_fault(Fault::Delay(UPSTREAM_DEADLINE + Duration::from_secs(1)));
     let a = h.send(with_key("reset-group-invite-link.json", "r2")).await;
     assert_error(&a, 504, "UPSTREAM_TIMEOUT");
     let b = h.send(with_key("reset-group-invite-link.json", "r2")).await;
@@ -92,14 +96,13 @@ async fn errors_release_the_key_but_timeouts_are_kept() {
     assert_eq!(h.fake.calls().len(), 3);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_concurrent_requests_one_key_one_wuts_call() {
-    let h = harness().await;
+/// 20 simultaneous identical requests with one key through one state.
+async fn burst(state: Arc<AppState>, fake: &WutsFake) {
     // Hold the first call long enough for the others to arrive meanwhile.
-    h.fake.push_fault(Fault::Delay(Duration::from_millis(200)));
+    fake.push_fault(Fault::Delay(Duration::from_millis(300)));
     let mut tasks = Vec::new();
     for _ in 0..20 {
-        let state = h.state.clone();
+        let state = state.clone();
         tasks.push(tokio::spawn(async move {
             send(
                 &state,
@@ -113,7 +116,7 @@ async fn twenty_concurrent_requests_one_key_one_wuts_call() {
     for t in tasks {
         answers.push(t.await.unwrap());
     }
-    assert_eq!(h.fake.calls().len(), 1, "exactly one WUTS call");
+    assert_eq!(fake.calls().len(), 1, "exactly one WUTS call");
     let ok: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
     let busy = answers.iter().filter(|a| a.status == 409).count();
     assert_eq!(ok.len() + busy, 20, "only 200 or 409");
@@ -125,11 +128,30 @@ async fn twenty_concurrent_requests_one_key_one_wuts_call() {
         assert_error(a, 409, "IDEMPOTENCY_IN_PROGRESS");
     }
     // Once done, every retry replays the one answer.
-    let late = h
-        .send(with_key("reset-group-invite-link.json", "burst"))
-        .await;
+    let late = send(
+        &state,
+        None,
+        with_key("reset-group-invite-link.json", "burst"),
+    )
+    .await;
+    assert_eq!(late.headers["idempotent-replayed"], "true");
     assert_eq!(late.body["invite_link"], ok[0].body["invite_link"]);
-    assert_eq!(h.fake.calls().len(), 1);
+    assert_eq!(fake.calls().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_requests_one_key_one_wuts_call() {
+    let h = harness().await;
+    burst(h.state.clone(), &h.fake).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_requests_one_key_on_dynamodb() {
+    let fake = WutsFake::start().await;
+    let store = Arc::new(moto::fresh_store().await);
+    seed(store.as_ref(), &fake.base_url()).await;
+    let state = Arc::new(AppState::new(store, http_wuts(), Duration::from_secs(30)));
+    burst(state, &fake).await;
 }
 
 #[tokio::test]
