@@ -614,35 +614,28 @@ pub async fn create_tables(
         .build()
         .map_err(|e| StoreError::Other(e.to_string()))?;
 
-    let tokens = client
-        .create_table()
-        .table_name(&tables.tokens)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("token_hash", ScalarAttributeType::S)?)
+    // On-demand, string partition key, optional string sort key.
+    let table = |name: &str, hash: &str, range: Option<&str>| {
+        let mut request = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr(hash, ScalarAttributeType::S)?)
+            .key_schema(key(hash, KeyType::Hash)?);
+        if let Some(range) = range {
+            request = request
+                .attribute_definitions(attr(range, ScalarAttributeType::S)?)
+                .key_schema(key(range, KeyType::Range)?);
+        }
+        Ok::<_, StoreError>(request)
+    };
+    let tokens = table(&tables.tokens, "token_hash", None)?
         .attribute_definitions(attr("tenant_id", ScalarAttributeType::S)?)
         .attribute_definitions(attr("created_at", ScalarAttributeType::N)?)
-        .key_schema(key("token_hash", KeyType::Hash)?)
         .global_secondary_indexes(by_tenant);
-    let tenants = client
-        .create_table()
-        .table_name(&tables.tenants)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("tenant_id", ScalarAttributeType::S)?)
-        .key_schema(key("tenant_id", KeyType::Hash)?);
-    let idempotency = client
-        .create_table()
-        .table_name(&tables.idempotency)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("id", ScalarAttributeType::S)?)
-        .key_schema(key("id", KeyType::Hash)?);
-    let audit = client
-        .create_table()
-        .table_name(&tables.audit)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("tenant_id", ScalarAttributeType::S)?)
-        .attribute_definitions(attr("sk", ScalarAttributeType::S)?)
-        .key_schema(key("tenant_id", KeyType::Hash)?)
-        .key_schema(key("sk", KeyType::Range)?);
+    let tenants = table(&tables.tenants, "tenant_id", None)?;
+    let idempotency = table(&tables.idempotency, "id", None)?;
+    let audit = table(&tables.audit, "tenant_id", Some("sk"))?;
 
     let mut reports = Vec::new();
     for (name, request) in [

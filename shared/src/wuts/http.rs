@@ -76,6 +76,21 @@ impl HttpWuts {
         ))
     }
 
+    /// The invite-link calls: no body, `{"invite_link": "https://..."}` back.
+    async fn invite(
+        &self,
+        method: Method,
+        tail: &str,
+        target: &WutsTarget,
+        group: &GroupJid,
+        request_id: &str,
+    ) -> Result<String, WutsError> {
+        let url = self.group_url(target, "groups", group, tail)?;
+        let reply: InviteReply = self.call(method, url, None, target, request_id).await?;
+        check_invite_link(&reply.invite_link)?;
+        Ok(reply.invite_link)
+    }
+
     /// One call under one overall deadline (connect, retry, headers and body).
     /// Only a connection that was never established is tried a second time:
     /// a request that may have reached WUTS is never sent again.
@@ -218,12 +233,8 @@ impl WutsClient for HttpWuts {
         group: &GroupJid,
         request_id: &str,
     ) -> Result<String, WutsError> {
-        let url = self.group_url(target, "groups", group, "invite/reset")?;
-        let reply: InviteReply = self
-            .call(Method::POST, url, None, target, request_id)
-            .await?;
-        check_invite_link(&reply.invite_link)?;
-        Ok(reply.invite_link)
+        self.invite(Method::POST, "invite/reset", target, group, request_id)
+            .await
     }
 
     async fn get_invite(
@@ -232,12 +243,8 @@ impl WutsClient for HttpWuts {
         group: &GroupJid,
         request_id: &str,
     ) -> Result<String, WutsError> {
-        let url = self.group_url(target, "groups", group, "invite")?;
-        let reply: InviteReply = self
-            .call(Method::GET, url, None, target, request_id)
-            .await?;
-        check_invite_link(&reply.invite_link)?;
-        Ok(reply.invite_link)
+        self.invite(Method::GET, "invite", target, group, request_id)
+            .await
     }
 }
 
