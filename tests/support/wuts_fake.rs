@@ -164,11 +164,14 @@ async fn handle(State((sim, shared)): State<AppState>, req: Request) -> Response
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    match (method.as_str(), segs.as_slice()) {
-        ("POST", ["", "v1", "sessions", session, kind, jid, "participants"]) => {
-            if *session != SESSION_ID {
-                return error(404, "session_not_found");
-            }
+    let ["", "v1", "sessions", session, rest @ ..] = segs.as_slice() else {
+        return error(404, "not_found");
+    };
+    if *session != SESSION_ID {
+        return error(404, "session_not_found");
+    }
+    match (method.as_str(), rest) {
+        ("POST", [kind, jid, "participants"]) => {
             let kind = match *kind {
                 "groups" => GroupKind::Group,
                 "communities" => GroupKind::Community,
@@ -176,43 +179,20 @@ async fn handle(State((sim, shared)): State<AppState>, req: Request) -> Response
             };
             participants(&sim, kind, jid, &body)
         }
-        (
-            "POST",
-            [
-                "",
-                "v1",
-                "sessions",
-                session,
-                "groups",
-                jid,
-                "invite",
-                "reset",
-            ],
-        ) => {
-            if *session != SESSION_ID {
-                return error(404, "session_not_found");
-            }
-            let Ok(group) = GroupJid::parse(jid) else {
-                return error(400, "bad_request");
-            };
-            match sim.reset(&group) {
-                Ok(link) => axum::Json(json!({ "invite_link": link })).into_response(),
-                Err(e) => from_wuts_error(e),
-            }
-        }
-        ("GET", ["", "v1", "sessions", session, "groups", jid, "invite"]) => {
-            if *session != SESSION_ID {
-                return error(404, "session_not_found");
-            }
-            let Ok(group) = GroupJid::parse(jid) else {
-                return error(400, "bad_request");
-            };
-            match sim.current_invite(&group) {
-                Ok(link) => axum::Json(json!({ "invite_link": link })).into_response(),
-                Err(e) => from_wuts_error(e),
-            }
-        }
+        ("POST", ["groups", jid, "invite", "reset"]) => invite(jid, |g| sim.reset(g)),
+        ("GET", ["groups", jid, "invite"]) => invite(jid, |g| sim.current_invite(g)),
         _ => error(404, "not_found"),
+    }
+}
+
+/// The invite calls: `{"invite_link": ...}` or the simulator's refusal.
+fn invite(jid: &str, call: impl FnOnce(&GroupJid) -> Result<String, WutsError>) -> Response {
+    let Ok(group) = GroupJid::parse(jid) else {
+        return error(400, "bad_request");
+    };
+    match call(&group) {
+        Ok(link) => axum::Json(json!({ "invite_link": link })).into_response(),
+        Err(e) => from_wuts_error(e),
     }
 }
 

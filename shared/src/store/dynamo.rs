@@ -94,6 +94,18 @@ impl DynamoStore {
         Ok(out.item().cloned())
     }
 
+    /// An unconditional PutItem (create or replace).
+    async fn put(&self, table: &str, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify(&format!("PutItem {table}"), e))?;
+        Ok(())
+    }
+
     /// Sets `status` on an existing item; `Ok(None)` if there is none.
     async fn set_status(
         &self,
@@ -321,14 +333,7 @@ impl TenantStore for DynamoStore {
     }
 
     async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.tables.tenants)
-            .set_item(Some(tenant_to_item(tenant)))
-            .send()
-            .await
-            .map_err(|e| classify("PutItem tenants", e))?;
-        Ok(())
+        self.put(&self.tables.tenants, tenant_to_item(tenant)).await
     }
 
     async fn set_tenant_status(
@@ -525,14 +530,7 @@ fn audit_from_item(item: &Item) -> Result<AuditRecord, StoreError> {
 #[async_trait]
 impl AuditStore for DynamoStore {
     async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.tables.audit)
-            .set_item(Some(audit_to_item(record)?))
-            .send()
-            .await
-            .map_err(|e| classify("PutItem audit", e))?;
-        Ok(())
+        self.put(&self.tables.audit, audit_to_item(record)?).await
     }
 
     async fn list_audit(

@@ -139,15 +139,15 @@ impl Simulator {
     }
 
     fn writable_group<'a>(
-        state: &'a mut State,
+        groups: &'a mut BTreeMap<String, SimGroup>,
+        connected: bool,
         kind: GroupKind,
         jid: &str,
     ) -> Result<&'a mut SimGroup, WutsError> {
-        if !state.connected {
+        if !connected {
             return Err(wuts_status(409, "session_not_connected"));
         }
-        let group = state
-            .groups
+        let group = groups
             .get_mut(jid)
             .ok_or_else(|| wuts_status(404, "group_not_found"))?;
         if kind == GroupKind::Community && !group.is_community {
@@ -162,9 +162,13 @@ impl Simulator {
     /// Applies a participant update as WhatsApp would, one code per participant.
     pub fn apply(&self, call: &ParticipantsCall) -> Result<Vec<WutsParticipant>, WutsError> {
         let mut state = self.lock();
-        let restricted = state.privacy_restricted.clone();
-        let not_on_whatsapp = state.not_on_whatsapp.clone();
-        let group = Self::writable_group(&mut state, call.kind, call.group.as_str())?;
+        let State {
+            groups,
+            connected,
+            privacy_restricted: restricted,
+            not_on_whatsapp,
+        } = &mut *state;
+        let group = Self::writable_group(groups, *connected, call.kind, call.group.as_str())?;
         let mut reply = Vec::with_capacity(call.participants.len());
         for participant in &call.participants {
             let jid = participant.as_str();
@@ -212,14 +216,26 @@ impl Simulator {
 
     pub fn reset(&self, group: &GroupJid) -> Result<String, WutsError> {
         let mut state = self.lock();
-        let group = Self::writable_group(&mut state, GroupKind::Group, group.as_str())?;
+        let connected = state.connected;
+        let group = Self::writable_group(
+            &mut state.groups,
+            connected,
+            GroupKind::Group,
+            group.as_str(),
+        )?;
         group.invite_code = new_invite_code();
         Ok(invite_link(&group.invite_code))
     }
 
     pub fn current_invite(&self, group: &GroupJid) -> Result<String, WutsError> {
         let mut state = self.lock();
-        let group = Self::writable_group(&mut state, GroupKind::Group, group.as_str())?;
+        let connected = state.connected;
+        let group = Self::writable_group(
+            &mut state.groups,
+            connected,
+            GroupKind::Group,
+            group.as_str(),
+        )?;
         Ok(invite_link(&group.invite_code))
     }
 }
