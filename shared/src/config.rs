@@ -87,6 +87,9 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    /// The TLS/HTTP stack could not be set up (not the caller's settings).
+    #[error("building the HTTP client: {0}")]
+    HttpClient(String),
 }
 
 impl Config {

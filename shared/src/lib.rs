@@ -10,6 +10,8 @@ pub mod error;
 pub mod handler;
 pub mod http;
 pub mod jid;
+#[cfg(feature = "adapters")]
+pub mod net;
 pub mod provision;
 pub mod routes;
 pub mod store;
@@ -56,12 +58,9 @@ impl AppState {
     #[cfg(feature = "adapters")]
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let config = config::Config::from_env()?;
-        let wuts =
-            HttpWuts::new(config.wuts.clone()).map_err(|e| config::ConfigError::Invalid {
-                name: "WUTS_*",
-                reason: e.to_string(),
-            })?;
-        let store = DynamoStore::new(client_from_env().await, config.tables.clone());
+        let wuts = HttpWuts::new(config.wuts.clone())
+            .map_err(|e| config::ConfigError::HttpClient(e.to_string()))?;
+        let store = DynamoStore::new(client_from_env().await?, config.tables.clone());
         let mut state = Self::new(Arc::new(store), Arc::new(wuts), config.auth_cache_ttl);
         state.settings = config.settings;
         Ok(state)

@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use shared::config::Tables;
+use shared::net::SdkHttpClient;
 use shared::store::dynamo::{DynamoStore, create_tables};
 
 pub fn moto_url() -> String {
@@ -26,6 +27,11 @@ pub fn client_for(endpoint: &str) -> Client {
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .endpoint_url(endpoint)
+        .http_client(
+            SdkHttpClient::new(Duration::from_millis(500))
+                .expect("building the HTTP client")
+                .shared(),
+        )
         .timeout_config(timeouts)
         .build();
     Client::from_conf(config)

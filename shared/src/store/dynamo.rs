@@ -31,6 +31,7 @@ use super::{
     TokenStore,
 };
 use crate::config::Tables;
+use crate::net::SdkHttpClient;
 
 pub const TOKENS_BY_TENANT_INDEX: &str = "by_tenant";
 pub const TOKENS_TTL_ATTRIBUTE: &str = "expires_at";
@@ -41,18 +42,25 @@ type Item = HashMap<String, AttributeValue>;
 
 /// Builds the AWS SDK config and DynamoDB client once (cold start). It does not
 /// block on credentials or the network: both are resolved lazily by the SDK.
-/// Honours `AWS_ENDPOINT_URL_DYNAMODB` by itself.
-pub async fn client_from_env() -> Client {
+/// Honours `AWS_ENDPOINT_URL_DYNAMODB` by itself. Requests go through
+/// [`crate::net::SdkHttpClient`].
+pub async fn client_from_env() -> Result<Client, crate::config::ConfigError> {
+    let connect_timeout = Duration::from_millis(1_000);
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_millis(1_000))
+        .connect_timeout(connect_timeout)
         .operation_attempt_timeout(Duration::from_millis(2_000))
         .operation_timeout(Duration::from_millis(5_000))
         .build();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(
+            SdkHttpClient::new(connect_timeout)
+                .map_err(|e| crate::config::ConfigError::HttpClient(e.to_string()))?
+                .shared(),
+        )
         .timeout_config(timeouts)
         .load()
         .await;
-    Client::new(&config)
+    Ok(Client::new(&config))
 }
 
 #[derive(Clone)]

@@ -37,11 +37,9 @@ pub struct HttpWuts {
 
 impl HttpWuts {
     pub fn new(config: WutsConfig) -> Result<Self, WutsError> {
-        let client = reqwest::Client::builder()
+        let client = crate::net::client_builder()
             .connect_timeout(config.timeout.min(Duration::from_secs(3)))
-            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("wa-groups-api/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| WutsError::Config(format!("building the HTTP client: {e}")))?;
         Ok(Self { client, config })

@@ -168,8 +168,8 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
-async fn store(tables: Tables) -> DynamoStore {
-    DynamoStore::new(client_from_env().await, tables)
+async fn store(tables: Tables) -> Result<DynamoStore, Failure> {
+    Ok(DynamoStore::new(client_from_env().await?, tables))
 }
 
 async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
@@ -177,14 +177,14 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
     let mut out = Vec::new();
     match cli.command {
         Command::CreateTables => {
-            let client = client_from_env().await;
+            let client = client_from_env().await?;
             for report in create_tables(&client, &tables, Duration::from_secs(120)).await? {
                 let what = if report.created { "created" } else { "exists" };
                 out.push(format!("{what} {}", report.name));
             }
         }
         Command::Tenant { command } => {
-            let store: Arc<dyn Store> = Arc::new(store(tables).await);
+            let store: Arc<dyn Store> = Arc::new(store(tables).await?);
             let tenant = match command {
                 TenantCommand::Put {
                     tenant_id,
@@ -236,7 +236,7 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                 },
         } => {
             let since = since.map(|s| normalise_since(&s)).transpose()?;
-            let store = store(tables).await;
+            let store = store(tables).await?;
             for record in store
                 .list_audit(&tenant_id, since.as_deref(), limit)
                 .await?
@@ -245,7 +245,7 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
             }
         }
         Command::Token { command } => {
-            let store: Arc<dyn Store> = Arc::new(store(tables).await);
+            let store: Arc<dyn Store> = Arc::new(store(tables).await?);
             match command {
                 TokenCommand::Issue {
                     tenant_id,

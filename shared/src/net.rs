@@ -1,0 +1,168 @@
+//! The process's one HTTPS stack: reqwest over rustls, trusting the Mozilla
+//! root store compiled into the binary (`webpki-roots`). WUTS calls use it
+//! directly; DynamoDB calls reach it through [`SdkHttpClient`], the AWS SDK's
+//! HTTP port implemented over reqwest.
+//!
+//! Why not the platform store: reading and parsing `/etc/ssl/certs` costs a
+//! cold start 10–15 ms of CPU (about 200 ms at 128 MB's share of a vCPU), and
+//! the SDK and reqwest each did it once. The compiled-in anchors cost nothing
+//! to load. See docs/PERFORMANCE.md.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+
+/// rustls settings shared by every client: the compiled-in roots, aws-lc-rs
+/// (the provider reqwest itself defaults to), TLS 1.2 and 1.3, HTTP/1.1.
+pub fn tls_config() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("aws-lc-rs supports the default TLS versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
+}
+
+/// A reqwest builder with [`tls_config`] and no redirects: the starting point
+/// of every client in the process.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config())
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("wa-groups-api/", env!("CARGO_PKG_VERSION")))
+}
+
+/// The AWS SDK's HTTP client, sending through one pooled reqwest client.
+///
+/// Timeouts: the connect timeout is the reqwest client's (set once, here);
+/// the SDK's own attempt and operation timeouts bound everything else.
+#[derive(Debug, Clone)]
+pub struct SdkHttpClient {
+    client: reqwest::Client,
+}
+
+impl SdkHttpClient {
+    /// Builds the pooled client. Nothing here touches the network or the disk.
+    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
+        let client = client_builder()
+            .connect_timeout(connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Self { client })
+    }
+
+    pub fn shared(self) -> SharedHttpClient {
+        SharedHttpClient::new(self)
+    }
+}
+
+impl HttpClient for SdkHttpClient {
+    fn http_connector(
+        &self,
+        _settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(SdkConnector {
+            client: self.client.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct SdkConnector {
+    client: reqwest::Client,
+}
+
+impl HttpConnector for SdkConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = self.client.clone();
+        HttpConnectorFuture::new(async move {
+            let request = to_reqwest(request)?;
+            let response = client.execute(request).await.map_err(connector_error)?;
+            let status = response.status();
+            let version = response.version();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(connector_error)?;
+            let mut http = http::Response::new(SdkBody::from(body));
+            *http.status_mut() = status;
+            *http.version_mut() = version;
+            *http.headers_mut() = headers;
+            HttpResponse::try_from(http).map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+/// The SDK's request as a reqwest request. DynamoDB bodies are in memory;
+/// a streaming body would be a programming error, reported as a user error.
+fn to_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> {
+    let request = request
+        .try_into_http1x()
+        .map_err(|e| ConnectorError::user(e.into()))?;
+    let (parts, body) = request.into_parts();
+    let bytes = body
+        .bytes()
+        .map(bytes::Bytes::copy_from_slice)
+        .ok_or_else(|| ConnectorError::user("streaming request bodies are not supported".into()))?;
+    reqwest::Request::try_from(http::Request::from_parts(parts, bytes))
+        .map_err(|e| ConnectorError::user(e.into()))
+}
+
+/// Timeouts and transport failures are what the SDK's retry policy retries;
+/// anything else (a malformed request) is not.
+fn connector_error(err: reqwest::Error) -> ConnectorError {
+    if err.is_timeout() {
+        ConnectorError::timeout(err.into())
+    } else if err.is_builder() {
+        ConnectorError::user(err.into())
+    } else {
+        ConnectorError::io(err.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_config_trusts_the_compiled_in_roots_and_speaks_http1() {
+        let config = tls_config();
+        assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+        assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
+        // Builds without looking at the platform store.
+        client_builder().build().expect("client builds");
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_a_retryable_io_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let client = SdkHttpClient::new(Duration::from_millis(500)).unwrap();
+        let connector = SdkConnector {
+            client: client.client.clone(),
+        };
+        let request = HttpRequest::try_from(
+            http::Request::builder()
+                .uri(format!("http://{addr}/"))
+                .body(SdkBody::from("{}"))
+                .unwrap(),
+        )
+        .unwrap();
+        let err = connector.call(request).await.unwrap_err();
+        assert!(err.is_io(), "{err:?}");
+    }
+}
