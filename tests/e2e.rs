@@ -522,11 +522,15 @@ async fn coldstart_harness_measures_a_bootstrap() {
         .find(|l| l.trim_start().starts_with("1 "))
         .unwrap_or_else(|| panic!("no result row: {stdout}"));
     let cols: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(cols.len(), 6, "{row}");
-    assert_eq!(cols[5], "200", "the floor function answered 200: {row}");
+    assert_eq!(cols.len(), 7, "{row}");
+    assert_eq!(cols[6], "200", "the floor function answered 200: {row}");
     assert!(
-        cols[4].parse::<f64>().is_ok_and(|rss| rss > 0.0),
+        cols[5].parse::<f64>().is_ok_and(|rss| rss > 0.0),
         "peak RSS read: {row}"
+    );
+    assert!(
+        cols[2].parse::<f64>().is_ok_and(|cpu| cpu > 0.0),
+        "Init CPU time read: {row}"
     );
     assert!(stdout.contains("median init"));
 }

@@ -20,7 +20,7 @@ pub(crate) async fn record(
     principal: &Principal,
     endpoint: Endpoint,
     op: &Op,
-    result: &Result<Executed, ApiError>,
+    result: &mut Result<Executed, ApiError>,
 ) {
     let requested = || {
         op.participants()
@@ -33,10 +33,11 @@ pub(crate) async fn record(
             .collect()
     };
     let (status, error_code, participants) = match result {
+        // The outcomes are only the audit's: moved, not copied.
         Ok(executed) if !executed.outcomes.is_empty() => (
             executed.response.status().as_u16(),
             None,
-            executed.outcomes.clone(),
+            std::mem::take(&mut executed.outcomes),
         ),
         Ok(executed) => (executed.response.status().as_u16(), None, requested()),
         Err(err) => (

@@ -42,7 +42,7 @@ pub(crate) async fn execute(
         // WhatsApp gives no time: ours, right after WUTS confirmed.
         body["reset_at"] = json!(crate::clock::now_rfc3339());
     }
-    Ok(Executed::plain(ok(ctx, body)))
+    Ok(Executed::plain(ok(ctx, &body)?))
 }
 
 /// The endpoint takes no body: empty, or `{}`, is accepted.

@@ -121,9 +121,9 @@ pub(crate) async fn run(
             idempotency::Outcome::Replay(response) => return Ok(response),
         },
     };
-    let result = op.execute(state, ctx, &principal).await;
+    let mut result = op.execute(state, ctx, &principal).await;
     if ctx.upstream_ms.is_some() {
-        audit::record(state, ctx, &principal, endpoint, &op, &result).await;
+        audit::record(state, ctx, &principal, endpoint, &op, &mut result).await;
     }
     match claim {
         Some(claim) => claim.finish(state, ctx, result).await,
@@ -188,6 +188,17 @@ pub(crate) async fn timed<T>(ctx: &mut RequestCtx, call: impl Future<Output = T>
     out
 }
 
-pub(crate) fn ok(ctx: &RequestCtx, body: serde_json::Value) -> Response<Body> {
-    crate::http::json_response(lambda_http::http::StatusCode::OK, &body, &ctx.request_id)
+/// The 200 answer. Serialising straight from the typed body (no
+/// intermediate `serde_json::Value`) is most of the warm path's saving.
+pub(crate) fn ok(
+    ctx: &RequestCtx,
+    body: &impl serde::Serialize,
+) -> Result<Response<Body>, ApiError> {
+    let text = serde_json::to_string(body)
+        .map_err(|e| ApiError::internal(format!("serialising the response: {e}")))?;
+    Ok(crate::http::text_json_response(
+        lambda_http::http::StatusCode::OK,
+        text,
+        &ctx.request_id,
+    ))
 }

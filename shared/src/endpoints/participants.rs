@@ -1,7 +1,10 @@
 //! `DELETE /groups/{jid}/participants` and `DELETE /communities/{jid}/participants`.
 
+use std::collections::{HashMap, HashSet};
+
 use lambda_http::Request;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::{Executed, body_bytes, ok, path_jid, require_json, timed};
 use crate::AppState;
@@ -10,7 +13,7 @@ use crate::error::{ApiError, FieldError};
 use crate::handler::RequestCtx;
 use crate::jid::ParticipantJid;
 use crate::store::AuditParticipant;
-use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsParticipant};
+use crate::wuts::{Action, AddRequest, GroupKind, ParticipantsCall, WutsParticipant};
 
 pub const MAX_PARTICIPANTS: usize = 50;
 
@@ -56,23 +59,106 @@ pub(crate) async fn execute(
         state.wuts.update_participants(&target, call, &request_id),
     )
     .await?;
-    let entries: Vec<Value> = call
+    let index = ReplyIndex::new(&reply);
+    let entries: Vec<Entry> = call
         .participants
         .iter()
-        .map(|p| outcome(p, call.action, &reply))
+        .map(|p| outcome(p, call.action, &index))
         .collect();
-    let outcomes = entries
-        .iter()
-        .map(|e| AuditParticipant {
-            jid: e["jid"].as_str().unwrap_or_default().to_string(),
-            status: e["status"].as_str().map(str::to_string),
-            code: e["error"]["code"].as_i64(),
-        })
-        .collect();
+    let outcomes = entries.iter().map(Entry::audit).collect();
     Ok(Executed {
-        response: ok(ctx, json!({ "success": true, "participants": entries })),
+        response: ok(
+            ctx,
+            &Reply {
+                success: true,
+                participants: &entries,
+            },
+        )?,
         outcomes,
     })
+}
+
+/// The success body.
+#[derive(Serialize)]
+struct Reply<'a> {
+    success: bool,
+    participants: &'a [Entry<'a>],
+}
+
+/// One entry of the response's `participants`, per requested participant.
+#[derive(Debug, Serialize)]
+pub struct Entry<'a> {
+    pub jid: &'a str,
+    pub phone_number: Option<&'a str>,
+    pub is_admin: bool,
+    pub is_super_admin: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lid: Option<&'a str>,
+    pub status: EntryStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<EntryError<'a>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryStatus {
+    Ok,
+    Failed,
+    /// WUTS's reply did not mention the participant.
+    Unconfirmed,
+}
+
+impl EntryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+            Self::Unconfirmed => "unconfirmed",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryError<'a> {
+    pub code: i64,
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add_request: Option<&'a AddRequest>,
+}
+
+impl Entry<'_> {
+    fn audit(&self) -> AuditParticipant {
+        AuditParticipant {
+            jid: self.jid.to_string(),
+            status: Some(self.status.as_str().to_string()),
+            code: self.error.as_ref().map(|e| e.code),
+        }
+    }
+}
+
+/// WUTS's reply looked up by every name a participant goes by (JID, phone
+/// number, LID). The first entry in reply order wins, as a scan would.
+pub struct ReplyIndex<'a>(HashMap<&'a str, &'a WutsParticipant>);
+
+impl<'a> ReplyIndex<'a> {
+    pub fn new(reply: &'a [WutsParticipant]) -> Self {
+        let mut map = HashMap::with_capacity(reply.len() * 2);
+        for p in reply {
+            let names = [
+                Some(p.jid.as_str()),
+                p.phone_number.as_deref(),
+                p.lid.as_deref(),
+            ];
+            for name in names.into_iter().flatten() {
+                map.entry(name).or_insert(p);
+            }
+        }
+        Self(map)
+    }
+
+    fn get(&self, jid: &str) -> Option<&'a WutsParticipant> {
+        self.0.get(jid).copied()
+    }
 }
 
 /// Parses and validates the body, collecting every problem at once.
@@ -156,18 +242,19 @@ fn parse_participants(
     }
     let before = errors.len();
     let mut out: Vec<ParticipantJid> = Vec::with_capacity(items.len());
+    let mut seen = HashSet::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let field = format!("participants[{i}]");
+        let field = || format!("participants[{i}]");
         match item {
             Value::String(s) => match ParticipantJid::normalise(s) {
                 Ok(jid) => {
-                    if !out.contains(&jid) {
+                    if seen.insert(jid.clone()) {
                         out.push(jid);
                     }
                 }
-                Err(message) => errors.push(FieldError::new(field, message).with_value(s)),
+                Err(message) => errors.push(FieldError::new(field(), message).with_value(s)),
             },
-            _ => errors.push(FieldError::new(field, "must be a string")),
+            _ => errors.push(FieldError::new(field(), "must be a string")),
         }
     }
     (errors.len() == before).then_some(out)
@@ -189,43 +276,44 @@ pub fn reason(code: i64, action: Action) -> &'static str {
 }
 
 /// One response entry for one requested participant.
-pub fn outcome(requested: &ParticipantJid, action: Action, reply: &[WutsParticipant]) -> Value {
+pub fn outcome<'a>(
+    requested: &'a ParticipantJid,
+    action: Action,
+    reply: &ReplyIndex<'a>,
+) -> Entry<'a> {
     let wanted = requested.as_str();
-    let found = reply.iter().find(|p| {
-        p.jid == wanted
-            || p.phone_number.as_deref() == Some(wanted)
-            || p.lid.as_deref() == Some(wanted)
-    });
-    let Some(p) = found else {
-        return json!({
-            "jid": wanted,
-            "phone_number": requested.phone_number(),
-            "is_admin": false,
-            "is_super_admin": false,
-            "status": "unconfirmed",
-        });
+    let Some(p) = reply.get(wanted) else {
+        return Entry {
+            jid: wanted,
+            phone_number: requested.phone_number(),
+            is_admin: false,
+            is_super_admin: false,
+            lid: None,
+            status: EntryStatus::Unconfirmed,
+            error: None,
+        };
     };
-    let mut entry = json!({
-        "jid": wanted,
-        "phone_number": p.phone_number.as_deref().or(requested.phone_number()),
-        "is_admin": p.is_admin,
-        "is_super_admin": p.is_super_admin,
-    });
-    if let Some(lid) = &p.lid {
-        entry["lid"] = json!(lid);
+    let error = match p.error.unwrap_or(0) {
+        0 => None,
+        code => Some(EntryError {
+            code,
+            reason: reason(code, action),
+            add_request: p.add_request.as_ref(),
+        }),
+    };
+    Entry {
+        jid: wanted,
+        phone_number: p.phone_number.as_deref().or(requested.phone_number()),
+        is_admin: p.is_admin,
+        is_super_admin: p.is_super_admin,
+        lid: p.lid.as_deref(),
+        status: if error.is_some() {
+            EntryStatus::Failed
+        } else {
+            EntryStatus::Ok
+        },
+        error,
     }
-    match p.error.unwrap_or(0) {
-        0 => entry["status"] = json!("ok"),
-        code => {
-            let mut error = json!({ "code": code, "reason": reason(code, action) });
-            if let Some(add_request) = &p.add_request {
-                error["add_request"] = json!(add_request);
-            }
-            entry["status"] = json!("failed");
-            entry["error"] = error;
-        }
-    }
-    entry
 }
 
 #[cfg(test)]
@@ -314,6 +402,11 @@ mod tests {
         );
     }
 
+    /// The entry as the client sees it.
+    fn entry(requested: &ParticipantJid, action: Action, reply: &[WutsParticipant]) -> Value {
+        serde_json::to_value(outcome(requested, action, &ReplyIndex::new(reply))).unwrap()
+    }
+
     fn wuts(jid: &str, error: Option<i64>) -> WutsParticipant {
         WutsParticipant {
             jid: jid.into(),
@@ -331,16 +424,29 @@ mod tests {
         let phone = ParticipantJid::normalise("5511888888888").unwrap();
         let lid = ParticipantJid::normalise("7@lid").unwrap();
 
-        let ok = outcome(&phone, Action::Remove, &[wuts(phone.as_str(), Some(0))]);
+        let ok = entry(&phone, Action::Remove, &[wuts(phone.as_str(), Some(0))]);
+        assert_eq!(
+            ok.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "jid",
+                "phone_number",
+                "is_admin",
+                "is_super_admin",
+                "status"
+            ],
+            "field order is the documented one"
+        );
         assert_eq!(ok["status"], "ok");
         assert_eq!(ok["phone_number"], "5511888888888@s.whatsapp.net");
         assert!(ok.get("error").is_none());
-        let absent_code = outcome(&phone, Action::Remove, &[wuts(phone.as_str(), None)]);
+        let absent_code = entry(&phone, Action::Remove, &[wuts(phone.as_str(), None)]);
         assert_eq!(absent_code["status"], "ok");
 
-        let missing = outcome(&lid, Action::Remove, &[wuts(phone.as_str(), Some(0))]);
+        let missing = entry(&lid, Action::Remove, &[wuts(phone.as_str(), Some(0))]);
         assert_eq!(missing["status"], "unconfirmed");
         assert_eq!(missing["phone_number"], Value::Null);
+        assert_eq!(missing["is_admin"], false);
+        assert!(missing.get("error").is_none() && missing.get("lid").is_none());
 
         let table = [
             (401, Action::Remove, "not_authorized"),
@@ -356,7 +462,7 @@ mod tests {
             (-7, Action::Remove, "unknown"),
         ];
         for (code, action, want) in table {
-            let e = outcome(&phone, action, &[wuts(phone.as_str(), Some(code))]);
+            let e = entry(&phone, action, &[wuts(phone.as_str(), Some(code))]);
             assert_eq!(e["status"], "failed");
             assert_eq!(e["error"]["code"], code);
             assert_eq!(e["error"]["reason"], want);
@@ -372,10 +478,39 @@ mod tests {
             code: "abc".into(),
             expiration: Some(1_750_000_000),
         });
-        let e = outcome(&lid, Action::Add, &[p]);
+        let e = entry(&lid, Action::Add, &[p]);
+        assert_eq!(
+            e.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "jid",
+                "phone_number",
+                "is_admin",
+                "is_super_admin",
+                "lid",
+                "status",
+                "error"
+            ],
+        );
         assert_eq!(e["jid"], "7@lid");
         assert_eq!(e["lid"], "7@lid");
         assert_eq!(e["phone_number"], "5511888888888@s.whatsapp.net");
         assert_eq!(e["error"]["add_request"]["code"], "abc");
+    }
+
+    #[test]
+    fn the_first_reply_entry_that_names_a_participant_wins() {
+        let phone = ParticipantJid::normalise("5511888888888").unwrap();
+        // The first names the participant by phone number, the second by JID.
+        let mut first = wuts("1@lid", Some(403));
+        first.phone_number = Some(phone.as_str().into());
+        let second = wuts(phone.as_str(), Some(0));
+        assert_eq!(
+            entry(&phone, Action::Add, &[first, second])["status"],
+            "failed"
+        );
+        let dup = ParticipantJid::normalise("5511888888888@s.whatsapp.net").unwrap();
+        let body =
+            parse_body(br#"{"participants":["+5511888888888","5511888888888@s.whatsapp.net"]}"#);
+        assert_eq!(body.unwrap().participants, vec![dup]);
     }
 }

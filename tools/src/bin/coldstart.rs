@@ -2,8 +2,9 @@
 //! loopback (`/2018-06-01/runtime/invocation/next`, `.../response`,
 //! `.../error`, `/runtime/init/error`), spawns any `bootstrap` executable with
 //! the usual Lambda environment, hands it an API Gateway event, and reports
-//! over N cold starts: spawn → first `/next` (Init), the first invocation,
-//! warm invocations and the child's peak RSS.
+//! over N cold starts: spawn → first `/next` (Init), the CPU time the child
+//! used by then (all its threads), the first invocation, warm invocations and
+//! the child's peak RSS.
 //!
 //! `--cpu-quota 0.07` runs the child in a cgroup capped at 7% of one CPU (what
 //! a 128 MB function gets); it needs a writable cgroup (v1 `cpu` or v2).
@@ -128,6 +129,7 @@ async fn invocation_error_with_id(
 #[derive(Debug, Default, Clone)]
 struct RunResult {
     init: Duration,
+    init_cpu: Option<Duration>,
     first: Duration,
     warm: Vec<Duration>,
     peak_rss_kb: Option<u64>,
@@ -145,17 +147,32 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// CPU time used so far by every live thread of `pid`, from
+/// `/proc/PID/task/*/schedstat` (nanoseconds on the CPU, first field). At the
+/// first `/next` the child is blocked on the harness, so this is Init's CPU.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
 /// A cgroup capping CPU; removed on drop.
 struct CpuCap {
     dir: PathBuf,
 }
 
 impl CpuCap {
+    /// The CFS period: the cap allows `quota × PERIOD` of CPU per period.
+    const PERIOD: Duration = Duration::from_millis(100);
+
     fn new(quota: f64) -> Result<Self, String> {
         let name = format!("coldstart-{}", std::process::id());
         let v1 = PathBuf::from("/sys/fs/cgroup/cpu");
         let v2 = PathBuf::from("/sys/fs/cgroup");
-        let period = 100_000u64;
+        let period = Self::PERIOD.as_micros() as u64;
         let max = ((quota * period as f64).round() as u64).max(1_000);
         if v1.join("cpu.cfs_quota_us").exists() {
             let dir = v1.join(name);
@@ -236,6 +253,7 @@ async fn one_run(
     };
     let mut result = RunResult {
         init: first_next - spawned,
+        init_cpu: cpu_time(pid),
         ..RunResult::default()
     };
     for i in 0..=args.warm {
@@ -362,11 +380,16 @@ async fn main() -> ExitCode {
             .unwrap_or_else(|| "none".into())
     );
     println!(
-        "{:>4} {:>10} {:>12} {:>12} {:>10} {:>7}",
-        "run", "init_ms", "first_ms", "warm_p50_ms", "rss_mb", "status"
+        "{:>4} {:>10} {:>13} {:>12} {:>12} {:>10} {:>7}",
+        "run", "init_ms", "init_cpu_ms", "first_ms", "warm_p50_ms", "rss_mb", "status"
     );
     let mut all = Vec::new();
     for run in 1..=args.runs {
+        if cap.is_some() {
+            // Let the previous child's CPU use age out of the quota period, so
+            // every run starts with a full budget.
+            tokio::time::sleep(CpuCap::PERIOD * 2).await;
+        }
         match one_run(
             &args,
             &event,
@@ -379,9 +402,10 @@ async fn main() -> ExitCode {
         {
             Ok(r) => {
                 println!(
-                    "{:>4} {:>10.2} {:>12.2} {:>12.3} {:>10.1} {:>7}",
+                    "{:>4} {:>10.2} {:>13.2} {:>12.2} {:>12.3} {:>10.1} {:>7}",
                     run,
                     ms(r.init),
+                    r.init_cpu.map(ms).unwrap_or(f64::NAN),
                     ms(r.first),
                     median(r.warm.iter().map(|d| ms(*d)).collect()),
                     r.peak_rss_kb.map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN),
@@ -396,8 +420,9 @@ async fn main() -> ExitCode {
         }
     }
     println!(
-        "median init {:.2} ms, first invocation {:.2} ms, warm {:.3} ms, peak RSS {:.1} MB",
+        "median init {:.2} ms (CPU {:.2} ms), first invocation {:.2} ms, warm {:.3} ms, peak RSS {:.1} MB",
         median(all.iter().map(|r| ms(r.init)).collect()),
+        median(all.iter().filter_map(|r| r.init_cpu).map(ms).collect()),
         median(all.iter().map(|r| ms(r.first)).collect()),
         median(
             all.iter()
