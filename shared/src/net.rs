@@ -23,9 +23,12 @@ use aws_smithy_types::body::SdkBody;
 /// rustls settings shared by every client: the compiled-in roots, aws-lc-rs
 /// (the provider reqwest itself defaults to), TLS 1.2 and 1.3, HTTP/1.1.
 pub fn tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
+    tls_config_with(rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
+    })
+}
+
+fn tls_config_with(roots: rustls::RootCertStore) -> rustls::ClientConfig {
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
@@ -144,6 +147,82 @@ mod tests {
         assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
         // Builds without looking at the platform store.
         client_builder().build().expect("client builds");
+    }
+
+    /// An HTTPS server on loopback for `localhost`, with a fresh self-signed
+    /// certificate, answering `200 ok` to one request per connection.
+    async fn tls_server() -> (u16, rustls::pki_types::CertificateDer<'static>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                        )
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        (port, cert)
+    }
+
+    #[tokio::test]
+    async fn an_unknown_issuer_is_refused_and_a_trusted_one_is_served() {
+        let (port, cert) = tls_server().await;
+        let url = format!("https://localhost:{port}/");
+
+        let err = client_builder()
+            .build()
+            .unwrap()
+            .get(&url)
+            .send()
+            .await
+            .unwrap_err();
+        let chain = {
+            let mut text = err.to_string();
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                text.push_str(&format!(" / {s}"));
+                source = s.source();
+            }
+            text
+        };
+        assert!(chain.contains("UnknownIssuer"), "{chain}");
+
+        // The same stack, trusting that certificate: the handshake and
+        // HTTP/1.1 over it work.
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).unwrap();
+        let trusting = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config_with(roots))
+            .build()
+            .unwrap();
+        let response = trusting.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), "ok");
     }
 
     #[tokio::test]
