@@ -52,12 +52,12 @@ for v in AWS_ENDPOINT_URL_DYNAMODB AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_E
   envs+=(--env "$v=${!v}")
 done
 
+# The floor (#1) and our function (#2) in turns, so load drift hits both alike.
 for quota in "" 0.07; do
   q=(); [ -n "$quota" ] && q=(--cpu-quota "$quota")
-  echo "== coldstart: hello-world floor ${quota:+(cpu quota $quota)}"
-  "$bin/coldstart" --bootstrap "$bin/hello-lambda" --event "$out/get-invite.json" -n "$runs" "${q[@]}"
-  echo "== coldstart: get-group-invite-link (moto + WUTS fake) ${quota:+(cpu quota $quota)}"
-  "$bin/coldstart" --bootstrap "$bin/get-group-invite-link" --event "$out/get-invite.json" -n "$runs" "${q[@]}" "${envs[@]}"
+  echo "== coldstart: #1 hello-world floor vs #2 get-group-invite-link (moto + WUTS fake) ${quota:+(cpu quota $quota)}"
+  "$bin/coldstart" --bootstrap "$bin/hello-lambda" --bootstrap "$bin/get-group-invite-link" \
+    --event "$out/get-invite.json" -n "$runs" "${q[@]}" "${envs[@]}"
 done
 
 echo "== criterion (in-process path)"

@@ -6,6 +6,9 @@
 //! used by then (all its threads), the first invocation, warm invocations and
 //! the child's peak RSS.
 //!
+//! Several `--bootstrap`s are measured in turns (run 1 of each, then run 2 of
+//! each, …), so a comparison is not skewed by the machine's load drifting.
+//!
 //! `--cpu-quota 0.07` runs the child in a cgroup capped at 7% of one CPU (what
 //! a 128 MB function gets); it needs a writable cgroup (v1 `cpu` or v2).
 //! Run by hand; see docs/PERFORMANCE.md.
@@ -32,9 +35,10 @@ const API: &str = "/2018-06-01/runtime";
     about = "Measure a Lambda bootstrap's cold start on loopback"
 )]
 struct Args {
-    /// The `bootstrap` executable (any language).
-    #[arg(long)]
-    bootstrap: PathBuf,
+    /// The `bootstrap` executable (any language); repeat it to compare
+    /// several, measured in turns.
+    #[arg(long, required = true)]
+    bootstrap: Vec<PathBuf>,
     /// The invocation payload, e.g. events/get-group-invite-link.json.
     #[arg(long)]
     event: PathBuf,
@@ -203,6 +207,7 @@ impl Drop for CpuCap {
 
 async fn one_run(
     args: &Args,
+    bootstrap: &std::path::Path,
     event: &Bytes,
     addr: std::net::SocketAddr,
     signals: &mut mpsc::UnboundedReceiver<Signal>,
@@ -217,10 +222,10 @@ async fn one_run(
             c.arg("-c")
                 .arg("echo $$ > \"$0/cgroup.procs\" && exec \"$@\"")
                 .arg(&cap.dir)
-                .arg(&args.bootstrap);
+                .arg(bootstrap);
             c
         }
-        None => tokio::process::Command::new(&args.bootstrap),
+        None => tokio::process::Command::new(bootstrap),
     };
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -369,9 +374,11 @@ async fn main() -> ExitCode {
         let _ = axum::serve(listener, app).await;
     });
 
+    for (i, bootstrap) in args.bootstrap.iter().enumerate() {
+        println!("#{}: {}", i + 1, bootstrap.display());
+    }
     println!(
-        "bootstrap: {}  event: {}  runs: {}  warm: {}  cpu quota: {}",
-        args.bootstrap.display(),
+        "event: {}  runs: {}  warm: {}  cpu quota: {}",
         args.event.display(),
         args.runs,
         args.warm,
@@ -380,61 +387,67 @@ async fn main() -> ExitCode {
             .unwrap_or_else(|| "none".into())
     );
     println!(
-        "{:>4} {:>10} {:>13} {:>12} {:>12} {:>10} {:>7}",
-        "run", "init_ms", "init_cpu_ms", "first_ms", "warm_p50_ms", "rss_mb", "status"
+        "{:>4} {:>3} {:>10} {:>13} {:>12} {:>12} {:>10} {:>7}",
+        "run", "bin", "init_ms", "init_cpu_ms", "first_ms", "warm_p50_ms", "rss_mb", "status"
     );
-    let mut all = Vec::new();
+    let mut all: Vec<Vec<RunResult>> = vec![Vec::new(); args.bootstrap.len()];
     for run in 1..=args.runs {
-        if cap.is_some() {
-            // Let the previous child's CPU use age out of the quota period, so
-            // every run starts with a full budget.
-            tokio::time::sleep(CpuCap::PERIOD * 2).await;
-        }
-        match one_run(
-            &args,
-            &event,
-            addr,
-            &mut signals,
-            &invocation_tx,
-            cap.as_ref(),
-        )
-        .await
-        {
-            Ok(r) => {
-                println!(
-                    "{:>4} {:>10.2} {:>13.2} {:>12.2} {:>12.3} {:>10.1} {:>7}",
-                    run,
-                    ms(r.init),
-                    r.init_cpu.map(ms).unwrap_or(f64::NAN),
-                    ms(r.first),
-                    median(r.warm.iter().map(|d| ms(*d)).collect()),
-                    r.peak_rss_kb.map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN),
-                    r.first_status.map(|s| s.to_string()).unwrap_or("-".into())
-                );
-                all.push(r);
+        for (i, bootstrap) in args.bootstrap.iter().enumerate() {
+            if cap.is_some() {
+                // Let the previous child's CPU use age out of the quota
+                // period, so every run starts with a full budget.
+                tokio::time::sleep(CpuCap::PERIOD * 2).await;
             }
-            Err(e) => {
-                eprintln!("coldstart: run {run}: {e}");
-                return ExitCode::FAILURE;
-            }
+            let r = match one_run(
+                &args,
+                bootstrap,
+                &event,
+                addr,
+                &mut signals,
+                &invocation_tx,
+                cap.as_ref(),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("coldstart: run {run} of #{}: {e}", i + 1);
+                    return ExitCode::FAILURE;
+                }
+            };
+            println!(
+                "{:>4} {:>3} {:>10.2} {:>13.2} {:>12.2} {:>12.3} {:>10.1} {:>7}",
+                run,
+                format!("#{}", i + 1),
+                ms(r.init),
+                r.init_cpu.map(ms).unwrap_or(f64::NAN),
+                ms(r.first),
+                median(r.warm.iter().map(|d| ms(*d)).collect()),
+                r.peak_rss_kb.map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN),
+                r.first_status.map(|s| s.to_string()).unwrap_or("-".into())
+            );
+            all[i].push(r);
         }
     }
-    println!(
-        "median init {:.2} ms (CPU {:.2} ms), first invocation {:.2} ms, warm {:.3} ms, peak RSS {:.1} MB",
-        median(all.iter().map(|r| ms(r.init)).collect()),
-        median(all.iter().filter_map(|r| r.init_cpu).map(ms).collect()),
-        median(all.iter().map(|r| ms(r.first)).collect()),
-        median(
-            all.iter()
-                .flat_map(|r| r.warm.iter().map(|d| ms(*d)))
-                .collect()
-        ),
-        median(
-            all.iter()
-                .filter_map(|r| r.peak_rss_kb)
-                .map(|k| k as f64 / 1024.0)
-                .collect()
-        ),
-    );
+    for (i, runs) in all.iter().enumerate() {
+        println!(
+            "#{} median init {:.2} ms (CPU {:.2} ms), first invocation {:.2} ms, warm {:.3} ms, peak RSS {:.1} MB",
+            i + 1,
+            median(runs.iter().map(|r| ms(r.init)).collect()),
+            median(runs.iter().filter_map(|r| r.init_cpu).map(ms).collect()),
+            median(runs.iter().map(|r| ms(r.first)).collect()),
+            median(
+                runs.iter()
+                    .flat_map(|r| r.warm.iter().map(|d| ms(*d)))
+                    .collect()
+            ),
+            median(
+                runs.iter()
+                    .filter_map(|r| r.peak_rss_kb)
+                    .map(|k| k as f64 / 1024.0)
+                    .collect()
+            ),
+        );
+    }
     ExitCode::SUCCESS
 }
