@@ -215,19 +215,22 @@ impl Simulator {
     }
 
     pub fn reset(&self, group: &GroupJid) -> Result<String, WutsError> {
-        let mut state = self.lock();
-        let connected = state.connected;
-        let group = Self::writable_group(
-            &mut state.groups,
-            connected,
-            GroupKind::Group,
-            group.as_str(),
-        )?;
-        group.invite_code = new_invite_code();
-        Ok(invite_link(&group.invite_code))
+        self.with_plain_group(group, |g| {
+            g.invite_code = new_invite_code();
+            invite_link(&g.invite_code)
+        })
     }
 
     pub fn current_invite(&self, group: &GroupJid) -> Result<String, WutsError> {
+        self.with_plain_group(group, |g| invite_link(&g.invite_code))
+    }
+
+    /// Runs `f` on a plain group of a connected session (the invite calls).
+    fn with_plain_group<T>(
+        &self,
+        group: &GroupJid,
+        f: impl FnOnce(&mut SimGroup) -> T,
+    ) -> Result<T, WutsError> {
         let mut state = self.lock();
         let connected = state.connected;
         let group = Self::writable_group(
@@ -236,7 +239,7 @@ impl Simulator {
             GroupKind::Group,
             group.as_str(),
         )?;
-        Ok(invite_link(&group.invite_code))
+        Ok(f(group))
     }
 }
 
