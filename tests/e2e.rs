@@ -540,3 +540,75 @@ async fn coldstart_harness_measures_a_bootstrap() {
     }
     assert!(stdout.contains("#1 median init") && stdout.contains("#2 median init"));
 }
+
+/// `admin` requires the variables of the tables a command touches, and no
+/// others: the README's Deploy steps export exactly these.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_needs_only_the_tables_it_touches() {
+    let tables = unique_tables();
+    let full = dynamo_env(&tables, &moto_url());
+    assert_eq!(admin(&full, &["create-tables"]).await.code, 0);
+    let only = |keep: &[&str]| -> Vec<(String, String)> {
+        full.iter()
+            .filter(|(k, _)| !k.ends_with("_TABLE") || keep.contains(&k.as_str()))
+            .cloned()
+            .collect()
+    };
+    let tenants_only = only(&["TENANTS_TABLE"]);
+    let put = [
+        "tenant",
+        "put",
+        "--tenant-id",
+        "solo",
+        "--wuts-base-url",
+        "https://wuts.example.com",
+        "--wuts-session-id",
+        "s-1",
+        "--wuts-api-key",
+        "k-1",
+    ];
+    let run = admin(&tenants_only, &put).await;
+    assert_eq!(
+        run.code, 0,
+        "tenant put with TENANTS_TABLE alone: {}",
+        run.stderr
+    );
+    let run = admin(&tenants_only, &["tenant", "suspend", "--tenant-id", "solo"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = admin(
+        &tenants_only,
+        &["tenant", "activate", "--tenant-id", "solo"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let issue = ["token", "issue", "--tenant-id", "solo", "--user-id", "u"];
+    let run = admin(&only(&["TOKENS_TABLE"]), &issue).await;
+    assert_one_line_failure(&run, "token issue without TENANTS_TABLE");
+    assert!(run.stderr.contains("TENANTS_TABLE"), "{}", run.stderr);
+    let run = admin(&only(&["TOKENS_TABLE", "TENANTS_TABLE"]), &issue).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = run.stdout.last().unwrap().clone();
+    let run = admin(
+        &only(&["TOKENS_TABLE"]),
+        &["token", "list", "--tenant-id", "solo"],
+    )
+    .await;
+    assert_eq!((run.code, run.stdout.len()), (0, 1), "{}", run.stderr);
+    let run = admin(
+        &only(&["TOKENS_TABLE"]),
+        &["token", "revoke", "--token", &token],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = admin(
+        &only(&["AUDIT_TABLE"]),
+        &["audit", "list", "--tenant-id", "solo"],
+    )
+    .await;
+    assert_eq!((run.code, run.stdout.len()), (0, 0), "{}", run.stderr);
+
+    let run = admin(&tenants_only, &["create-tables"]).await;
+    assert_one_line_failure(&run, "create-tables needs every table");
+    assert!(run.stderr.contains("_TABLE"), "{}", run.stderr);
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_yaml_ng::Value;
-use shared::routes::ROUTES;
+use shared::routes::{ROUTES, UNMATCHED_BINARY};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -31,6 +31,7 @@ fn functions(t: &Value) -> Vec<(String, Value)> {
 fn every_route_has_one_function_and_binary() {
     let t = template();
     let mut in_template = BTreeSet::new();
+    let mut default_routes = 0;
     for (name, f) in functions(&t) {
         assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
         let binary = f["Metadata"]["BuildProperties"]["Binary"]
@@ -41,11 +42,30 @@ fn every_route_has_one_function_and_binary() {
         assert_eq!(events.len(), 1, "{name} serves one route");
         for (_, event) in events {
             assert_eq!(event["Type"], "HttpApi");
-            let method = event["Properties"]["Method"].as_str().unwrap().to_string();
-            let path = event["Properties"]["Path"].as_str().unwrap().to_string();
-            in_template.insert((method, path, binary.clone()));
+            let Value::Tagged(api) = &event["Properties"]["ApiId"] else {
+                panic!("{name}: ApiId is not a !Ref");
+            };
+            assert_eq!(
+                (api.tag.to_string().as_str(), api.value.as_str()),
+                ("!Ref", Some("HttpApi")),
+                "{name} is on the one HTTP API"
+            );
+            let method = event["Properties"]["Method"].as_str();
+            let path = event["Properties"]["Path"].as_str();
+            match (method, path) {
+                (Some(method), Some(path)) => {
+                    in_template.insert((method.to_string(), path.to_string(), binary.clone()));
+                }
+                // No Method and no Path: the API's $default route.
+                (None, None) => {
+                    assert_eq!(binary, UNMATCHED_BINARY, "{name} is the $default route");
+                    default_routes += 1;
+                }
+                _ => panic!("{name}: Method and Path go together"),
+            }
         }
     }
+    assert_eq!(default_routes, 1, "exactly one $default route");
     let in_code: BTreeSet<(String, String, String)> = ROUTES
         .iter()
         .map(|r| {
@@ -71,10 +91,35 @@ fn every_route_has_one_function_and_binary() {
             route.endpoint
         );
     }
+    let main = std::fs::read_to_string(
+        root()
+            .join("functions")
+            .join(UNMATCHED_BINARY)
+            .join("src/main.rs"),
+    )
+    .unwrap();
+    assert!(
+        main.contains("run_unmatched()"),
+        "{UNMATCHED_BINARY} serves the $default route"
+    );
     let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    for route in ROUTES {
-        assert!(workspace.contains(&format!("\"functions/{}\"", route.binary)));
+    for binary in ROUTES.iter().map(|r| r.binary).chain([UNMATCHED_BINARY]) {
+        assert!(
+            workspace.contains(&format!("\"functions/{binary}\"")),
+            "{binary}"
+        );
     }
+    // Every function crate in functions/ is in the template.
+    let dirs: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let binaries: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|r| r.binary.to_string())
+        .chain([UNMATCHED_BINARY.to_string()])
+        .collect();
+    assert_eq!(dirs, binaries);
 }
 
 /// (table resource, action) pairs a function's policies allow.
@@ -127,7 +172,13 @@ fn functions_have_least_privilege() {
         ("AuditTable", "dynamodb:PutItem"),
     ]);
     for (name, f) in functions(&t) {
-        let want = if name == "GetGroupInviteLinkFunction" {
+        let want = if name == "UnmatchedRouteFunction" {
+            assert!(
+                f["Properties"]["Policies"].is_null(),
+                "{name} needs no policy"
+            );
+            continue;
+        } else if name == "GetGroupInviteLinkFunction" {
             pairs(&read_auth)
         } else {
             pairs(&mutating)

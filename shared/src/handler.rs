@@ -5,6 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures_util::FutureExt;
+use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -76,12 +77,46 @@ pub async fn serve(state: &AppState, only: Option<Endpoint>, req: Request) -> Re
                 Err(_) => Err(ApiError::internal("the handler panicked")),
             }
         }
-        Resolution::Found(..) | Resolution::NotFound => Err(ApiError::NotFound {
-            message: "no such route",
-        }),
-        Resolution::MethodNotAllowed(allow) => Err(ApiError::MethodNotAllowed { allow }),
+        other => Err(unmatched_error(other)),
     };
+    finish(&ctx, &route, &method, started, result)
+}
 
+/// Serves API Gateway's `$default` route: whatever matched no route of the
+/// gateway gets the 404 (unknown path) or 405 (known path, other method, with
+/// `Allow`) envelope from the one route table. Needs no state: no store, no
+/// engine, no authentication, so the function that runs it stays tiny.
+pub fn serve_unmatched(req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let ctx = RequestCtx {
+        request_id: request_id(&req),
+        ..RequestCtx::default()
+    };
+    let method = req.method().clone();
+    let error = unmatched_error(resolve(&method, route_path(&req)));
+    finish(&ctx, "unmatched", &method, started, Err(error))
+}
+
+/// The error for a request the serving binary does not run: 405 for a known
+/// path with another method, else 404. A route the table knows but another
+/// function serves is a 404 here (the gateway sends it elsewhere).
+fn unmatched_error(resolution: Resolution<'_>) -> ApiError {
+    match resolution {
+        Resolution::MethodNotAllowed(allow) => ApiError::MethodNotAllowed { allow },
+        Resolution::Found(..) | Resolution::NotFound => ApiError::NotFound {
+            message: "no such route",
+        },
+    }
+}
+
+/// The envelope for an error, and the request's one log line.
+fn finish(
+    ctx: &RequestCtx,
+    route: &str,
+    method: &Method,
+    started: Instant,
+    result: Result<Response<Body>, ApiError>,
+) -> Response<Body> {
     let response = match result {
         Ok(response) => response,
         Err(err) => {

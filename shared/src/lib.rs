@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ApiError;
-pub use handler::serve;
+pub use handler::{serve, serve_unmatched};
 pub use routes::Endpoint;
 
 use auth::Authenticator;
@@ -83,6 +83,17 @@ pub async fn run_lambda(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(move |req| {
         let state = state.clone();
         async move { Ok::<_, std::convert::Infallible>(serve(&state, Some(endpoint), req).await) }
+    }))
+    .await
+}
+
+/// The whole `main` of the `$default`-route function: logging, then the
+/// runtime loop calling [`serve_unmatched`]. It builds no state (no AWS
+/// configuration, no HTTP client), so its cold start is the runtime's own.
+pub async fn run_unmatched() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    lambda_http::run(lambda_http::service_fn(|req| async move {
+        Ok::<_, std::convert::Infallible>(serve_unmatched(req))
     }))
     .await
 }

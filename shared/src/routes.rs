@@ -22,6 +22,10 @@ pub struct Route {
     pub binary: &'static str,
 }
 
+/// The binary behind API Gateway's `$default` route: it answers every request
+/// no route of [`ROUTES`] matches (404, or 405 with `Allow`).
+pub const UNMATCHED_BINARY: &str = "unmatched-route";
+
 pub const ROUTES: [Route; 4] = [
     Route {
         endpoint: Endpoint::RemoveGroupParticipants,

@@ -172,8 +172,41 @@ async fn store(tables: Tables) -> Result<DynamoStore, Failure> {
     Ok(DynamoStore::new(client_from_env().await?, tables))
 }
 
+/// The table variables a command needs: only the tables it touches are
+/// required, so `tenant put` works with `TENANTS_TABLE` alone.
+fn needed_tables(command: &Command) -> &'static [&'static str] {
+    const ALL: &[&str] = &[
+        "TOKENS_TABLE",
+        "TENANTS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "AUDIT_TABLE",
+    ];
+    match command {
+        Command::CreateTables => ALL,
+        Command::Tenant { .. } => &["TENANTS_TABLE"],
+        // Issuing checks that the tenant exists.
+        Command::Token {
+            command: TokenCommand::Issue { .. },
+        } => &["TOKENS_TABLE", "TENANTS_TABLE"],
+        Command::Token { .. } => &["TOKENS_TABLE"],
+        Command::Audit { .. } => &["AUDIT_TABLE"],
+    }
+}
+
+/// The command's tables. A table it does not touch gets a name DynamoDB
+/// refuses outright (`:` is not allowed), so a slip would fail loudly rather
+/// than touch a real table.
+fn tables_for(command: &Command) -> Result<Tables, ConfigError> {
+    let needed = needed_tables(command);
+    tables_from_lookup(&|key: &str| match env(key) {
+        Some(value) if !value.trim().is_empty() => Some(value),
+        _ if needed.contains(&key) => None,
+        _ => Some(format!("unset:{key}")),
+    })
+}
+
 async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
-    let tables = tables_from_lookup(&env)?;
+    let tables = tables_for(&cli.command)?;
     let mut out = Vec::new();
     match cli.command {
         Command::CreateTables => {

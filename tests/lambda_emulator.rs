@@ -1,0 +1,429 @@
+//! Every function's `bootstrap` under AWS's own Lambda Runtime Interface
+//! Emulator (the `aws-lambda-rie` that ships inside aws-sam-cli), fed every
+//! `events/*.json` for that function plus events made by
+//! `sam local generate-event apigateway http-api-proxy` and edited, so a
+//! payload nobody here wrote is exercised (base64 body, stage-prefixed path,
+//! percent-encoded JID, cookies, query string, JWT authorizer block).
+//!
+//! The functions reach DynamoDB on moto and the WUTS fake on loopback.
+//! Which bootstraps: `LAMBDA_BOOTSTRAP_DIR/<function>/bootstrap` when set
+//! (the cargo-lambda x86_64 release build in CI), else `target/debug/<function>`
+//! (the test command builds them). Without the emulator (`LAMBDA_RIE`, or
+//! aws-sam-cli in `.venv`) the test prints one line and skips.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use integration_tests::events;
+use integration_tests::harness::{TOKEN, seed};
+use integration_tests::moto::{client_for, moto_url, unique_tables};
+use integration_tests::wuts_fake::WutsFake;
+use serde_json::{Value, json};
+use shared::routes::{ROUTES, UNMATCHED_BINARY};
+use shared::store::dynamo::{DynamoStore, create_tables};
+use tokio::process::{Child, Command};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The emulator binary: `LAMBDA_RIE`, else the one inside `.venv`'s aws-sam-cli.
+fn rie_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("LAMBDA_RIE") {
+        return Some(PathBuf::from(path));
+    }
+    let lib = root().join(".venv/lib");
+    std::fs::read_dir(lib)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            e.path()
+                .join("site-packages/samcli/local/rapid/aws-lambda-rie-x86_64")
+        })
+        .find(|p| p.is_file())
+}
+
+fn sam_path() -> PathBuf {
+    std::env::var_os("SAM_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/sam"))
+}
+
+fn bootstrap(function: &str) -> PathBuf {
+    let path = match std::env::var_os("LAMBDA_BOOTSTRAP_DIR") {
+        Some(dir) => PathBuf::from(dir).join(function).join("bootstrap"),
+        None => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root().join("target"));
+            target.join("debug").join(function)
+        }
+    };
+    assert!(
+        path.is_file(),
+        "{} is missing: build the functions first (`cargo build --workspace --bins`, \
+         which scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// The function an event is for, by its route key: `$default` is the
+/// unmatched-route function, anything else the route table's binary.
+fn function_for(event: &Value) -> &'static str {
+    let key = event["routeKey"].as_str().expect("routeKey");
+    if key == "$default" {
+        return UNMATCHED_BINARY;
+    }
+    ROUTES
+        .iter()
+        .find(|r| format!("{} {}", r.method, r.path) == key)
+        .unwrap_or_else(|| panic!("no route for routeKey {key:?}"))
+        .binary
+}
+
+/// What each event in `events/` must get. A new event file needs a line here.
+fn expected_status(name: &str) -> u16 {
+    match name {
+        "get-group-invite-link.json"
+        | "remove-community-participants.json"
+        | "remove-group-participants.json"
+        | "remove-group-participants-promote.json"
+        | "reset-group-invite-link.json" => 200,
+        "remove-group-participants-invalid-jid.json"
+        | "remove-group-participants-unknown-field.json" => 400,
+        "remove-group-participants-no-auth.json" => 401,
+        "unmatched-route.json" => 404,
+        "unmatched-route-method.json" => 405,
+        other => panic!("events/{other} has no expected status in tests/lambda_emulator.rs"),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One function running under the emulator; killed on drop.
+struct Emulated {
+    child: Child,
+    url: String,
+    name: &'static str,
+}
+
+impl Drop for Emulated {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+impl Emulated {
+    async fn start(rie: &Path, function: &'static str, env: &[(String, String)]) -> Self {
+        let (api, runtime) = (free_port(), free_port());
+        let child = Command::new(rie)
+            .arg("--runtime-interface-emulator-address")
+            .arg(format!("127.0.0.1:{api}"))
+            .arg("--runtime-api-address")
+            .arg(format!("127.0.0.1:{runtime}"))
+            .arg(bootstrap(function))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_TIMEOUT", "15")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function}"),
+            )
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "emulator")
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting aws-lambda-rie");
+        let url = format!("http://127.0.0.1:{api}/2015-03-31/functions/function/invocations");
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", api))
+                .await
+                .is_ok()
+            {
+                return Self {
+                    child,
+                    url,
+                    name: function,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("aws-lambda-rie for {function} did not listen on {api}");
+    }
+
+    /// Invokes with `event`; returns (status, headers lower-cased, body JSON).
+    async fn invoke(&self, event: &Value) -> (u16, BTreeMap<String, String>, Value) {
+        let reply: Value = reqwest::Client::new()
+            .post(&self.url)
+            .body(event.to_string())
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .unwrap_or_else(|e| panic!("invoking {}: {e}", self.name))
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice(&b))
+            .unwrap_or_else(|e| panic!("reading {}'s answer: {e}", self.name))
+            .unwrap_or_else(|e| panic!("{} answered no JSON: {e}", self.name));
+        let status = reply["statusCode"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{} answered no statusCode: {reply}", self.name))
+            as u16;
+        let headers = reply["headers"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no headers: {reply}"))
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().unwrap_or("").to_string()))
+            .collect();
+        let text = reply["body"].as_str().unwrap_or_default();
+        assert_ne!(reply["isBase64Encoded"], true, "JSON bodies go as text");
+        let body = serde_json::from_str(text)
+            .unwrap_or_else(|_| panic!("{}: body is not JSON: {text:?}", self.name));
+        (status, headers, body)
+    }
+}
+
+/// Status, envelope, `Content-Type` and `X-Request-Id` = the event's request id.
+fn check(what: &str, event: &Value, want: u16, got: &(u16, BTreeMap<String, String>, Value)) {
+    let (status, headers, body) = got;
+    assert_eq!(*status, want, "{what}: {body}");
+    let request_id = event["requestContext"]["requestId"].as_str().unwrap();
+    assert_eq!(
+        headers.get("x-request-id").map(String::as_str),
+        Some(request_id),
+        "{what}: X-Request-Id is the event's requestContext.requestId"
+    );
+    assert_eq!(
+        headers.get("content-type").map(String::as_str),
+        Some("application/json"),
+        "{what}"
+    );
+    if want < 300 {
+        assert_eq!(body["success"], true, "{what}: {body}");
+    } else {
+        assert_eq!(body["success"], false, "{what}: {body}");
+        assert_eq!(body["request_id"], request_id, "{what}: {body}");
+        for field in ["error", "error_code", "timestamp"] {
+            assert!(
+                body[field].is_string(),
+                "{what}: envelope lacks {field}: {body}"
+            );
+        }
+    }
+}
+
+/// `sam local generate-event apigateway http-api-proxy` with these options.
+async fn generate_event(args: &[&str]) -> Value {
+    let out = Command::new(sam_path())
+        .args(["local", "generate-event", "apigateway", "http-api-proxy"])
+        .args(args)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("running {}: {e}", sam_path().display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("generate-event printed JSON")
+}
+
+/// A generated event edited into a request for us: our token added to the
+/// headers it already has, and a request id of its own.
+fn authorised(mut event: Value, request_id: &str) -> Value {
+    event["headers"]["authorization"] = json!(format!("Bearer {TOKEN}"));
+    event["requestContext"]["requestId"] = json!(request_id);
+    event
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_under_the_aws_lambda_emulator() {
+    let Some(rie) = rie_path() else {
+        eprintln!(
+            "SKIPPED every_function_under_the_aws_lambda_emulator: no aws-lambda-rie \
+             (set LAMBDA_RIE or run scripts/test.sh, which installs aws-sam-cli)"
+        );
+        return;
+    };
+    let fake = WutsFake::start().await;
+    let tables = unique_tables();
+    let moto = moto_url();
+    let client = client_for(&moto);
+    create_tables(&client, &tables, Duration::from_secs(30))
+        .await
+        .expect("creating tables in moto");
+    seed(&DynamoStore::new(client, tables.clone()), &fake.base_url()).await;
+    let env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("TOKENS_TABLE", tables.tokens.as_str()),
+        ("TENANTS_TABLE", tables.tenants.as_str()),
+        ("IDEMPOTENCY_TABLE", tables.idempotency.as_str()),
+        ("AUDIT_TABLE", tables.audit.as_str()),
+        ("WUTS_ALLOW_HTTP", "true"),
+        ("WUTS_TIMEOUT_MS", "5000"),
+        ("AUTH_CACHE_TTL_SECS", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+
+    // The events, grouped by the function their route key names.
+    let mut by_function: BTreeMap<&'static str, Vec<(String, Value)>> = BTreeMap::new();
+    for name in events::event_names() {
+        let event: Value = serde_json::from_str(&events::raw(&name)).unwrap();
+        by_function
+            .entry(function_for(&event))
+            .or_default()
+            .push((name, event));
+    }
+    let every_function: Vec<&'static str> = ROUTES
+        .iter()
+        .map(|r| r.binary)
+        .chain([UNMATCHED_BINARY])
+        .collect();
+    for function in &every_function {
+        assert!(
+            by_function.contains_key(function),
+            "events/ has no event for {function}"
+        );
+    }
+
+    // Generated by SAM, then edited: a base64 body (the generator's default
+    // encoding) on a percent-encoded JID, and a named stage in the path.
+    let group = "120363039000000000@g.us";
+    let encoded = "120363039000000000%40g.us";
+    let participants_body = r#"{"participants":["+55 11 88888-8888"],"action":"promote"}"#;
+    let path = format!("groups/{encoded}/participants");
+    let generated_delete = authorised(
+        generate_event(&[
+            "--method",
+            "DELETE",
+            "--path",
+            &path,
+            "--body",
+            participants_body,
+        ])
+        .await,
+        "gen-delete-encoded-base64",
+    );
+    assert_eq!(
+        generated_delete["isBase64Encoded"], true,
+        "the generator encodes bodies"
+    );
+    let path = format!("v1/groups/{group}/invite");
+    let mut generated_staged = authorised(
+        generate_event(&["--method", "GET", "--stage", "v1", "--path", &path]).await,
+        "gen-get-staged",
+    );
+    // A GET carries no body; the generator always writes one.
+    let edited = generated_staged.as_object_mut().unwrap();
+    edited.remove("body");
+    edited.insert("isBase64Encoded".into(), json!(false));
+    let path = format!("groups/{encoded}/invite/reset");
+    let generated_reset = authorised(
+        generate_event(&["--method", "POST", "--path", &path, "--body", "{}"]).await,
+        "gen-reset-encoded",
+    );
+    let generated_unknown = authorised(
+        generate_event(&["--method", "PATCH", "--path", "v1/nope", "--stage", "v1"]).await,
+        "gen-unknown",
+    );
+    let mut extra: BTreeMap<&str, Vec<(String, Value, u16)>> = BTreeMap::new();
+    extra.entry("remove-group-participants").or_default().push((
+        "generated DELETE, base64 body, %40 in the JID".into(),
+        generated_delete,
+        200,
+    ));
+    extra.entry("get-group-invite-link").or_default().push((
+        "generated GET on stage v1".into(),
+        generated_staged.clone(),
+        200,
+    ));
+    extra.entry("reset-group-invite-link").or_default().push((
+        "generated POST, base64 {}, %40 in the JID".into(),
+        generated_reset,
+        200,
+    ));
+    extra.entry(UNMATCHED_BINARY).or_default().push((
+        "generated PATCH /v1/nope".into(),
+        generated_unknown,
+        404,
+    ));
+    // A binary answers only its own route.
+    let mut elsewhere = generated_staged;
+    elsewhere["requestContext"]["requestId"] = json!("gen-wrong-function");
+    extra.entry("remove-group-participants").or_default().push((
+        "another route's event".into(),
+        elsewhere,
+        404,
+    ));
+
+    let calls_before = fake.calls().len();
+    let mut invoked = 0;
+    for function in every_function {
+        let emulated = Emulated::start(&rie, function, &env).await;
+        for (name, event) in &by_function[function] {
+            let got = emulated.invoke(event).await;
+            check(
+                &format!("{function} <- {name}"),
+                event,
+                expected_status(name),
+                &got,
+            );
+            if name == "unmatched-route-method.json" {
+                assert_eq!(got.1.get("allow").map(String::as_str), Some("GET"));
+                assert_eq!(got.2["error_code"], "METHOD_NOT_ALLOWED");
+            }
+            invoked += 1;
+        }
+        for (what, event, want) in extra.remove(function).unwrap_or_default() {
+            let got = emulated.invoke(&event).await;
+            check(&format!("{function} <- {what}"), &event, want, &got);
+            if what.starts_with("generated DELETE") {
+                let entry = &got.2["participants"][0];
+                assert_eq!(entry["jid"], "5511888888888@s.whatsapp.net", "{}", got.2);
+            }
+            invoked += 1;
+        }
+    }
+    assert!(
+        extra.is_empty(),
+        "events for no function: {:?}",
+        extra.keys()
+    );
+    // Every 200 above went to WUTS; the 4xx ones did not.
+    let sent = fake.calls().len() - calls_before;
+    let successes = events::event_names()
+        .iter()
+        .filter(|n| expected_status(n) == 200)
+        .count()
+        + 3;
+    assert_eq!(
+        sent, successes,
+        "upstream calls: one per success, none for a 4xx"
+    );
+    assert!(invoked >= every_function_count() + 5);
+}
+
+fn every_function_count() -> usize {
+    ROUTES.len() + 1
+}
