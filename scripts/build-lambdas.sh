@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds one `bootstrap` per function for x86_64 and arm64 with cargo-lambda
 # (zig as the cross linker) and checks that none needs a glibc newer than
-# Amazon Linux 2023's 2.34. Prints each binary's size.
+# Amazon Linux 2023's 2.34. Prints each binary's size. Then runs `sam build`
+# and checks .aws-sam/build/<Function>/bootstrap the same way.
 #   usage: scripts/build-lambdas.sh [path/to/venv]   (default: .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,26 @@ for dir in functions/*/; do packages+=(-p "$(basename "$dir")"); done
 
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
 
+# check_bootstrap FILE LABEL ARCH: present, built for ARCH, glibc <= 2.34.
+check_bootstrap() {
+  local bin=$1 label=$2 arch=$3
+  [ -f "$bin" ] || { echo "FAIL missing $bin"; status=1; return; }
+  local needed size machine want
+  needed=$(readelf -V --wide "$bin" | grep -oE 'GLIBC_[0-9]+(\.[0-9]+)+' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+  size=$(stat -c %s "$bin")
+  machine=$(readelf -h "$bin" | awk -F: '/Machine/ { gsub(/^ +/, "", $2); print $2 }')
+  case "$arch" in x86-64) want="Advanced Micro Devices X86-64" ;; arm64) want="AArch64" ;; esac
+  if [ "$machine" != "$want" ]; then
+    echo "FAIL $arch $label is built for $machine"
+    status=1
+  elif [ -n "$needed" ] && [ "$(printf '%s\n%s\n' "$needed" "$max_glibc" | sort -V | tail -n 1)" != "$max_glibc" ]; then
+    echo "FAIL $arch $label needs glibc $needed (> $max_glibc)"
+    status=1
+  else
+    printf 'ok   %-7s %-36s %9d bytes  glibc<=%s  %s\n' "$arch" "$label" "$size" "${needed:-none}" "$machine"
+  fi
+}
+
 status=0
 for arch in x86-64 arm64; do
   out="target/lambda/$arch"
@@ -21,17 +42,24 @@ for arch in x86-64 arm64; do
   cargo lambda build --release "--$arch" --lambda-dir "$out" "${packages[@]}"
   for dir in functions/*/; do
     name=$(basename "$dir")
-    bin="$out/$name/bootstrap"
-    [ -f "$bin" ] || { echo "missing $bin"; status=1; continue; }
-    needed=$(readelf -V --wide "$bin" | grep -oE 'GLIBC_[0-9]+(\.[0-9]+)+' | sed 's/GLIBC_//' | sort -V | tail -n 1)
-    size=$(stat -c %s "$bin")
-    machine=$(readelf -h "$bin" | awk -F: '/Machine/ { gsub(/^ +/, "", $2); print $2 }')
-    if [ -n "$needed" ] && [ "$(printf '%s\n%s\n' "$needed" "$max_glibc" | sort -V | tail -n 1)" != "$max_glibc" ]; then
-      echo "FAIL $arch $name needs glibc $needed (> $max_glibc)"
-      status=1
-    else
-      printf 'ok   %-7s %-32s %9d bytes  glibc<=%s  %s\n' "$arch" "$name" "$size" "${needed:-none}" "$machine"
-    fi
+    check_bootstrap "$out/$name/bootstrap" "$name" "$arch"
   done
+done
+
+# `sam build`, the README's first deploy step, for the template's default
+# architecture (arm64). BuildMethod rust-cargolambda runs one
+# `cargo lambda build --bin X` per function in this workspace's target/, so
+# it reuses what the arm64 build above compiled.
+echo "==> sam build (template default architecture)"
+export SAM_CLI_TELEMETRY=0
+started=$(date +%s)
+sam build --template template.yaml > .tmp/sam-build.log 2>&1 || { tail -n 30 .tmp/sam-build.log; exit 1; }
+echo "sam build took $(( $(date +%s) - started )) s"
+default_arch=$(python3 -c 'import re; t=open("template.yaml").read(); print(re.search(r"\n  Architecture:\n(?:    .*\n)*?    Default: (\S+)", t).group(1))')
+[ "$default_arch" = "x86_64" ] && default_arch=x86-64
+functions=$(grep -oE '^  [A-Za-z]+Function:$' template.yaml | tr -d ' :')
+[ -n "$functions" ] || { echo "FAIL no functions found in template.yaml"; status=1; }
+for function in $functions; do
+  check_bootstrap ".aws-sam/build/$function/bootstrap" "sam build: $function" "$default_arch"
 done
 exit "$status"

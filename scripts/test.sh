@@ -57,6 +57,19 @@ echo "==> schemathesis against local-api (embedded default)"
 echo "==> fuzz smoke (${FUZZ_SECONDS:-10} s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
+# The Lambda-emulator test (tests/lambda_emulator.rs) runs each function's
+# bootstrap under aws-sam-cli's aws-lambda-rie: the cargo-lambda x86_64 build
+# when there is one, else the debug binaries built here.
+export LAMBDA_RIE
+LAMBDA_RIE=$(ls "$venv"/lib/python3*/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64 | head -n 1)
+export SAM_BIN="$venv/bin/sam"
+if [ "${BUILD_LAMBDAS:-0}" = "1" ]; then
+  export LAMBDA_BOOTSTRAP_DIR="$root/target/lambda/x86-64"
+else
+  echo "==> cargo build --workspace --bins (debug bootstraps for the Lambda emulator)"
+  cargo build --workspace --bins --locked
+fi
+
 echo "==> cargo test"
 set +e
 cargo test --workspace --locked 2>&1 | tee .tmp/cargo-test.log

@@ -51,3 +51,44 @@ async fn unreachable_dynamodb_is_unavailable() {
     let err = store.get_token("x").await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }
+
+/// What `AWS_ENDPOINT_URL_DYNAMODB=""` (how template.yaml declares it, so that
+/// `sam local --env-vars` may set it) gives the SDK: a service endpoint of
+/// `""`. It must mean "not set": the client still reaches the endpoint it
+/// would have used without the variable (here the global one, moto).
+#[tokio::test]
+async fn an_empty_dynamodb_endpoint_variable_means_unset() {
+    use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+
+    #[derive(Debug)]
+    struct EmptyDynamoEndpoint;
+    impl LoadServiceConfig for EmptyDynamoEndpoint {
+        fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+            (key.service_id() == "DynamoDB" && key.env() == "AWS_ENDPOINT_URL").then(String::new)
+        }
+    }
+
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .http_client(
+            shared::net::SdkHttpClient::new(std::time::Duration::from_millis(500))
+                .unwrap()
+                .shared(),
+        )
+        .load()
+        .await
+        .to_builder()
+        .endpoint_url(moto::moto_url())
+        .service_config(EmptyDynamoEndpoint)
+        .build();
+    let client = shared::store::dynamo::client_for_config(&sdk);
+    client
+        .list_tables()
+        .limit(1)
+        .send()
+        .await
+        .expect("the empty service endpoint is ignored and moto is reached");
+}

@@ -301,3 +301,18 @@ fn openapi_documents_exactly_the_route_table() {
         }
     }
 }
+
+/// `sam local --env-vars` passes only keys the template declares, so the
+/// local-only variables are declared, and empty: a deployment never points
+/// at a local DynamoDB or allows plain-http engines.
+#[test]
+fn local_only_variables_are_declared_empty() {
+    let t = template();
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    for var in ["AWS_ENDPOINT_URL_DYNAMODB", "WUTS_ALLOW_HTTP"] {
+        assert_eq!(env[var], "", "{var} is declared empty");
+    }
+    let empty = |key: &str| (key == "WUTS_ALLOW_HTTP").then(String::new);
+    let wuts = shared::config::wuts_from_lookup(&empty).expect("empty WUTS_ALLOW_HTTP is valid");
+    assert!(!wuts.allow_http, "empty means the default: https only");
+}

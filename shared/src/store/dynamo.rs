@@ -75,7 +75,36 @@ pub async fn client_from_env() -> Result<Client, crate::config::ConfigError> {
         .timeout_config(timeouts)
         .load()
         .await;
-    Ok(Client::new(&config))
+    Ok(client_for_config(&config))
+}
+
+/// The DynamoDB client for an SDK configuration, where an empty
+/// `AWS_ENDPOINT_URL_DYNAMODB` means "not set". The template declares that
+/// variable empty so `sam local --env-vars` may set it (SAM passes only
+/// declared keys); the SDK alone would take `""` as the endpoint and fail
+/// every call. Empty falls back to what the SDK would use without it.
+pub fn client_for_config(config: &aws_types::SdkConfig) -> Client {
+    use aws_types::service_config::ServiceConfigKey;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(config);
+    let key = ServiceConfigKey::builder()
+        .service_id("DynamoDB")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build();
+    let service_endpoint = key
+        .ok()
+        .and_then(|key| config.service_config()?.load_config(key));
+    if service_endpoint.is_some_and(|url| url.trim().is_empty())
+        && !config.get_origin("endpoint_url").is_client_config()
+    {
+        builder.set_endpoint_url(
+            config
+                .endpoint_url()
+                .filter(|url| !url.trim().is_empty())
+                .map(str::to_string),
+        );
+    }
+    Client::from_conf(builder.build())
 }
 
 #[derive(Clone)]
