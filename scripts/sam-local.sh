@@ -40,8 +40,17 @@ base_image="public.ecr.aws/lambda/provided:al2023-x86_64"
 failures=0
 pids=()
 cleanup() {
+  # SIGINT is what makes `sam local start-api` stop its warm containers.
+  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Whatever Lambda container is left (sam killed hard) goes too.
+  docker ps -q --filter "ancestor=${base_image/al2023-/al2023-rapid-}" | xargs -r docker rm -f >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -144,7 +153,8 @@ env.update({"WUTS_TIMEOUT_MS": "5000", "AUTH_CACHE_TTL_SECS": "0", "LOG_LEVEL": 
 json.dump({"Parameters": env}, open(sys.argv[1], "w"), indent=2)
 PY
 export PYTHONPATH="$root/scripts/sam-hostnet${PYTHONPATH:+:$PYTHONPATH}"
-sam_flags=(--template "$built" --env-vars "$work/env.json" --docker-network host --skip-pull-image)
+sam_flags=(--template "$built" --parameter-overrides Architecture=x86_64 --env-vars "$work/env.json"
+           --docker-network host --skip-pull-image)
 
 # --- sam local invoke -e: every event -------------------------------------------
 event_token=$(sed -n 's/.*"authorization": "Bearer \([0-9a-f-]*\)".*/\1/p' events/get-group-invite-link.json)

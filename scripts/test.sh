@@ -4,7 +4,9 @@
 # loopback port, and runs format, lint, every test of the workspace and the
 # template checks, schemathesis against local-api, and a short fuzz smoke run.
 # BUILD_LAMBDAS=1 also cross-builds the functions and checks their glibc needs
-# (scripts/build-lambdas.sh); FUZZ_SECONDS sets the smoke run per target (10).
+# (scripts/build-lambdas.sh, which also runs `sam build`); SAM_LOCAL=1 runs
+# scripts/sam-local.sh (Docker: sam local invoke and start-api) at the end;
+# FUZZ_SECONDS sets the smoke run per target (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -78,4 +80,12 @@ set -e
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log
+
+if [ "${SAM_LOCAL:-0}" = "1" ]; then
+  echo "==> scripts/sam-local.sh: sam build, sam local invoke and start-api with Docker"
+  started=$(date +%s)
+  if ./scripts/sam-local.sh "$venv"; then sam_status=0; else sam_status=$?; fi
+  echo "sam-local: $(( $(date +%s) - started )) s, exit $sam_status"
+  [ "$status" -ne 0 ] || status=$sam_status
+fi
 exit "$status"
