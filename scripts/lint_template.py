@@ -32,6 +32,10 @@ def main(path: str) -> int:
             print(m)
         return 1
     # As `sam package` would: local code paths become S3 locations.
+    function_globals = (template.get("Globals") or {}).get("Function") or {}
+    code_uri = function_globals.get("CodeUri")
+    if isinstance(code_uri, str) and not code_uri.startswith("s3://"):
+        function_globals["CodeUri"] = "s3://lint-bucket/code.zip"
     for resource in template.get("Resources", {}).values():
         props = resource.get("Properties") or {}
         if resource.get("Type") == "AWS::Serverless::Function" and isinstance(

@@ -71,7 +71,9 @@ wait_port() { # port, what
 # --- Docker -----------------------------------------------------------------
 if ! command -v docker >/dev/null; then
   say "installing docker.io"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null 2>&1 || {
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null
+  }
 fi
 if ! docker info >/dev/null 2>&1; then
   say "starting dockerd"

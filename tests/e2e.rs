@@ -6,7 +6,8 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use integration_tests::moto::{moto_url, unique_tables};
+use integration_tests::moto::unique_tables;
+use integration_tests::moto_or_skip;
 use integration_tests::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -166,7 +167,19 @@ async fn embedded_default_answers_its_printed_curls() {
         .filter(|l| l.starts_with("curl "))
         .map(|l| parse_curl(l))
         .collect();
-    assert_eq!(curls.len(), 4, "{out:?}");
+    // One ready-to-paste curl per route of the table.
+    assert_eq!(curls.len(), shared::routes::ROUTES.len(), "{out:?}");
+    for route in shared::routes::ROUTES {
+        assert!(
+            curls.iter().any(|c| {
+                let path = c.url.strip_prefix(&api.base).unwrap_or_default();
+                c.method == route.method
+                    && shared::routes::match_pattern(route.path, path).is_some()
+            }),
+            "the banner has no curl for {}",
+            route.key()
+        );
+    }
     let client = reqwest::Client::new();
     for curl in &curls {
         assert!(curl.url.starts_with(&api.base));
@@ -186,7 +199,7 @@ async fn embedded_default_answers_its_printed_curls() {
     // Wrong token, unknown route: the envelope, not a crash.
     let (status, body) = call(
         "POST",
-        &curls[2].url,
+        &curls[0].url,
         &uuid::Uuid::new_v4().to_string(),
         None,
     )
@@ -208,7 +221,7 @@ async fn embedded_default_answers_its_printed_curls() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["message"] == "request")
         .collect();
-    assert_eq!(logs.len(), 6, "{:?}", api.output());
+    assert_eq!(logs.len(), curls.len() + 2, "{:?}", api.output());
     let all = api.output().join("\n");
     let after_banner = all.split("listening on").nth(1).unwrap();
     assert!(
@@ -282,7 +295,7 @@ fn assert_one_line_failure(run: &Run, what: &str) {
 async fn dynamodb_mode_provisioned_by_admin() {
     let fake = WutsFake::start().await;
     let tables = unique_tables();
-    let env = dynamo_env(&tables, &moto_url());
+    let env = dynamo_env(&tables, &moto_or_skip!());
 
     let run = admin(&env, &["create-tables"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -546,7 +559,7 @@ async fn coldstart_harness_measures_a_bootstrap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_needs_only_the_tables_it_touches() {
     let tables = unique_tables();
-    let full = dynamo_env(&tables, &moto_url());
+    let full = dynamo_env(&tables, &moto_or_skip!());
     assert_eq!(admin(&full, &["create-tables"]).await.code, 0);
     let only = |keep: &[&str]| -> Vec<(String, String)> {
         full.iter()

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
-use integration_tests::moto;
 use integration_tests::wuts_fake::{Fault, WutsFake};
+use integration_tests::{moto, moto_or_skip};
 use shared::AppState;
 use shared::store::AuditStore;
 
@@ -104,12 +104,7 @@ async fn burst(state: Arc<AppState>, fake: &WutsFake) {
     for _ in 0..20 {
         let state = state.clone();
         tasks.push(tokio::spawn(async move {
-            send(
-                &state,
-                None,
-                with_key("reset-group-invite-link.json", "burst"),
-            )
-            .await
+            send(&state, with_key("reset-group-invite-link.json", "burst")).await
         }));
     }
     let mut answers = Vec::new();
@@ -128,12 +123,7 @@ async fn burst(state: Arc<AppState>, fake: &WutsFake) {
         assert_error(a, 409, "IDEMPOTENCY_IN_PROGRESS");
     }
     // Once done, every retry replays the one answer.
-    let late = send(
-        &state,
-        None,
-        with_key("reset-group-invite-link.json", "burst"),
-    )
-    .await;
+    let late = send(&state, with_key("reset-group-invite-link.json", "burst")).await;
     assert_eq!(late.headers["idempotent-replayed"], "true");
     assert_eq!(late.body["invite_link"], ok[0].body["invite_link"]);
     assert_eq!(fake.calls().len(), 1);
@@ -148,7 +138,7 @@ async fn twenty_concurrent_requests_one_key_one_wuts_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_requests_one_key_on_dynamodb() {
     let fake = WutsFake::start().await;
-    let store = Arc::new(moto::fresh_store().await);
+    let store = Arc::new(moto::fresh_store(&moto_or_skip!()).await);
     seed(store.as_ref(), &fake.base_url()).await;
     let state = Arc::new(AppState::new(store, http_wuts(), Duration::from_secs(30)));
     burst(state, &fake).await;

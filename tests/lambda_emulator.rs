@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use integration_tests::events;
 use integration_tests::harness::{TOKEN, seed};
-use integration_tests::moto::{client_for, moto_url, unique_tables};
+use integration_tests::moto::{client_for, unique_tables};
+use integration_tests::moto_or_skip;
 use integration_tests::wuts_fake::WutsFake;
 use serde_json::{Value, json};
 use shared::routes::{ROUTES, UNMATCHED_BINARY};
@@ -81,7 +82,7 @@ fn function_for(event: &Value) -> &'static str {
         .iter()
         .find(|r| format!("{} {}", r.method, r.path) == key)
         .unwrap_or_else(|| panic!("no route for routeKey {key:?}"))
-        .binary
+        .function
 }
 
 /// What each event in `events/` must get: `tests/event-statuses.json`, the
@@ -249,7 +250,9 @@ fn authorised(mut event: Value, request_id: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_under_the_aws_lambda_emulator() {
     let Some(rie) = rie_path() else {
-        eprintln!(
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED every_function_under_the_aws_lambda_emulator: no aws-lambda-rie \
              (set LAMBDA_RIE or run scripts/test.sh, which installs aws-sam-cli)"
         );
@@ -257,7 +260,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
     };
     let fake = WutsFake::start().await;
     let tables = unique_tables();
-    let moto = moto_url();
+    let moto = moto_or_skip!();
     let client = client_for(&moto);
     create_tables(&client, &tables, Duration::from_secs(30))
         .await
@@ -291,7 +294,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
     }
     let every_function: Vec<&'static str> = ROUTES
         .iter()
-        .map(|r| r.binary)
+        .map(|r| r.function)
         .chain([UNMATCHED_BINARY])
         .collect();
     for function in &every_function {

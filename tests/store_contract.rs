@@ -1,7 +1,7 @@
 //! The same store contract against the in-memory fake and DynamoDB (moto).
 
 use integration_tests::contract::run_store_contract;
-use integration_tests::moto;
+use integration_tests::{moto, moto_or_skip};
 use shared::store::memory::MemoryStore;
 
 #[tokio::test]
@@ -11,13 +11,13 @@ async fn memory_store_meets_the_contract() {
 
 #[tokio::test]
 async fn dynamo_store_meets_the_contract() {
-    let store = moto::fresh_store().await;
+    let store = moto::fresh_store(&moto_or_skip!()).await;
     run_store_contract(&store).await;
 }
 
 #[tokio::test]
 async fn create_tables_is_idempotent() {
-    let client = moto::client_for(&moto::moto_url());
+    let client = moto::client_for(&moto_or_skip!());
     let tables = moto::unique_tables();
     let wait = std::time::Duration::from_secs(30);
     let first = shared::store::dynamo::create_tables(&client, &tables, wait)
@@ -58,6 +58,7 @@ async fn unreachable_dynamodb_is_unavailable() {
 /// would have used without the variable (here the global one, moto).
 #[tokio::test]
 async fn an_empty_dynamodb_endpoint_variable_means_unset() {
+    let url = moto_or_skip!();
     use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
     #[derive(Debug)]
@@ -81,7 +82,7 @@ async fn an_empty_dynamodb_endpoint_variable_means_unset() {
         .load()
         .await
         .to_builder()
-        .endpoint_url(moto::moto_url())
+        .endpoint_url(url)
         .service_config(EmptyDynamoEndpoint)
         .build();
     let client = shared::store::dynamo::client_for_config(&sdk);

@@ -72,23 +72,26 @@ fn every_route_has_one_function_and_binary() {
             (
                 r.method.to_string(),
                 r.path.to_string(),
-                r.binary.to_string(),
+                r.function.to_string(),
             )
         })
         .collect();
     assert_eq!(in_template, in_code);
 
     for route in ROUTES {
-        let dir = root().join("functions").join(route.binary);
+        let dir = root().join("functions").join(route.function);
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
-            .unwrap_or_else(|_| panic!("no crate for {}", route.binary));
-        assert!(manifest.contains(&format!("name = \"{}\"", route.binary)));
+            .unwrap_or_else(|_| panic!("no crate for {}", route.function));
+        assert!(manifest.contains(&format!("name = \"{}\"", route.function)));
         let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
+        let wiring = format!(
+            "run_lambda::<shared::operations::{}>()",
+            camel(route.function)
+        );
         assert!(
-            main.contains(&format!("Endpoint::{:?}", route.endpoint)),
-            "{} is not wired to {:?}",
-            route.binary,
-            route.endpoint
+            main.contains(&wiring),
+            "{} is not wired to its operation ({wiring})",
+            route.function
         );
     }
     let main = std::fs::read_to_string(
@@ -103,7 +106,7 @@ fn every_route_has_one_function_and_binary() {
         "{UNMATCHED_BINARY} serves the $default route"
     );
     let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    for binary in ROUTES.iter().map(|r| r.binary).chain([UNMATCHED_BINARY]) {
+    for binary in ROUTES.iter().map(|r| r.function).chain([UNMATCHED_BINARY]) {
         assert!(
             workspace.contains(&format!("\"functions/{binary}\"")),
             "{binary}"
@@ -116,14 +119,28 @@ fn every_route_has_one_function_and_binary() {
         .collect();
     let binaries: BTreeSet<String> = ROUTES
         .iter()
-        .map(|r| r.binary.to_string())
+        .map(|r| r.function.to_string())
         .chain([UNMATCHED_BINARY.to_string()])
         .collect();
     assert_eq!(dirs, binaries);
 }
 
-/// (table resource, action) pairs a function's policies allow.
-fn grants(f: &Value) -> BTreeSet<(String, String)> {
+/// `add-group-participants` → `AddGroupParticipants`.
+fn camel(function: &str) -> String {
+    function
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// (table resource, action) pairs a function's policies allow. Each policy
+/// is a `!Ref` to one of the template's managed policies.
+fn grants(t: &Value, f: &Value) -> BTreeSet<(String, String)> {
     let as_list = |v: &Value| -> Vec<Value> {
         match v {
             Value::Sequence(s) => s.clone(),
@@ -132,7 +149,14 @@ fn grants(f: &Value) -> BTreeSet<(String, String)> {
     };
     let mut out = BTreeSet::new();
     for policy in f["Properties"]["Policies"].as_sequence().unwrap() {
-        for statement in policy["Statement"].as_sequence().unwrap() {
+        let Value::Tagged(reference) = policy else {
+            panic!("a policy is not a !Ref to a managed policy: {policy:?}");
+        };
+        let name = reference.value.as_str().unwrap();
+        let managed = &t["Resources"][name];
+        assert_eq!(managed["Type"], "AWS::IAM::ManagedPolicy", "{name}");
+        let document = &managed["Properties"]["PolicyDocument"];
+        for statement in document["Statement"].as_sequence().unwrap() {
             assert_eq!(statement["Effect"], "Allow");
             for resource in as_list(&statement["Resource"]) {
                 // `!GetAtt X.Arn` is a tagged value naming the resource.
@@ -172,18 +196,21 @@ fn functions_have_least_privilege() {
         ("AuditTable", "dynamodb:PutItem"),
     ]);
     for (name, f) in functions(&t) {
-        let want = if name == "UnmatchedRouteFunction" {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        if binary == UNMATCHED_BINARY {
             assert!(
                 f["Properties"]["Policies"].is_null(),
                 "{name} needs no policy"
             );
             continue;
-        } else if name == "GetGroupInviteLinkFunction" {
-            pairs(&read_auth)
-        } else {
+        }
+        let route = ROUTES.iter().find(|r| r.function == binary).unwrap();
+        let want = if route.mutating {
             pairs(&mutating)
+        } else {
+            pairs(&read_auth)
         };
-        assert_eq!(grants(&f), want, "{name}");
+        assert_eq!(grants(&t, &f), want, "{name}");
     }
 }
 
@@ -288,16 +315,24 @@ fn openapi_documents_exactly_the_route_table() {
         .map(|c| c.to_string())
         .collect();
     assert_eq!(codes, table, "every error_code of the table is documented");
-    for (path, method) in [
-        ("/groups/{jid}/participants", "delete"),
-        ("/communities/{jid}/participants", "delete"),
-        ("/groups/{jid}/invite/reset", "post"),
-    ] {
-        let op = &doc["paths"][path][method];
+    for route in ROUTES {
+        let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        let key = route.key();
         let params = serde_yaml_ng::to_string(&op["parameters"]).unwrap();
-        assert!(params.contains("IdempotencyKey"), "{method} {path}");
-        for status in ["409", "422"] {
-            assert!(op["responses"].as_mapping().unwrap().contains_key(status));
+        let text = serde_yaml_ng::to_string(op).unwrap();
+        assert!(
+            text.contains(route.scope.as_str()),
+            "{key} documents its scope {}",
+            route.scope.as_str()
+        );
+        if route.mutating {
+            assert!(params.contains("IdempotencyKey"), "{key}");
+            for status in ["409", "422"] {
+                assert!(
+                    op["responses"].as_mapping().unwrap().contains_key(status),
+                    "{key} documents {status}"
+                );
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::endpoints::participants::{MAX_PARTICIPANTS, parse_body};
+use shared::operations::participants::{MAX_PARTICIPANTS, parse_body};
 use shared::jid::ParticipantJid;
 
 fuzz_target!(|data: &[u8]| {

@@ -24,11 +24,24 @@ pub struct Principal {
     pub tenant: Tenant,
     /// The token's own expiry (epoch seconds), re-checked on cache hits.
     pub token_expires_at: Option<i64>,
+    /// `None`: a token from before scopes, which may do everything.
+    pub scopes: Option<Vec<crate::scope::Scope>>,
 }
 
 impl Principal {
     pub fn tenant_id(&self) -> &str {
         &self.tenant.tenant_id
+    }
+
+    /// `403 INSUFFICIENT_SCOPE` naming `needed` unless the token has it.
+    pub fn require(&self, needed: crate::scope::Scope) -> Result<(), ApiError> {
+        if crate::scope::allows(self.scopes.as_deref(), needed) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope {
+                scope: needed.as_str(),
+            })
+        }
     }
 
     pub fn wuts_target(&self) -> WutsTarget {
@@ -120,6 +133,7 @@ impl Authenticator {
             user_id: record.user_id,
             tenant,
             token_expires_at: record.expires_at,
+            scopes: record.scopes,
         });
         self.remember(hash, principal.clone());
         Ok(principal)

@@ -54,7 +54,10 @@ pub enum ApiError {
     #[error("not found: {message}")]
     NotFound { message: &'static str },
     #[error("method not allowed")]
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
+    /// The token lacks the route's scope; names it.
+    #[error("insufficient scope: {scope} required")]
+    InsufficientScope { scope: &'static str },
     #[error("idempotency key reused with a different request")]
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is in progress")]
@@ -75,13 +78,17 @@ pub enum ApiError {
     UpstreamTimeout,
     #[error("internal error: {detail}")]
     Internal { detail: String },
+    /// The tenant's engine cannot do this operation; nothing was sent.
+    #[error("not supported: {message}")]
+    NotSupported { message: String },
 }
 
 /// Every `error_code` the table can produce (the OpenAPI document lists these).
-pub const ERROR_CODES: [&str; 15] = [
+pub const ERROR_CODES: [&str; 17] = [
     "VALIDATION_ERROR",
     "UNAUTHORIZED",
     "FORBIDDEN",
+    "INSUFFICIENT_SCOPE",
     "NOT_FOUND",
     "METHOD_NOT_ALLOWED",
     "IDEMPOTENCY_KEY_REUSED",
@@ -94,6 +101,7 @@ pub const ERROR_CODES: [&str; 15] = [
     "SERVICE_UNAVAILABLE",
     "UPSTREAM_TIMEOUT",
     "INTERNAL_ERROR",
+    "NOT_SUPPORTED",
 ];
 
 impl ApiError {
@@ -122,6 +130,11 @@ impl ApiError {
                 "missing or invalid API token".into(),
             ),
             Self::Forbidden { message } => (StatusCode::FORBIDDEN, "FORBIDDEN", (*message).into()),
+            Self::InsufficientScope { scope } => (
+                StatusCode::FORBIDDEN,
+                "INSUFFICIENT_SCOPE",
+                format!("this token lacks the {scope} scope"),
+            ),
             Self::NotFound { message } => (StatusCode::NOT_FOUND, "NOT_FOUND", (*message).into()),
             Self::MethodNotAllowed { .. } => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -178,6 +191,11 @@ impl ApiError {
                 "INTERNAL_ERROR",
                 "internal error".into(),
             ),
+            Self::NotSupported { message } => (
+                StatusCode::NOT_IMPLEMENTED,
+                "NOT_SUPPORTED",
+                message.clone(),
+            ),
         }
     }
 
@@ -213,7 +231,9 @@ impl ApiError {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
             }
             Self::MethodNotAllowed { allow } => {
-                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, value);
+                }
             }
             _ => {}
         }
@@ -230,8 +250,13 @@ mod tests {
             ApiError::validation("validation failed", vec![]),
             ApiError::Unauthorized,
             ApiError::Forbidden { message: "x" },
+            ApiError::InsufficientScope {
+                scope: "groups:write",
+            },
             ApiError::NotFound { message: "x" },
-            ApiError::MethodNotAllowed { allow: "DELETE" },
+            ApiError::MethodNotAllowed {
+                allow: "DELETE".into(),
+            },
             ApiError::IdempotencyKeyReused,
             ApiError::IdempotencyInProgress,
             ApiError::PayloadTooLarge { limit: 16 },
@@ -242,6 +267,9 @@ mod tests {
             ApiError::ServiceUnavailable { detail: "d".into() },
             ApiError::UpstreamTimeout,
             ApiError::internal("d"),
+            ApiError::NotSupported {
+                message: "the tenant's engine cannot do this".into(),
+            },
         ]
     }
 
@@ -257,6 +285,7 @@ mod tests {
                 (400, "VALIDATION_ERROR"),
                 (401, "UNAUTHORIZED"),
                 (403, "FORBIDDEN"),
+                (403, "INSUFFICIENT_SCOPE"),
                 (404, "NOT_FOUND"),
                 (405, "METHOD_NOT_ALLOWED"),
                 (422, "IDEMPOTENCY_KEY_REUSED"),
@@ -269,6 +298,7 @@ mod tests {
                 (503, "SERVICE_UNAVAILABLE"),
                 (504, "UPSTREAM_TIMEOUT"),
                 (500, "INTERNAL_ERROR"),
+                (501, "NOT_SUPPORTED"),
             ]
         );
     }

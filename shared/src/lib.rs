@@ -1,19 +1,25 @@
 //! The shared crate: everything the Lambda functions, `local-api` and `admin`
-//! are built on. A request goes `handler::serve` → `endpoints` → `auth` →
-//! `jid` validation → `wuts` → the envelope in `error`.
+//! are built on. A request goes `pipeline` → `auth` (+ scope) → the
+//! operation's `prepare` (`operations/`, `jid`) → `idempotency` → the engine
+//! port (`wuts`) → `audit` → the envelope in `error`.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
-pub mod endpoints;
+pub mod context;
 pub mod error;
-pub mod handler;
 pub mod http;
+pub mod idempotency;
 pub mod jid;
 #[cfg(feature = "adapters")]
 pub mod net;
+pub mod operation;
+pub mod operations;
+pub mod pipeline;
 pub mod provision;
 pub mod routes;
+pub mod scope;
 pub mod store;
 pub mod telemetry;
 pub mod wuts;
@@ -22,8 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ApiError;
-pub use handler::{serve, serve_unmatched};
-pub use routes::Endpoint;
+pub use operation::Operation;
+pub use pipeline::{serve, serve_operation, serve_unmatched};
 
 use auth::Authenticator;
 use config::Settings;
@@ -35,16 +41,26 @@ use wuts::WutsClient;
 use wuts::http::HttpWuts;
 
 /// Everything a request needs, built once per cold start and shared by every
-/// request of the container.
-pub struct AppState {
+/// request of the container. `E` is the engine port's implementation: a
+/// concrete type in the Lambda binaries (static calls, so each links only
+/// what its operation uses), `dyn WutsClient` where it is chosen at run time
+/// (`local-api`, tests).
+pub struct AppState<E: WutsClient + ?Sized = dyn WutsClient> {
     pub store: Arc<dyn Store>,
-    pub wuts: Arc<dyn WutsClient>,
+    pub wuts: Arc<E>,
     pub auth: Authenticator,
     pub settings: Settings,
 }
 
 impl AppState {
+    /// A state over any engine, chosen at run time.
     pub fn new(store: Arc<dyn Store>, wuts: Arc<dyn WutsClient>, auth_cache_ttl: Duration) -> Self {
+        Self::with_engine(store, wuts, auth_cache_ttl)
+    }
+}
+
+impl<E: WutsClient + ?Sized> AppState<E> {
+    pub fn with_engine(store: Arc<dyn Store>, wuts: Arc<E>, auth_cache_ttl: Duration) -> Self {
         Self {
             auth: Authenticator::new(store.clone(), auth_cache_ttl),
             store,
@@ -52,26 +68,41 @@ impl AppState {
             settings: Settings::default(),
         }
     }
+}
 
+impl<E: WutsClient + 'static> AppState<E> {
+    /// The same state with the engine behind `dyn` (a server that serves
+    /// several engines, or picks one at run time).
+    pub fn into_dyn(self) -> AppState {
+        AppState {
+            store: self.store,
+            wuts: self.wuts,
+            auth: self.auth,
+            settings: self.settings,
+        }
+    }
+}
+
+#[cfg(feature = "adapters")]
+impl AppState<HttpWuts> {
     /// Production wiring: configuration from the environment, DynamoDB and
-    /// the reqwest WUTS client. Neither blocks on the network.
-    #[cfg(feature = "adapters")]
+    /// the reqwest engine client. Neither blocks on the network.
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let config = config::Config::from_env()?;
         let wuts = HttpWuts::new(config.wuts.clone())
             .map_err(|e| config::ConfigError::HttpClient(e.to_string()))?;
         let store = DynamoStore::new(client_from_env().await?, config.tables.clone());
-        let mut state = Self::new(Arc::new(store), Arc::new(wuts), config.auth_cache_ttl);
+        let mut state = Self::with_engine(Arc::new(store), Arc::new(wuts), config.auth_cache_ttl);
         state.settings = config.settings;
         Ok(state)
     }
 }
 
-/// The whole `main` of a Lambda binary: logging, state once, then the runtime
-/// loop calling [`serve`] for `endpoint`. Missing configuration ends the cold
-/// start with one clear log line.
+/// The whole `main` of an operation's Lambda binary: logging, state once,
+/// then the runtime loop calling [`serve_operation`] for `Op`. Missing
+/// configuration ends the cold start with one clear log line.
 #[cfg(feature = "adapters")]
-pub async fn run_lambda(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
+pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let state = match AppState::from_env().await {
         Ok(state) => Arc::new(state),
@@ -82,7 +113,9 @@ pub async fn run_lambda(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     };
     lambda_http::run(lambda_http::service_fn(move |req| {
         let state = state.clone();
-        async move { Ok::<_, std::convert::Infallible>(serve(&state, Some(endpoint), req).await) }
+        async move {
+            Ok::<_, std::convert::Infallible>(serve_operation::<Op, HttpWuts>(&state, req).await)
+        }
     }))
     .await
 }

@@ -93,6 +93,7 @@ pub async fn issue_token(
     tenant_id: &str,
     user_id: &str,
     expires_in_days: Option<u32>,
+    scopes: Option<Vec<crate::scope::Scope>>,
 ) -> Result<IssuedToken, ProvisionError> {
     check_id("user id", user_id)?;
     if store.get_tenant(tenant_id).await?.is_none() {
@@ -113,6 +114,8 @@ pub async fn issue_token(
         status: TokenStatus::Active,
         expires_at: expires_in_days.map(|d| now + i64::from(d) * 86_400),
         created_at: now,
+        // No scopes asked for: both, stored, so `token list` shows them.
+        scopes: Some(scopes.unwrap_or_else(|| crate::scope::Scope::ALL.to_vec())),
     };
     store.put_token(&record).await?;
     Ok(IssuedToken { token, record })
@@ -159,10 +162,10 @@ mod tests {
         ));
         put_tenant(&store, acme(), true).await.unwrap();
         assert!(matches!(
-            issue_token(&store, "ghost", "u", None).await,
+            issue_token(&store, "ghost", "u", None, None).await,
             Err(ProvisionError::NotFound(_))
         ));
-        let issued = issue_token(&store, "acme", "alice", Some(30))
+        let issued = issue_token(&store, "acme", "alice", Some(30), None)
             .await
             .unwrap();
         assert_eq!(issued.record.token_hash, hash_token(&issued.token));

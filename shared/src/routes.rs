@@ -1,135 +1,148 @@
-//! The one route table: method + path pattern → endpoint, and the Lambda
-//! function that serves it. `local-api`, the Lambda binaries, template.yaml
-//! and the tests all agree with this table.
+//! Routing: method + path pattern → the operation that serves it. The table
+//! itself, [`ROUTES`], is generated from the one list of operations in
+//! [`crate::operations`]; `local-api`, the Lambda binaries, template.yaml,
+//! openapi.yaml and the tests all agree with it.
 
 use lambda_http::http::Method;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    RemoveGroupParticipants,
-    RemoveCommunityParticipants,
-    ResetGroupInviteLink,
-    GetGroupInviteLink,
-}
+pub use crate::operations::ROUTES;
+use crate::scope::Scope;
 
-#[derive(Debug, Clone, Copy)]
+/// One operation's place in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
-    pub endpoint: Endpoint,
     pub method: &'static str,
-    /// API Gateway route syntax; `{jid}` is the only parameter.
+    /// API Gateway route syntax: literal segments and `{name}` parameters.
     pub path: &'static str,
     /// The workspace binary (and SAM function directory) that serves it.
-    pub binary: &'static str,
+    pub function: &'static str,
+    /// The scope a token needs for it.
+    pub scope: Scope,
+    /// Whether it changes something upstream (Idempotency-Key, audit).
+    pub mutating: bool,
+}
+
+impl Route {
+    /// `METHOD /path`, API Gateway's route key; for logs and audit records.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
 }
 
 /// The binary behind API Gateway's `$default` route: it answers every request
 /// no route of [`ROUTES`] matches (404, or 405 with `Allow`).
 pub const UNMATCHED_BINARY: &str = "unmatched-route";
 
-pub const ROUTES: [Route; 4] = [
-    Route {
-        endpoint: Endpoint::RemoveGroupParticipants,
-        method: "DELETE",
-        path: "/groups/{jid}/participants",
-        binary: "remove-group-participants",
-    },
-    Route {
-        endpoint: Endpoint::RemoveCommunityParticipants,
-        method: "DELETE",
-        path: "/communities/{jid}/participants",
-        binary: "remove-community-participants",
-    },
-    Route {
-        endpoint: Endpoint::ResetGroupInviteLink,
-        method: "POST",
-        path: "/groups/{jid}/invite/reset",
-        binary: "reset-group-invite-link",
-    },
-    Route {
-        endpoint: Endpoint::GetGroupInviteLink,
-        method: "GET",
-        path: "/groups/{jid}/invite",
-        binary: "get-group-invite-link",
-    },
-];
+/// Most a pattern has.
+const MAX_PARAMS: usize = 4;
 
-impl Endpoint {
-    pub fn route(self) -> &'static Route {
-        ROUTES
+/// A matched route's path parameters, raw (still percent-encoded).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params<'p> {
+    entries: Vec<(&'static str, &'p str)>,
+}
+
+impl<'p> Params<'p> {
+    /// The raw segment for `{name}`; empty if the pattern has no such name.
+    pub fn get(&self, name: &str) -> &'p str {
+        self.entries
             .iter()
-            .find(|r| r.endpoint == self)
-            .unwrap_or(&ROUTES[0])
-    }
-
-    /// `METHOD /path` for logs.
-    pub fn name(self) -> String {
-        let r = self.route();
-        format!("{} {}", r.method, r.path)
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v)
     }
 }
 
 /// What the table says about one request line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolution<'p> {
-    /// The route, and the raw (still percent-encoded) `{jid}` segment.
-    Found(Endpoint, &'p str),
+    /// The route (an index into [`ROUTES`]) and its raw parameters.
+    Found(usize, Params<'p>),
     /// The path is known, the method is not; carries the `Allow` value.
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     NotFound,
 }
 
-/// Matches `path` against one pattern; returns the raw `{jid}` segment.
-fn match_pattern<'p>(pattern: &str, path: &'p str) -> Option<&'p str> {
-    let mut jid = None;
+/// Matches `path` against one pattern.
+pub fn match_pattern<'p>(pattern: &'static str, path: &'p str) -> Option<Params<'p>> {
+    let mut params = Params::default();
     let mut want = pattern.split('/');
     let mut got = path.split('/');
     loop {
         match (want.next(), got.next()) {
-            (None, None) => return jid,
-            (Some("{jid}"), Some(seg)) if !seg.is_empty() => jid = Some(seg),
+            (None, None) => return Some(params),
+            (Some(w), Some(seg)) if w.starts_with('{') && w.ends_with('}') => {
+                if seg.is_empty() || params.entries.len() == MAX_PARAMS {
+                    return None;
+                }
+                params.entries.push((&w[1..w.len() - 1], seg));
+            }
             (Some(w), Some(g)) if w == g => {}
             _ => return None,
         }
     }
 }
 
-pub fn resolve<'p>(method: &Method, path: &'p str) -> Resolution<'p> {
-    let mut allow: Option<&'static str> = None;
-    for route in &ROUTES {
-        if let Some(jid) = match_pattern(route.path, path) {
+/// Resolves a request line against `routes` (normally [`ROUTES`]).
+pub fn resolve_in<'p>(routes: &[Route], method: &Method, path: &'p str) -> Resolution<'p> {
+    let mut allow: Vec<&'static str> = Vec::new();
+    for (index, route) in routes.iter().enumerate() {
+        if let Some(params) = match_pattern(route.path, path) {
             if method.as_str() == route.method {
-                return Resolution::Found(route.endpoint, jid);
+                return Resolution::Found(index, params);
             }
-            allow = Some(route.method);
+            if !allow.contains(&route.method) {
+                allow.push(route.method);
+            }
         }
     }
-    match allow {
-        Some(allow) => Resolution::MethodNotAllowed(allow),
-        None => Resolution::NotFound,
+    if allow.is_empty() {
+        Resolution::NotFound
+    } else {
+        allow.sort_unstable();
+        Resolution::MethodNotAllowed(allow.join(", "))
     }
+}
+
+pub fn resolve<'p>(method: &Method, path: &'p str) -> Resolution<'p> {
+    resolve_in(&ROUTES, method, path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn found(method: Method, path: &str) -> (&'static str, String) {
+        match resolve(&method, path) {
+            Resolution::Found(i, params) => (ROUTES[i].function, params.get("jid").to_string()),
+            other => panic!("{method} {path}: {other:?}"),
+        }
+    }
+
     #[test]
     fn resolves_each_route() {
         assert_eq!(
-            resolve(&Method::DELETE, "/groups/1@g.us/participants"),
-            Resolution::Found(Endpoint::RemoveGroupParticipants, "1@g.us")
+            found(Method::DELETE, "/groups/1@g.us/participants"),
+            ("remove-group-participants", "1@g.us".into())
         );
         assert_eq!(
-            resolve(&Method::DELETE, "/communities/2@g.us/participants"),
-            Resolution::Found(Endpoint::RemoveCommunityParticipants, "2@g.us")
+            found(Method::POST, "/groups/1@g.us/participants"),
+            ("add-group-participants", "1@g.us".into())
         );
         assert_eq!(
-            resolve(&Method::POST, "/groups/..%2Fx/invite/reset"),
-            Resolution::Found(Endpoint::ResetGroupInviteLink, "..%2Fx")
+            found(Method::DELETE, "/communities/2@g.us/participants"),
+            ("remove-community-participants", "2@g.us".into())
         );
         assert_eq!(
-            resolve(&Method::GET, "/groups/1@g.us/invite"),
-            Resolution::Found(Endpoint::GetGroupInviteLink, "1@g.us")
+            found(Method::POST, "/communities/2@g.us/participants"),
+            ("add-community-participants", "2@g.us".into())
+        );
+        assert_eq!(
+            found(Method::POST, "/groups/..%2Fx/invite/reset"),
+            ("reset-group-invite-link", "..%2Fx".into())
+        );
+        assert_eq!(
+            found(Method::GET, "/groups/1@g.us/invite"),
+            ("get-group-invite-link", "1@g.us".into())
         );
     }
 
@@ -137,11 +150,11 @@ mod tests {
     fn wrong_method_and_unknown_paths() {
         assert_eq!(
             resolve(&Method::GET, "/groups/1@g.us/participants"),
-            Resolution::MethodNotAllowed("DELETE")
+            Resolution::MethodNotAllowed("DELETE, POST".into())
         );
         assert_eq!(
             resolve(&Method::DELETE, "/groups/1@g.us/invite/reset"),
-            Resolution::MethodNotAllowed("POST")
+            Resolution::MethodNotAllowed("POST".into())
         );
         for path in [
             "/",
@@ -160,15 +173,43 @@ mod tests {
     }
 
     #[test]
-    fn every_endpoint_has_one_route() {
-        for e in [
-            Endpoint::RemoveGroupParticipants,
-            Endpoint::RemoveCommunityParticipants,
-            Endpoint::ResetGroupInviteLink,
-            Endpoint::GetGroupInviteLink,
-        ] {
-            assert_eq!(ROUTES.iter().filter(|r| r.endpoint == e).count(), 1);
-            assert_eq!(e.route().endpoint, e);
+    fn two_parameters() {
+        let params = match_pattern(
+            "/communities/{jid}/groups/{group_jid}",
+            "/communities/1@g.us/groups/2@g.us",
+        )
+        .unwrap();
+        assert_eq!(
+            (params.get("jid"), params.get("group_jid")),
+            ("1@g.us", "2@g.us")
+        );
+        assert!(
+            match_pattern(
+                "/communities/{jid}/groups/{group_jid}",
+                "/communities/1@g.us/groups/"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(a.key() != b.key(), "{} twice", a.key());
+                assert_ne!(a.function, b.function);
+            }
+            assert_eq!(
+                a.scope,
+                if a.method == "GET" {
+                    Scope::GroupsRead
+                } else {
+                    Scope::GroupsWrite
+                },
+                "{}: GETs read, the rest write",
+                a.key()
+            );
+            assert_eq!(a.mutating, a.method != "GET", "{}", a.key());
         }
     }
 }

@@ -10,6 +10,7 @@ fn token(hash: &str, tenant: &str, created_at: i64) -> TokenRecord {
     TokenRecord {
         token_hash: hash.to_string(),
         token_id: format!("id-{hash}"),
+        scopes: None,
         tenant_id: tenant.to_string(),
         user_id: format!("user-{hash}"),
         status: TokenStatus::Active,
@@ -190,6 +191,7 @@ async fn tokens(store: &dyn Store) {
 
     let mut a = token("aaa", "t1", 100);
     a.expires_at = Some(4_102_444_800);
+    a.scopes = Some(vec![shared::scope::Scope::GroupsRead]);
     store.put_token(&a).await.unwrap();
     assert_eq!(store.get_token("aaa").await.unwrap(), Some(a.clone()));
 

@@ -9,11 +9,10 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 use shared::auth::hash_token;
 use shared::config::WutsConfig;
-use shared::routes::Endpoint;
 use shared::store::memory::MemoryStore;
 use shared::store::{Store, Tenant, TenantStatus, TokenRecord, TokenStatus};
 use shared::wuts::http::HttpWuts;
-use shared::{AppState, serve};
+use shared::{AppState, Operation, serve, serve_operation};
 
 use crate::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
 
@@ -43,6 +42,7 @@ pub fn token_record(token: &str, tenant_id: &str) -> TokenRecord {
     TokenRecord {
         token_hash: hash_token(token),
         token_id: format!("tok-{}", &token[..8]),
+        scopes: None,
         tenant_id: tenant_id.into(),
         user_id: "alice".into(),
         status: TokenStatus::Active,
@@ -85,8 +85,17 @@ pub struct Answer {
     pub body: Value,
 }
 
-pub async fn send(state: &AppState, only: Option<Endpoint>, req: Request) -> Answer {
-    let resp = serve(state, only, req).await;
+/// Through the whole route table, as `local-api` serves it.
+pub async fn send(state: &AppState, req: Request) -> Answer {
+    answer(serve(state, req).await)
+}
+
+/// Through one operation's pipeline, as its Lambda binary serves it.
+pub async fn send_to<Op: Operation>(state: &AppState, req: Request) -> Answer {
+    answer(serve_operation::<Op, _>(state, req).await)
+}
+
+pub fn answer(resp: lambda_http::Response<Body>) -> Answer {
     let text = match resp.body() {
         Body::Text(t) => t.clone(),
         Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
@@ -102,7 +111,7 @@ pub async fn send(state: &AppState, only: Option<Endpoint>, req: Request) -> Ans
 
 impl Harness {
     pub async fn send(&self, req: Request) -> Answer {
-        send(&self.state, None, req).await
+        send(&self.state, req).await
     }
 }
 

@@ -1,6 +1,7 @@
-//! Lambda: `GET /groups/{jid}/invite`. All logic lives in the shared crate.
+//! Lambda: `GET /groups/{jid}/invite`. All logic lives in the shared crate; this
+//! binary links that one operation.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::run_lambda(shared::Endpoint::GetGroupInviteLink).await
+    shared::run_lambda::<shared::operations::GetGroupInviteLink>().await
 }

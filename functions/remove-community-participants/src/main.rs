@@ -1,6 +1,7 @@
-//! Lambda: `DELETE /communities/{jid}/participants`. All logic lives in the shared crate.
+//! Lambda: `DELETE /communities/{jid}/participants`. All logic lives in the shared crate; this
+//! binary links that one operation.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::run_lambda(shared::Endpoint::RemoveCommunityParticipants).await
+    shared::run_lambda::<shared::operations::RemoveCommunityParticipants>().await
 }

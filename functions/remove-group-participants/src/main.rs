@@ -1,6 +1,7 @@
-//! Lambda: `DELETE /groups/{jid}/participants`. All logic lives in the shared crate.
+//! Lambda: `DELETE /groups/{jid}/participants`. All logic lives in the shared crate; this
+//! binary links that one operation.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::run_lambda(shared::Endpoint::RemoveGroupParticipants).await
+    shared::run_lambda::<shared::operations::RemoveGroupParticipants>().await
 }

@@ -1,6 +1,7 @@
-//! Lambda: `POST /groups/{jid}/invite/reset`. All logic lives in the shared crate.
+//! Lambda: `POST /groups/{jid}/invite/reset`. All logic lives in the shared crate; this
+//! binary links that one operation.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::run_lambda(shared::Endpoint::ResetGroupInviteLink).await
+    shared::run_lambda::<shared::operations::ResetGroupInviteLink>().await
 }

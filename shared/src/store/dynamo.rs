@@ -259,20 +259,65 @@ fn token_to_item(t: &TokenRecord) -> Item {
     if let Some(exp) = t.expires_at {
         item.insert(TOKENS_TTL_ATTRIBUTE.to_string(), n(exp));
     }
+    if let Some(scopes) = t.scopes.as_ref().filter(|s| !s.is_empty()) {
+        let names = scopes.iter().map(|s| s.as_str().to_string()).collect();
+        item.insert("scopes".to_string(), AttributeValue::Ss(names));
+    }
     item
 }
 
+/// `scopes`: a string set; absent = a token from before scopes (all).
+fn scopes_from_item(item: &Item) -> Result<Option<Vec<crate::scope::Scope>>, StoreError> {
+    let names = match item.get("scopes") {
+        None => return Ok(None),
+        Some(AttributeValue::Ss(names)) => names,
+        Some(AttributeValue::L(list)) => {
+            return list
+                .iter()
+                .map(|v| match v {
+                    AttributeValue::S(name) => parse_scope(name),
+                    _ => Err(StoreError::Corrupt(
+                        "attribute scopes holds a non-string".into(),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some);
+        }
+        Some(_) => {
+            return Err(StoreError::Corrupt(
+                "attribute scopes is not a string set".into(),
+            ));
+        }
+    };
+    let mut scopes = names
+        .iter()
+        .map(|n| parse_scope(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    scopes.sort();
+    Ok(Some(scopes))
+}
+
+fn parse_scope(name: &str) -> Result<crate::scope::Scope, StoreError> {
+    crate::scope::Scope::parse(name)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown scope {name:?}")))
+}
+
+/// Attributes added after the documented data model (`token_id`, `scopes`)
+/// are optional on read.
 fn token_from_item(item: &Item) -> Result<TokenRecord, StoreError> {
     let status = get_s(item, "status")?;
+    let token_hash = get_s(item, "token_hash")?;
     Ok(TokenRecord {
-        token_hash: get_s(item, "token_hash")?,
-        token_id: get_s(item, "token_id")?,
+        token_id: opt_s(item, "token_id")?
+            .unwrap_or_else(|| TokenRecord::derived_token_id(&token_hash)),
+        token_hash,
         tenant_id: get_s(item, "tenant_id")?,
         user_id: get_s(item, "user_id")?,
         status: TokenStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown token status {status:?}")))?,
         expires_at: opt_n(item, TOKENS_TTL_ATTRIBUTE)?,
         created_at: opt_n(item, "created_at")?.unwrap_or(0),
+        scopes: scopes_from_item(item)?,
     })
 }
 
@@ -789,8 +834,18 @@ mod tests {
             status: TokenStatus::Active,
             expires_at: Some(5),
             created_at: 1,
+            scopes: Some(vec![crate::scope::Scope::GroupsRead]),
         };
         assert_eq!(token_from_item(&token_to_item(&token)).unwrap(), token);
+        // The documented data model: no token_id, no scopes.
+        let mut legacy = token_to_item(&TokenRecord {
+            scopes: None,
+            ..token.clone()
+        });
+        legacy.remove("token_id");
+        let read = token_from_item(&legacy).unwrap();
+        assert_eq!(read.token_id, TokenRecord::derived_token_id("h"));
+        assert_eq!(read.scopes, None);
         let tenant = Tenant {
             tenant_id: "t".into(),
             status: TenantStatus::Suspended,
@@ -812,7 +867,17 @@ mod tests {
             status: TokenStatus::Active,
             expires_at: None,
             created_at: 1,
+            scopes: None,
         });
+        item.insert(
+            "scopes".into(),
+            AttributeValue::Ss(vec!["groups:admin".into()]),
+        );
+        assert!(matches!(
+            token_from_item(&item),
+            Err(StoreError::Corrupt(_))
+        ));
+        item.remove("scopes");
         item.insert("status".into(), s("weird"));
         assert!(matches!(
             token_from_item(&item),

@@ -48,9 +48,18 @@ pub struct TokenRecord {
     pub expires_at: Option<i64>,
     /// Epoch seconds.
     pub created_at: i64,
+    /// `None`: issued before scopes existed, so every scope.
+    pub scopes: Option<Vec<crate::scope::Scope>>,
 }
 
 impl TokenRecord {
+    /// The public id of a record that has none stored (written to the data
+    /// model `operations.md` documents, before `token_id` existed): derived
+    /// from the hash, so it is stable and reveals nothing of the token.
+    pub fn derived_token_id(token_hash: &str) -> String {
+        format!("tok_{}", token_hash.get(..16).unwrap_or(token_hash))
+    }
+
     pub fn is_usable_at(&self, now_epoch: i64) -> bool {
         self.status == TokenStatus::Active && self.expires_at.is_none_or(|exp| now_epoch < exp)
     }

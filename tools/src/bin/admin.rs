@@ -108,6 +108,9 @@ enum TokenCommand {
         user_id: String,
         #[arg(long)]
         expires_in_days: Option<u32>,
+        /// Comma-separated: groups:read, groups:write. Without it, both.
+        #[arg(long)]
+        scopes: Option<String>,
     },
     /// Revoke a token (given in clear).
     Revoke {
@@ -161,6 +164,8 @@ fn token_json(t: &TokenRecord) -> serde_json::Value {
         "status": t.status,
         "created_at": t.created_at,
         "expires_at": t.expires_at,
+        // A token from before scopes has every scope.
+        "scopes": t.scopes.as_deref().unwrap_or(&shared::scope::Scope::ALL),
     })
 }
 
@@ -284,12 +289,18 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                     tenant_id,
                     user_id,
                     expires_in_days,
+                    scopes,
                 } => {
+                    let scopes = scopes
+                        .map(|list| shared::scope::Scope::parse_list(&list))
+                        .transpose()
+                        .map_err(|e| Failure(format!("--scopes: {e}")))?;
                     let issued = provision::issue_token(
                         store.as_ref(),
                         &tenant_id,
                         &user_id,
                         expires_in_days,
+                        scopes,
                     )
                     .await?;
                     out.push(token_json(&issued.record).to_string());

@@ -58,7 +58,7 @@ async fn embedded() -> Result<(AppState, String), String> {
     provision::put_tenant(store.as_ref(), demo, true)
         .await
         .map_err(|e| e.to_string())?;
-    let issued = provision::issue_token(store.as_ref(), "demo", "demo-user", None)
+    let issued = provision::issue_token(store.as_ref(), "demo", "demo-user", None, None)
         .await
         .map_err(|e| e.to_string())?;
     let state = AppState::new(store, Arc::new(Simulator::demo()), Duration::from_secs(30));
@@ -81,6 +81,12 @@ fn banner(base: &str, token: &str) -> String {
             "curl -sS -X DELETE \"{base}/communities/{DEMO_COMMUNITY}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"{}\"]}}'",
             DEMO_MEMBERS[2]
         ),
+        format!(
+            "curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"+55 11 90000-0001\"]}}'"
+        ),
+        format!(
+            "curl -sS -X POST \"{base}/communities/{DEMO_COMMUNITY}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"+55 11 90000-0002\"]}}'"
+        ),
         format!("curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/invite/reset\" {auth}"),
         format!("curl -sS -X GET \"{base}/groups/{DEMO_GROUP}/invite\" {auth}"),
     ]
@@ -102,8 +108,13 @@ async fn handle(
             )
                 .into_response();
         }
-        let request_id = shared::handler::new_request_id();
-        return to_axum(ApiError::MethodNotAllowed { allow: "GET" }.to_response(&request_id));
+        let request_id = shared::context::new_request_id();
+        return to_axum(
+            ApiError::MethodNotAllowed {
+                allow: "GET".into(),
+            }
+            .to_response(&request_id),
+        );
     }
     let (parts, body) = req.into_parts();
     let response = match to_bytes(body, MAX_READ_BYTES).await {
@@ -116,12 +127,16 @@ async fn handle(
                     Err(e) => lambda_http::Body::Binary(e.into_bytes()),
                 }
             };
-            shared::serve(&state, None, lambda_http::Request::from_parts(parts, body)).await
+            shared::serve(
+                state.as_ref(),
+                lambda_http::Request::from_parts(parts, body),
+            )
+            .await
         }
         Err(_) => ApiError::PayloadTooLarge {
-            limit: shared::endpoints::MAX_BODY_BYTES,
+            limit: shared::operations::MAX_BODY_BYTES,
         }
-        .to_response(&shared::handler::new_request_id()),
+        .to_response(&shared::context::new_request_id()),
     };
     to_axum(response)
 }
@@ -165,7 +180,7 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let (state, token) = if dynamo_configured() {
         match AppState::from_env().await {
-            Ok(state) => (state, None),
+            Ok(state) => (state.into_dyn(), None),
             Err(e) => {
                 eprintln!("local-api: {e}");
                 return ExitCode::FAILURE;

@@ -1,29 +1,31 @@
-//! The audit trail: one record per mutating call that was sent to WUTS. A
-//! failed write is logged and never fails the caller's request.
+//! The audit trail: one record per mutating call that was sent to the
+//! engine. A failed write is logged and never fails the caller's request.
 
 use std::time::Duration;
 
-use super::{Executed, Op};
 use crate::AppState;
 use crate::auth::Principal;
+use crate::context::RequestCtx;
 use crate::error::ApiError;
-use crate::handler::RequestCtx;
-use crate::routes::Endpoint;
+use crate::operation::{Executed, Subject};
+use crate::routes::Route;
 use crate::store::{AuditParticipant, AuditRecord};
+use crate::wuts::WutsClient;
 
 /// Bound on the audit write, so a slow table cannot hold the answer back long.
 const WRITE_DEADLINE: Duration = Duration::from_secs(2);
 
-pub(crate) async fn record(
-    state: &AppState,
+pub(crate) async fn record<E: WutsClient + ?Sized>(
+    state: &AppState<E>,
     ctx: &RequestCtx,
     principal: &Principal,
-    endpoint: Endpoint,
-    op: &Op,
+    route: &Route,
+    subject: Subject<'_>,
     result: &mut Result<Executed, ApiError>,
 ) {
     let requested = || {
-        op.participants()
+        subject
+            .participants
             .iter()
             .map(|p| AuditParticipant {
                 jid: p.as_str().to_string(),
@@ -53,9 +55,9 @@ pub(crate) async fn record(
         request_id: ctx.request_id.clone(),
         user_id: principal.user_id.clone(),
         token_id: principal.token_id.clone(),
-        route: endpoint.name(),
-        action: op.action().to_string(),
-        group_jid: op.group().as_str().to_string(),
+        route: route.key(),
+        action: subject.action.to_string(),
+        group_jid: subject.group.as_str().to_string(),
         participants,
         status,
         error_code,

@@ -1,4 +1,7 @@
-//! `DELETE /groups/{jid}/participants` and `DELETE /communities/{jid}/participants`.
+//! What the four participant operations share: the body, its validation, the
+//! engine call and the per-participant outcomes. Each route is its own file
+//! (`add_group_participants.rs`, ...); they differ in route, default action,
+//! the WUTS route (group or community) and the reply's shape.
 
 use std::collections::{HashMap, HashSet};
 
@@ -6,14 +9,16 @@ use lambda_http::Request;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{Executed, body_bytes, ok, path_jid, require_json, timed};
-use crate::AppState;
-use crate::auth::Principal;
+use super::{body_bytes, ok, path_jid, require_json, timed};
+use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
-use crate::handler::RequestCtx;
 use crate::jid::ParticipantJid;
+use crate::operation::{Executed, Subject};
+use crate::routes::Params;
 use crate::store::AuditParticipant;
-use crate::wuts::{Action, AddRequest, GroupKind, ParticipantsCall, WutsParticipant};
+use crate::wuts::{
+    Action, AddRequest, GroupKind, ParticipantsCall, WutsClient, WutsParticipant, WutsTarget,
+};
 
 pub const MAX_PARTICIPANTS: usize = 50;
 
@@ -25,18 +30,20 @@ pub struct ParticipantsBody {
     pub participants: Vec<ParticipantJid>,
 }
 
-/// Validates the path and body into the upstream call.
-pub(crate) fn prepare(
+/// Validates the path and body into the upstream call; `default` is the
+/// route's action when the body names none.
+pub fn prepare(
     kind: GroupKind,
-    raw_jid: &str,
+    default: Action,
+    params: &Params<'_>,
     req: &Request,
 ) -> Result<ParticipantsCall, ApiError> {
-    let group = path_jid(raw_jid)?;
+    let group = path_jid(params.get("jid"))?;
     let bytes = body_bytes(req)?;
     if !bytes.is_empty() {
         require_json(req)?;
     }
-    let body = parse_body(bytes)?;
+    let body = parse_body_with_default(bytes, default)?;
     Ok(ParticipantsCall {
         kind,
         group,
@@ -45,20 +52,32 @@ pub(crate) fn prepare(
     })
 }
 
-/// One WUTS call; one response entry per requested participant.
-pub(crate) async fn execute(
-    state: &AppState,
-    ctx: &mut RequestCtx,
-    principal: &Principal,
+pub fn subject(call: &ParticipantsCall) -> Subject<'_> {
+    Subject {
+        action: call.action.as_str(),
+        group: &call.group,
+        participants: &call.participants,
+    }
+}
+
+/// The reply's shape: the group routes answer `{success, participants}`; the
+/// community add route also names the community and the action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Plain,
+    WithJidAndAction,
+}
+
+/// One engine call; one response entry per requested participant.
+pub async fn execute<E: WutsClient + ?Sized>(
     call: &ParticipantsCall,
+    shape: Shape,
+    engine: &E,
+    target: &WutsTarget,
+    ctx: &mut RequestCtx,
 ) -> Result<Executed, ApiError> {
-    let target = principal.wuts_target();
     let request_id = ctx.request_id.clone();
-    let reply = timed(
-        ctx,
-        state.wuts.update_participants(&target, call, &request_id),
-    )
-    .await?;
+    let reply = timed(ctx, engine.update_participants(target, call, &request_id)).await?;
     let index = ReplyIndex::new(&reply);
     let entries: Vec<Entry> = call
         .participants
@@ -66,16 +85,34 @@ pub(crate) async fn execute(
         .map(|p| outcome(p, call.action, &index))
         .collect();
     let outcomes = entries.iter().map(Entry::audit).collect();
-    Ok(Executed {
-        response: ok(
+    let response = match shape {
+        Shape::Plain => ok(
             ctx,
             &Reply {
                 success: true,
                 participants: &entries,
             },
         )?,
-        outcomes,
-    })
+        Shape::WithJidAndAction => ok(
+            ctx,
+            &CommunityReply {
+                success: true,
+                jid: call.group.as_str(),
+                action: call.action.as_str(),
+                participants: &entries,
+            },
+        )?,
+    };
+    Ok(Executed { response, outcomes })
+}
+
+/// `POST /communities/{jid}/participants`'s body.
+#[derive(Serialize)]
+struct CommunityReply<'a> {
+    success: bool,
+    jid: &'a str,
+    action: &'a str,
+    participants: &'a [Entry<'a>],
 }
 
 /// The success body.
@@ -161,8 +198,16 @@ impl<'a> ReplyIndex<'a> {
     }
 }
 
-/// Parses and validates the body, collecting every problem at once.
+/// Parses and validates the body of the remove routes (default `remove`).
 pub fn parse_body(bytes: &[u8]) -> Result<ParticipantsBody, ApiError> {
+    parse_body_with_default(bytes, Action::Remove)
+}
+
+/// Parses and validates the body, collecting every problem at once.
+pub fn parse_body_with_default(
+    bytes: &[u8],
+    default: Action,
+) -> Result<ParticipantsBody, ApiError> {
     let fail = |fields: Vec<FieldError>| ApiError::validation("validation failed", fields);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(fail(vec![FieldError::new(
@@ -189,7 +234,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<ParticipantsBody, ApiError> {
         }
     }
     let action = match object.get("action") {
-        None => Some(Action::Remove),
+        None => Some(default),
         Some(Value::String(s)) => Action::parse(s).or_else(|| {
             errors.push(
                 FieldError::new("action", "must be one of add, remove, promote, demote")

@@ -11,13 +11,14 @@ use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 
-use super::Executed;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::config::IDEMPOTENCY_RETENTION_SECS;
+use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
-use crate::handler::RequestCtx;
+use crate::operation::Executed;
 use crate::store::{Claim, IdempotencyRecord, IdempotencyState};
+use crate::wuts::WutsClient;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -82,8 +83,8 @@ pub(crate) struct Held {
     owner: String,
 }
 
-pub(crate) async fn claim(
-    state: &AppState,
+pub(crate) async fn claim<E: WutsClient + ?Sized>(
+    state: &AppState<E>,
     ctx: &RequestCtx,
     principal: &Principal,
     key: Key,
@@ -136,9 +137,9 @@ fn body_text(response: &Response<Body>) -> String {
 
 impl Held {
     /// Stores the final answer (or releases the key) and hands the answer on.
-    pub(crate) async fn finish(
+    pub(crate) async fn finish<E: WutsClient + ?Sized>(
         self,
-        state: &AppState,
+        state: &AppState<E>,
         ctx: &RequestCtx,
         result: Result<Executed, ApiError>,
     ) -> Result<Response<Body>, ApiError> {

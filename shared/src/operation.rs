@@ -1,0 +1,63 @@
+//! The operation port: one API operation per implementation, one file each
+//! under [`crate::operations`]. The pipeline ([`crate::pipeline`]) does what
+//! every operation shares (request id, routing, authentication, scope,
+//! idempotency, audit, the envelope); an operation says only what is its own.
+
+use std::future::Future;
+
+use lambda_http::{Body, Request, Response};
+
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::jid::{GroupJid, ParticipantJid};
+use crate::routes::{Params, Route};
+use crate::store::AuditParticipant;
+use crate::wuts::{WutsClient, WutsTarget};
+
+pub trait Operation: Send + Sync + 'static {
+    /// Method, path pattern, function binary, scope, mutating.
+    const ROUTE: Route;
+
+    /// The validated, normalised request.
+    type Command: Send + Sync;
+
+    /// Path parameters and body → command, or a 400/413/415. Runs before any
+    /// idempotency record or upstream call.
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<Self::Command, ApiError>;
+
+    /// What an audit record (and the idempotency fingerprint) names.
+    fn subject(command: &Self::Command) -> Subject<'_>;
+
+    /// The engine call(s) and the typed answer. `engine` is generic so that a
+    /// Lambda binary links only the engine calls its own operation makes.
+    fn execute<E: WutsClient + ?Sized>(
+        command: &Self::Command,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> impl Future<Output = Result<Executed, ApiError>> + Send;
+}
+
+/// What a command acts on, in our terms.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// `remove`, `add`, `reset_invite`, ...
+    pub action: &'static str,
+    pub group: &'a GroupJid,
+    pub participants: &'a [ParticipantJid],
+}
+
+/// An operation's answer, and per-participant outcomes for the audit trail.
+pub struct Executed {
+    pub response: Response<Body>,
+    pub outcomes: Vec<AuditParticipant>,
+}
+
+impl Executed {
+    pub fn plain(response: Response<Body>) -> Self {
+        Self {
+            response,
+            outcomes: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! `POST /communities/{jid}/participants`: adds participants at the community (parent) level (default action `add`); the reply also names the community and the action.
+
+use lambda_http::Request;
+
+use super::participants::{self, Shape};
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsClient, WutsTarget};
+
+pub struct AddCommunityParticipants;
+
+impl Operation for AddCommunityParticipants {
+    const ROUTE: Route = Route {
+        method: "POST",
+        path: "/communities/{jid}/participants",
+        function: "add-community-participants",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = ParticipantsCall;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<ParticipantsCall, ApiError> {
+        participants::prepare(GroupKind::Community, Action::Add, params, req)
+    }
+
+    fn subject(call: &ParticipantsCall) -> Subject<'_> {
+        participants::subject(call)
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        call: &ParticipantsCall,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        participants::execute(call, Shape::WithJidAndAction, engine, target, ctx).await
+    }
+}

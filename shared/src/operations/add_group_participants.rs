@@ -1,0 +1,41 @@
+//! `POST /groups/{jid}/participants`: adds participants to a group (default action `add`; the body's `action` overrides it). An `add` is never retried once it may have reached the engine.
+
+use lambda_http::Request;
+
+use super::participants::{self, Shape};
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsClient, WutsTarget};
+
+pub struct AddGroupParticipants;
+
+impl Operation for AddGroupParticipants {
+    const ROUTE: Route = Route {
+        method: "POST",
+        path: "/groups/{jid}/participants",
+        function: "add-group-participants",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = ParticipantsCall;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<ParticipantsCall, ApiError> {
+        participants::prepare(GroupKind::Group, Action::Add, params, req)
+    }
+
+    fn subject(call: &ParticipantsCall) -> Subject<'_> {
+        participants::subject(call)
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        call: &ParticipantsCall,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        participants::execute(call, Shape::Plain, engine, target, ctx).await
+    }
+}

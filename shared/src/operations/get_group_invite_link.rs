@@ -1,0 +1,44 @@
+//! `GET /groups/{jid}/invite`: the group's current invite link, not regenerated.
+
+use lambda_http::Request;
+
+use super::invite;
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::jid::GroupJid;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{WutsClient, WutsTarget};
+
+pub struct GetGroupInviteLink;
+
+impl Operation for GetGroupInviteLink {
+    const ROUTE: Route = Route {
+        method: "GET",
+        path: "/groups/{jid}/invite",
+        function: "get-group-invite-link",
+        scope: Scope::GroupsRead,
+        mutating: false,
+    };
+    type Command = GroupJid;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<GroupJid, ApiError> {
+        invite::prepare(params, req)
+    }
+
+    fn subject(group: &GroupJid) -> Subject<'_> {
+        invite::subject(group, "get_invite")
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        group: &GroupJid,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        let request_id = ctx.request_id.clone();
+        let link = super::timed(ctx, engine.get_invite(target, group, &request_id)).await?;
+        invite::answer(ctx, group, &link, None)
+    }
+}

@@ -1,0 +1,144 @@
+//! The API's operations: one file each, and the one list below that the route
+//! table, `local-api`'s dispatch, and (through [`ROUTES`]) the template,
+//! OpenAPI and cross-cutting tests are all generated from.
+//!
+//! Adding an operation: its file here, one line in the list, its function
+//! crate (a 6-line `main.rs`), its event, its template entry and OpenAPI path.
+
+mod add_community_participants;
+mod add_group_participants;
+mod get_group_invite_link;
+pub mod invite;
+pub mod participants;
+mod remove_community_participants;
+mod remove_group_participants;
+mod reset_group_invite_link;
+
+pub use add_community_participants::AddCommunityParticipants;
+pub use add_group_participants::AddGroupParticipants;
+pub use get_group_invite_link::GetGroupInviteLink;
+pub use remove_community_participants::RemoveCommunityParticipants;
+pub use remove_group_participants::RemoveGroupParticipants;
+pub use reset_group_invite_link::ResetGroupInviteLink;
+
+use std::time::Instant;
+
+use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::{Body, Request, Response};
+
+use crate::AppState;
+use crate::context::RequestCtx;
+use crate::error::{ApiError, FieldError};
+use crate::jid::GroupJid;
+use crate::operation::Operation;
+use crate::routes::{Params, Route};
+use crate::wuts::WutsClient;
+
+macro_rules! operations {
+    ($($op:ident),+ $(,)?) => {
+        /// Every route, in the list's order.
+        pub const ROUTES: [Route; [$(stringify!($op)),+].len()] = [$(<$op as Operation>::ROUTE),+];
+
+        /// Runs the operation at `index` of [`ROUTES`] (the whole-table
+        /// server: `local-api` and tests). A Lambda binary never calls this:
+        /// it runs its one operation through `pipeline::serve_operation`.
+        pub(crate) async fn run_index<E: WutsClient + ?Sized>(
+            index: usize,
+            state: &AppState<E>,
+            ctx: &mut RequestCtx,
+            params: &Params<'_>,
+            req: &Request,
+        ) -> Result<Response<Body>, ApiError> {
+            let mut at = 0;
+            $(
+                if index == at {
+                    return crate::pipeline::run::<$op, E>(state, ctx, params, req).await;
+                }
+                at += 1;
+            )+
+            let _ = at;
+            Err(ApiError::internal(format!("no operation at index {index}")))
+        }
+    };
+}
+
+operations!(
+    RemoveGroupParticipants,
+    AddGroupParticipants,
+    RemoveCommunityParticipants,
+    AddCommunityParticipants,
+    ResetGroupInviteLink,
+    GetGroupInviteLink,
+);
+
+/// Bodies above this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The `{jid}` path parameter: decoded once, validated strictly.
+pub fn path_jid(raw: &str) -> Result<GroupJid, ApiError> {
+    GroupJid::from_path_segment(raw).map_err(|message| {
+        ApiError::validation(
+            "invalid group JID in the path",
+            vec![FieldError::new("jid", message)],
+        )
+    })
+}
+
+/// The body's bytes, after the size limit.
+pub fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Refuses a declared Content-Type that is not JSON (`application/json` or
+/// `*/*+json`, parameters allowed). A missing header is read as JSON.
+pub fn require_json(req: &Request) -> Result<(), ApiError> {
+    let Some(value) = req.headers().get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .map_err(|_| ApiError::UnsupportedMediaType)?
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+/// Runs one upstream call and records its latency.
+pub async fn timed<T>(ctx: &mut RequestCtx, call: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = call.await;
+    ctx.upstream_ms = Some(started.elapsed().as_millis() as u64);
+    out
+}
+
+/// The 200 answer. Serialising straight from the typed body (no
+/// intermediate `serde_json::Value`) is most of the warm path's saving.
+pub fn ok(ctx: &RequestCtx, body: &impl serde::Serialize) -> Result<Response<Body>, ApiError> {
+    let text = serde_json::to_string(body)
+        .map_err(|e| ApiError::internal(format!("serialising the response: {e}")))?;
+    Ok(crate::http::text_json_response(
+        lambda_http::http::StatusCode::OK,
+        text,
+        &ctx.request_id,
+    ))
+}

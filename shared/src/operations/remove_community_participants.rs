@@ -1,0 +1,41 @@
+//! `DELETE /communities/{jid}/participants`: removes participants from a community, through the engine's community route (default action `remove`).
+
+use lambda_http::Request;
+
+use super::participants::{self, Shape};
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsClient, WutsTarget};
+
+pub struct RemoveCommunityParticipants;
+
+impl Operation for RemoveCommunityParticipants {
+    const ROUTE: Route = Route {
+        method: "DELETE",
+        path: "/communities/{jid}/participants",
+        function: "remove-community-participants",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = ParticipantsCall;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<ParticipantsCall, ApiError> {
+        participants::prepare(GroupKind::Community, Action::Remove, params, req)
+    }
+
+    fn subject(call: &ParticipantsCall) -> Subject<'_> {
+        participants::subject(call)
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        call: &ParticipantsCall,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        participants::execute(call, Shape::Plain, engine, target, ctx).await
+    }
+}

@@ -1,0 +1,41 @@
+//! `DELETE /groups/{jid}/participants`: removes participants from a group (default action `remove`; the body's `action` overrides it).
+
+use lambda_http::Request;
+
+use super::participants::{self, Shape};
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsClient, WutsTarget};
+
+pub struct RemoveGroupParticipants;
+
+impl Operation for RemoveGroupParticipants {
+    const ROUTE: Route = Route {
+        method: "DELETE",
+        path: "/groups/{jid}/participants",
+        function: "remove-group-participants",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = ParticipantsCall;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<ParticipantsCall, ApiError> {
+        participants::prepare(GroupKind::Group, Action::Remove, params, req)
+    }
+
+    fn subject(call: &ParticipantsCall) -> Subject<'_> {
+        participants::subject(call)
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        call: &ParticipantsCall,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        participants::execute(call, Shape::Plain, engine, target, ctx).await
+    }
+}

@@ -1,0 +1,47 @@
+//! `POST /groups/{jid}/invite/reset`: revokes the group's invite link and
+//! returns the new one. Not idempotent upstream: never retried once it may
+//! have reached the engine (an `Idempotency-Key` makes a client's retry safe).
+
+use lambda_http::Request;
+
+use super::invite;
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::jid::GroupJid;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{WutsClient, WutsTarget};
+
+pub struct ResetGroupInviteLink;
+
+impl Operation for ResetGroupInviteLink {
+    const ROUTE: Route = Route {
+        method: "POST",
+        path: "/groups/{jid}/invite/reset",
+        function: "reset-group-invite-link",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = GroupJid;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<GroupJid, ApiError> {
+        invite::prepare(params, req)
+    }
+
+    fn subject(group: &GroupJid) -> Subject<'_> {
+        invite::subject(group, "reset_invite")
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        group: &GroupJid,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        let request_id = ctx.request_id.clone();
+        let link = super::timed(ctx, engine.reset_invite(target, group, &request_id)).await?;
+        // WhatsApp gives no time: ours, right after the engine confirmed.
+        invite::answer(ctx, group, &link, Some(crate::clock::now_rfc3339()))
+    }
+}

@@ -1,0 +1,167 @@
+//! The request pipeline every Lambda binary and `local-api` run: request id,
+//! routing (404/405), panic guard, authentication, scope, the operation's
+//! prepare, idempotency, the engine call, audit, the envelope, one log line.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures_util::FutureExt;
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+
+use crate::AppState;
+use crate::context::{RequestCtx, route_path};
+use crate::error::ApiError;
+use crate::operation::Operation;
+use crate::routes::{Params, Resolution, resolve};
+use crate::wuts::WutsClient;
+use crate::{audit, idempotency};
+
+/// Serves one request against the whole route table (`local-api`, tests).
+pub async fn serve<E: WutsClient + ?Sized>(state: &AppState<E>, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let mut ctx = RequestCtx::for_request(&req);
+    let method = req.method().clone();
+    let (route, result) = match resolve(&method, route_path(&req)) {
+        Resolution::Found(index, params) => {
+            let work = crate::operations::run_index(index, state, &mut ctx, &params, &req);
+            (crate::routes::ROUTES[index].key(), guarded(work).await)
+        }
+        other => ("unmatched".to_string(), Err(unmatched_error(other))),
+    };
+    finish(&ctx, &route, &method, started, result)
+}
+
+/// Serves one request in the Lambda binary of `Op`: that operation's route
+/// runs; any other request gets the 404/405 envelope. Only `Op`'s code (and
+/// the engine calls it makes) is linked into the binary.
+pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized>(
+    state: &AppState<E>,
+    req: Request,
+) -> Response<Body> {
+    let started = Instant::now();
+    let mut ctx = RequestCtx::for_request(&req);
+    let method = req.method().clone();
+    let resolution = resolve(&method, route_path(&req));
+    let result = match resolution {
+        Resolution::Found(index, params) if crate::routes::ROUTES[index] == Op::ROUTE => {
+            guarded(run::<Op, E>(state, &mut ctx, &params, &req)).await
+        }
+        other => Err(unmatched_error(other)),
+    };
+    finish(&ctx, &Op::ROUTE.key(), &method, started, result)
+}
+
+/// Serves API Gateway's `$default` route: whatever matched no route of the
+/// gateway gets the 404 (unknown path) or 405 (known path, other method, with
+/// `Allow`) envelope from the one route table. Needs no state: no store, no
+/// engine, no authentication, so the function that runs it stays tiny.
+pub fn serve_unmatched(req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let ctx = RequestCtx::for_request(&req);
+    let method = req.method().clone();
+    let error = unmatched_error(resolve(&method, route_path(&req)));
+    finish(&ctx, "unmatched", &method, started, Err(error))
+}
+
+/// A panic anywhere in the operation still produces the 500 envelope.
+async fn guarded(
+    work: impl Future<Output = Result<Response<Body>, ApiError>>,
+) -> Result<Response<Body>, ApiError> {
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::internal("the handler panicked")),
+    }
+}
+
+/// The error for a request the serving binary does not run: 405 for a known
+/// path with another method, else 404. A route the table knows but another
+/// function serves is a 404 here (the gateway sends it elsewhere).
+fn unmatched_error(resolution: Resolution<'_>) -> ApiError {
+    match resolution {
+        Resolution::MethodNotAllowed(allow) => ApiError::MethodNotAllowed { allow },
+        Resolution::Found(..) | Resolution::NotFound => ApiError::NotFound {
+            message: "no such route",
+        },
+    }
+}
+
+/// One operation, after routing: authenticate, authorise, prepare, claim the
+/// idempotency key, call the engine, audit, complete the key.
+pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized>(
+    state: &AppState<E>,
+    ctx: &mut RequestCtx,
+    params: &Params<'_>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let principal = state.auth.authenticate(req.headers()).await?;
+    ctx.tenant_id = Some(principal.tenant_id().to_string());
+    ctx.user_id = Some(principal.user_id.clone());
+    ctx.token_id = Some(principal.token_id.clone());
+    principal.require(Op::ROUTE.scope)?;
+    let command = Op::prepare(params, req)?;
+    let target = principal.wuts_target();
+    if !Op::ROUTE.mutating {
+        return Ok(Op::execute(&command, state.wuts.as_ref(), &target, ctx)
+            .await?
+            .response);
+    }
+    let claim = match idempotency::Key::from_headers(req.headers())? {
+        None => None,
+        Some(key) => match idempotency::claim(state, ctx, &principal, key, req).await? {
+            idempotency::Outcome::Claimed(claim) => Some(claim),
+            idempotency::Outcome::Replay(response) => return Ok(response),
+        },
+    };
+    let mut result = Op::execute(&command, state.wuts.as_ref(), &target, ctx).await;
+    if ctx.upstream_ms.is_some() {
+        audit::record(
+            state,
+            ctx,
+            &principal,
+            &Op::ROUTE,
+            Op::subject(&command),
+            &mut result,
+        )
+        .await;
+    }
+    match claim {
+        Some(claim) => claim.finish(state, ctx, result).await,
+        None => result.map(|executed| executed.response),
+    }
+}
+
+/// The envelope for an error, and the request's one log line.
+fn finish(
+    ctx: &RequestCtx,
+    route: &str,
+    method: &Method,
+    started: Instant,
+    result: Result<Response<Body>, ApiError>,
+) -> Response<Body> {
+    let response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            let status = err.status();
+            if status.is_server_error() {
+                tracing::error!(request_id = %ctx.request_id, error = %err, "request failed");
+            } else if matches!(err, ApiError::Validation { .. }) {
+                tracing::info!(request_id = %ctx.request_id, error = %err, "request rejected");
+            }
+            err.to_response(&ctx.request_id)
+        }
+    };
+    tracing::info!(
+        request_id = %ctx.request_id,
+        route = %route,
+        method = %method,
+        status = response.status().as_u16(),
+        tenant_id = ctx.tenant_id.as_deref(),
+        user_id = ctx.user_id.as_deref(),
+        token_id = ctx.token_id.as_deref(),
+        upstream_ms = ctx.upstream_ms,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
