@@ -625,3 +625,73 @@ async fn admin_needs_only_the_tables_it_touches() {
     assert_one_line_failure(&run, "create-tables needs every table");
     assert!(run.stderr.contains("_TABLE"), "{}", run.stderr);
 }
+
+/// Scopes end to end: `admin token issue --scopes`, `token list` shows them,
+/// and `local-api` in DynamoDB mode refuses what a token may not do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoped_tokens_end_to_end() {
+    let fake = WutsFake::start().await;
+    let tables = unique_tables();
+    let env = dynamo_env(&tables, &moto_or_skip!());
+    assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
+    let base_url = fake.base_url();
+    let put = [
+        "tenant",
+        "put",
+        "--tenant-id",
+        "acme",
+        "--wuts-base-url",
+        &base_url,
+        "--wuts-session-id",
+        SESSION_ID,
+        "--wuts-api-key",
+        API_KEY,
+    ];
+    assert_eq!(admin(&env, &put).await.code, 0);
+    let issue = |scopes: Option<&'static str>| {
+        let env = env.clone();
+        async move {
+            let mut args = vec!["token", "issue", "--tenant-id", "acme", "--user-id", "bot"];
+            if let Some(scopes) = scopes {
+                args.extend(["--scopes", scopes]);
+            }
+            admin(&env, &args).await
+        }
+    };
+    let run = issue(Some("groups:admin")).await;
+    assert_one_line_failure(&run, "an unknown scope");
+    assert!(run.stderr.contains("groups:admin"), "{}", run.stderr);
+    let run = issue(Some("groups:read")).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let reader = run.stdout.last().unwrap().clone();
+    let listed: Value = serde_json::from_str(&run.stdout[0]).unwrap();
+    assert_eq!(listed["scopes"], serde_json::json!(["groups:read"]));
+    let run = issue(None).await;
+    let full = run.stdout.last().unwrap().clone();
+    let listed: Value = serde_json::from_str(&run.stdout[0]).unwrap();
+    assert_eq!(
+        listed["scopes"],
+        serde_json::json!(["groups:read", "groups:write"])
+    );
+    let run = admin(&env, &["token", "list", "--tenant-id", "acme"]).await;
+    assert_eq!(run.stdout.len(), 2, "{:?}", run.stdout);
+
+    let api = LocalApi::start(&env).await;
+    let group = "120363039000000000@g.us";
+    let invite = format!("{}/groups/{group}/invite", api.base);
+    let add = format!("{}/groups/{group}/participants", api.base);
+    let body = r#"{"participants":["+55 11 95555-0001"]}"#;
+    assert_eq!(call("GET", &invite, &reader, None).await.0, 200);
+    let (status, answer) = call("POST", &add, &reader, Some(body)).await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (403, Some("INSUFFICIENT_SCOPE")),
+        "{answer}"
+    );
+    let calls = fake.calls().len();
+    let (status, answer) = call("POST", &add, &full, Some(body)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["participants"][0]["status"], "ok", "{answer}");
+    assert_eq!(fake.calls().len(), calls + 1);
+    let _ = api.stop().await;
+}

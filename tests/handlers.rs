@@ -19,7 +19,7 @@ use shared::operations::{
 };
 use shared::routes::{Resolution, resolve};
 use shared::store::memory::MemoryStore;
-use shared::store::{TenantStatus, TenantStore, TokenStatus, TokenStore};
+use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStatus, TokenStore};
 use shared::wuts::http::HttpWuts;
 use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, SimGroup};
 use shared::wuts::{ParticipantsCall, WutsClient, WutsError, WutsParticipant, WutsTarget};
@@ -767,4 +767,102 @@ async fn unreachable_dynamodb_is_503() {
     let a = send(&state, events::load("remove-group-participants.json")).await;
     assert_error(&a, 503, "SERVICE_UNAVAILABLE");
     assert!(fake.calls().is_empty());
+}
+
+/// A token item with exactly the attributes `operations.md` documents (no
+/// `token_id`, no `scopes`: both came later) works on every route: full
+/// access, and a public id derived from the hash.
+#[tokio::test]
+async fn a_token_in_the_documented_data_model_works_on_every_route() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let url = moto_or_skip!();
+    let fake = WutsFake::start().await;
+    let store = Arc::new(moto::fresh_store(&url).await);
+    store.put_tenant(&tenant(&fake.base_url())).await.unwrap();
+    store
+        .client()
+        .put_item()
+        .table_name(&store.tables().tokens)
+        .item("token_hash", S(hash_token(TOKEN)))
+        .item("tenant_id", S("acme".into()))
+        .item("user_id", S("alice".into()))
+        .item("status", S("active".into()))
+        .item("created_at", N("1700000000".into()))
+        .send()
+        .await
+        .unwrap();
+    let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(30));
+    for route in shared::routes::ROUTES {
+        let a = send(&state, events::load(&format!("{}.json", route.function))).await;
+        assert_eq!(a.status, 200, "{}: {}", route.key(), a.body);
+    }
+    let audit = store.list_audit("acme", None, 100).await.unwrap();
+    let derived = shared::store::TokenRecord::derived_token_id(&hash_token(TOKEN));
+    assert!(!audit.is_empty());
+    assert!(audit.iter().all(|r| r.token_id == derived), "{audit:?}");
+}
+
+#[tokio::test]
+async fn add_routes_default_to_add_and_shape_their_replies() {
+    let h = harness().await;
+    let a = h.send(events::load("add-group-participants.json")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["success", "participants"]
+    );
+    assert_eq!(
+        a.body["participants"][0]["jid"],
+        "5511966660001@s.whatsapp.net"
+    );
+    assert_eq!(a.body["participants"][0]["status"], "ok", "{}", a.body);
+    let sent: Value = serde_json::from_str(&h.fake.calls()[0].body).unwrap();
+    assert_eq!(
+        sent["action"], "add",
+        "the route's default action went upstream"
+    );
+    assert!(
+        h.fake
+            .sim
+            .group(DEMO_GROUP)
+            .unwrap()
+            .members
+            .contains_key("5511966660001@s.whatsapp.net"),
+        "the simulator's group gained the member"
+    );
+
+    let a = h
+        .send(events::load("add-community-participants.json"))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["success", "jid", "action", "participants"]
+    );
+    assert_eq!(a.body["jid"], DEMO_COMMUNITY);
+    assert_eq!(a.body["action"], "add");
+    assert!(
+        h.fake.calls()[1].path.contains("/communities/"),
+        "{:?}",
+        h.fake.calls()[1].path
+    );
+
+    // An explicit action overrides the default, on the add route too.
+    let a = h
+        .send(
+            events::load("add-group-participants.json")
+                .with_body(r#"{"participants":["+55 11 96666-0001"],"action":"promote"}"#),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let sent: Value = serde_json::from_str(&h.fake.calls()[2].body).unwrap();
+    assert_eq!(sent["action"], "promote");
+    // Adding someone already there is a per-participant outcome, not an error.
+    let a = h.send(events::load("add-group-participants.json")).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body["participants"][0]["status"], "failed", "{}", a.body);
+    assert_eq!(
+        a.body["participants"][0]["error"]["reason"],
+        "already_member"
+    );
 }

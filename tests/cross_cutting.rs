@@ -1,0 +1,283 @@
+//! What every route shares, checked on every route of the table (not one):
+//! authentication (401), tenant status (403), scopes (403
+//! INSUFFICIENT_SCOPE), 405 with `Allow`, the envelope and `X-Request-Id`,
+//! bad input refused before any upstream call, and the upstream status and
+//! timeout mapping. A route's valid request is its own `events/<function>.json`.
+
+use std::time::Duration;
+
+use integration_tests::events::{self, RequestEdit};
+use integration_tests::harness::*;
+use integration_tests::wuts_fake::Fault;
+use lambda_http::Request;
+use shared::routes::{ROUTES, Route};
+use shared::scope::Scope;
+use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStore};
+
+/// A token of the `acme` tenant that holds only `scope`.
+const READ_ONLY_TOKEN: &str = "1c0a4a5e-3f1b-4c2d-9e7f-1a2b3c4d5e6f";
+const WRITE_ONLY_TOKEN: &str = "2c0a4a5e-3f1b-4c2d-9e7f-1a2b3c4d5e6f";
+
+fn valid(route: &Route) -> Request {
+    events::load(&format!("{}.json", route.function))
+}
+
+/// The event's request id: what `X-Request-Id` and `request_id` must say.
+fn request_id(route: &Route) -> String {
+    let raw: serde_json::Value =
+        serde_json::from_str(&events::raw(&format!("{}.json", route.function))).unwrap();
+    raw["requestContext"]["requestId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The route's path with `{jid}` (and any other parameter) filled in.
+fn path_with_jid(route: &Route, jid: &str) -> String {
+    route
+        .path
+        .split('/')
+        .map(|seg| if seg.starts_with('{') { jid } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn scoped_harness() -> Harness {
+    let h = harness_with_ttl(Duration::ZERO).await;
+    for (token, scope) in [
+        (READ_ONLY_TOKEN, Scope::GroupsRead),
+        (WRITE_ONLY_TOKEN, Scope::GroupsWrite),
+    ] {
+        let mut record = token_record(token, "acme");
+        record.scopes = Some(vec![scope]);
+        h.store.put_token(&record).await.unwrap();
+    }
+    h
+}
+
+#[tokio::test]
+async fn every_route_succeeds_with_its_event() {
+    let h = scoped_harness().await;
+    for route in ROUTES {
+        let before = h.fake.calls().len();
+        let a = h.send(valid(&route)).await;
+        assert_eq!(a.status, 200, "{}: {}", route.key(), a.body);
+        assert_eq!(a.body["success"], true, "{}", route.key());
+        assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());
+        assert_eq!(
+            h.fake.calls().len(),
+            before + 1,
+            "{}: one upstream call",
+            route.key()
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_route_authenticates() {
+    let h = scoped_harness().await;
+    for route in ROUTES {
+        let key = route.key();
+        let a = h.send(valid(&route).without_header("authorization")).await;
+        assert_error(&a, 401, "UNAUTHORIZED");
+        assert_eq!(
+            a.headers["x-request-id"],
+            request_id(&route).as_str(),
+            "{key}"
+        );
+        for bad in [
+            "Bearer not-a-token".to_string(),
+            format!("Basic {TOKEN}"),
+            format!("Bearer {}", uuid::Uuid::new_v4()),
+        ] {
+            let a = h
+                .send(valid(&route).with_header("authorization", &bad))
+                .await;
+            assert_error(&a, 401, "UNAUTHORIZED");
+        }
+    }
+    assert!(
+        h.fake.calls().is_empty(),
+        "no upstream call without a valid token"
+    );
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_suspended_tenant() {
+    let h = scoped_harness().await;
+    h.store
+        .set_tenant_status("acme", TenantStatus::Suspended)
+        .await
+        .unwrap();
+    for route in ROUTES {
+        let a = h.send(valid(&route)).await;
+        assert_error(&a, 403, "FORBIDDEN");
+    }
+    assert!(h.fake.calls().is_empty());
+}
+
+#[tokio::test]
+async fn every_route_checks_its_scope() {
+    let h = scoped_harness().await;
+    for route in ROUTES {
+        let key = route.key();
+        let (allowed, refused) = match route.scope {
+            Scope::GroupsRead => (READ_ONLY_TOKEN, WRITE_ONLY_TOKEN),
+            Scope::GroupsWrite => (WRITE_ONLY_TOKEN, READ_ONLY_TOKEN),
+        };
+        let before = h.fake.calls().len();
+        let a = h
+            .send(valid(&route).with_header("authorization", &format!("Bearer {refused}")))
+            .await;
+        assert_error(&a, 403, "INSUFFICIENT_SCOPE");
+        assert!(
+            a.body["error"]
+                .as_str()
+                .unwrap()
+                .contains(route.scope.as_str()),
+            "{key}: the error names the scope: {}",
+            a.body
+        );
+        assert_eq!(h.fake.calls().len(), before, "{key}: no upstream call");
+        let a = h
+            .send(valid(&route).with_header("authorization", &format!("Bearer {allowed}")))
+            .await;
+        assert_eq!(a.status, 200, "{key} with its scope: {}", a.body);
+    }
+    // Refused requests leave no audit record; the allowed mutating ones do.
+    let audit = h.store.list_audit("acme", None, 100).await.unwrap();
+    let mutating = ROUTES.iter().filter(|r| r.mutating).count();
+    assert_eq!(audit.len(), mutating, "{audit:?}");
+    assert!(audit.iter().all(|r| r.status == 200), "{audit:?}");
+}
+
+#[tokio::test]
+async fn every_route_answers_405_for_other_methods() {
+    let h = scoped_harness().await;
+    for route in ROUTES {
+        let key = route.key();
+        let allowed: Vec<&str> = ROUTES
+            .iter()
+            .filter(|r| r.path == route.path)
+            .map(|r| r.method)
+            .collect();
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            if allowed.contains(&method) {
+                continue;
+            }
+            let a = h.send(valid(&route).with_method(method)).await;
+            assert_error(&a, 405, "METHOD_NOT_ALLOWED");
+            let allow = a.headers["allow"].to_str().unwrap();
+            for m in &allowed {
+                assert!(allow.contains(m), "{key}: Allow {allow:?} lacks {m}");
+            }
+        }
+    }
+    assert!(h.fake.calls().is_empty());
+}
+
+#[tokio::test]
+async fn every_route_refuses_bad_input_before_any_upstream_call() {
+    let h = scoped_harness().await;
+    for route in ROUTES {
+        let key = route.key();
+        for jid in [
+            "not-a-jid",
+            "..%2F..%2Fx@g.us",
+            "1%3Fa%3Db@g.us",
+            "5511888888888@s.whatsapp.net",
+        ] {
+            let a = h
+                .send(valid(&route).with_path(&path_with_jid(&route, jid)))
+                .await;
+            assert_error(&a, 400, "VALIDATION_ERROR");
+            assert_eq!(
+                a.body["validation"][0]["field"], "jid",
+                "{key} {jid}: {}",
+                a.body
+            );
+        }
+        // A body that is not the route's: JSON of the wrong shape.
+        let a = h
+            .send(valid(&route).with_body(r#"{"unexpected": true}"#))
+            .await;
+        assert_error(&a, 400, "VALIDATION_ERROR");
+        let a = h
+            .send(valid(&route).with_body(&"x".repeat(17 * 1024)))
+            .await;
+        assert_error(&a, 413, "PAYLOAD_TOO_LARGE");
+    }
+    assert!(
+        h.fake.calls().is_empty(),
+        "bad input never reaches the engine"
+    );
+}
+
+#[tokio::test]
+async fn every_route_maps_upstream_failures() {
+    let h = scoped_harness().await;
+    let cases: [(Fault, u16, &str); 6] = [
+        (
+            Fault::Status {
+                status: 404,
+                code: Some("group_not_found"),
+                retry_after: None,
+            },
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            Fault::Status {
+                status: 403,
+                code: Some("not_admin"),
+                retry_after: None,
+            },
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            Fault::Status {
+                status: 409,
+                code: Some("session_not_connected"),
+                retry_after: None,
+            },
+            503,
+            "DEVICE_NOT_READY",
+        ),
+        (
+            Fault::Status {
+                status: 429,
+                code: Some("rate_limited"),
+                retry_after: Some("7"),
+            },
+            429,
+            "RATE_LIMITED",
+        ),
+        (
+            Fault::Status {
+                status: 500,
+                code: None,
+                retry_after: None,
+            },
+            502,
+            "UPSTREAM_ERROR",
+        ),
+        (Fault::Delay(UPSTREAM_DEADLINE * 3), 504, "UPSTREAM_TIMEOUT"),
+    ];
+    for route in ROUTES {
+        for (fault, status, code) in cases.clone() {
+            h.fake.push_fault(fault);
+            let a = h.send(valid(&route)).await;
+            assert_error(&a, status, code);
+            assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());
+            if status == 429 {
+                assert_eq!(a.headers["retry-after"], "7", "{}", route.key());
+            }
+        }
+    }
+    assert_eq!(
+        h.fake.calls().len(),
+        ROUTES.len() * 6,
+        "one call per case, no retry"
+    );
+}
