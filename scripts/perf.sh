@@ -29,7 +29,7 @@ for quota in "" 0.07; do
 done
 
 echo "== criterion (in-process path)"
-cargo bench --locked -p shared --bench pipeline 2>&1 | grep -E '^remove_participants|time:'
+cargo bench --locked -p shared --bench pipeline 2>&1 | grep -E '^(remove|add)_participants|time:'
 
 echo "== wrk: local-api embedded default"
 env -u AWS_ENDPOINT_URL_DYNAMODB -u TOKENS_TABLE -u TENANTS_TABLE "$bin/local-api" --port 0 > "$out/local-api.log" 2>&1 & pids+=($!)

@@ -74,7 +74,7 @@ fi
 
 echo "==> cargo test"
 set +e
-cargo test --workspace --locked 2>&1 | tee .tmp/cargo-test.log
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee .tmp/cargo-test.log
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole run, summed over every test binary.

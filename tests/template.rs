@@ -38,6 +38,11 @@ fn every_route_has_one_function_and_binary() {
             .as_str()
             .unwrap_or_else(|| panic!("{name} names no binary"))
             .to_string();
+        assert_eq!(
+            f["Properties"]["CodeUri"].as_str(),
+            Some(format!("functions/{binary}").as_str()),
+            "{name} is built from its own crate"
+        );
         let events = f["Properties"]["Events"].as_mapping().unwrap();
         assert_eq!(events.len(), 1, "{name} serves one route");
         for (_, event) in events {
