@@ -14,8 +14,11 @@ out=.tmp/perf
 
 echo "== machine"; nproc; grep -m1 'model name' /proc/cpuinfo || true; free -h | head -2
 
+# The functions alone first (as cargo-lambda builds them: no test doubles,
+# only their own features), then the tools.
 cargo build --release --locked -p get-group-invite-link -p remove-group-participants \
-  -p tools -p integration-tests --bins 2>&1 | tail -n 1
+  -p add-group-participants 2>&1 | tail -n 1
+cargo build --release --locked -p tools -p integration-tests --bins 2>&1 | tail -n 1
 bin=target/release
 
 source scripts/perf-env.sh
@@ -29,7 +32,7 @@ for quota in "" 0.07; do
 done
 
 echo "== criterion (in-process path)"
-cargo bench --locked -p shared --bench pipeline 2>&1 | grep -E '^(remove|add)_participants|time:'
+cargo bench --locked -p shared --features testkit --bench pipeline 2>&1 | grep -E '^(remove|add)_participants|time:'
 
 echo "== wrk: local-api embedded default"
 env -u AWS_ENDPOINT_URL_DYNAMODB -u TOKENS_TABLE -u TENANTS_TABLE "$bin/local-api" --port 0 > "$out/local-api.log" 2>&1 & pids+=($!)

@@ -10,7 +10,8 @@ use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
 use integration_tests::wuts_fake::Fault;
 use lambda_http::Request;
-use shared::routes::{ROUTES, Route};
+use shared::operations::ROUTES;
+use shared::routes::Route;
 use shared::scope::Scope;
 use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStore};
 
@@ -280,4 +281,41 @@ async fn every_route_maps_upstream_failures() {
         ROUTES.len() * 6,
         "one call per case, no retry"
     );
+}
+
+#[tokio::test]
+async fn every_mutating_route_is_idempotent_and_audited() {
+    let h = scoped_harness().await;
+    for route in ROUTES.iter().filter(|r| r.mutating) {
+        let key = route.key();
+        let idem = format!("cc-{}", route.function);
+        let with_key = || valid(route).with_header("idempotency-key", &idem);
+        let before = h.fake.calls().len();
+        let first = h.send(with_key()).await;
+        assert_eq!(first.status, 200, "{key}: {}", first.body);
+        let again = h.send(with_key()).await;
+        assert_eq!(again.status, 200, "{key}");
+        assert_eq!(again.body, first.body, "{key}: the stored answer, verbatim");
+        assert_eq!(again.headers["idempotent-replayed"], "true", "{key}");
+        assert_eq!(
+            h.fake.calls().len(),
+            before + 1,
+            "{key}: replayed, not re-sent"
+        );
+        let elsewhere = with_key().with_path(&path_with_jid(route, "120363000000000777@g.us"));
+        assert_error(&h.send(elsewhere).await, 422, "IDEMPOTENCY_KEY_REUSED");
+        assert_eq!(h.fake.calls().len(), before + 1, "{key}");
+    }
+    // One audit record per call that reached the engine: the replays and the
+    // refused reuse wrote none.
+    let audit = h.store.list_audit("acme", None, 100).await.unwrap();
+    for route in ROUTES {
+        let records = audit.iter().filter(|r| r.route == route.key()).count();
+        assert_eq!(
+            records,
+            usize::from(route.mutating),
+            "{}: {audit:?}",
+            route.key()
+        );
+    }
 }

@@ -168,8 +168,8 @@ async fn embedded_default_answers_its_printed_curls() {
         .map(|l| parse_curl(l))
         .collect();
     // One ready-to-paste curl per route of the table.
-    assert_eq!(curls.len(), shared::routes::ROUTES.len(), "{out:?}");
-    for route in shared::routes::ROUTES {
+    assert_eq!(curls.len(), shared::operations::ROUTES.len(), "{out:?}");
+    for route in shared::operations::ROUTES {
         assert!(
             curls.iter().any(|c| {
                 let path = c.url.strip_prefix(&api.base).unwrap_or_default();

@@ -14,10 +14,11 @@ use shared::AppState;
 use shared::auth::hash_token;
 use shared::config::WutsConfig;
 use shared::jid::GroupJid;
+use shared::operations::resolve;
 use shared::operations::{
     GetGroupInviteLink, RemoveCommunityParticipants, RemoveGroupParticipants, ResetGroupInviteLink,
 };
-use shared::routes::{Resolution, resolve};
+use shared::routes::Resolution;
 use shared::store::memory::MemoryStore;
 use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStatus, TokenStore};
 use shared::wuts::http::HttpWuts;
@@ -792,7 +793,7 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
         .await
         .unwrap();
     let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(30));
-    for route in shared::routes::ROUTES {
+    for route in shared::operations::ROUTES {
         let a = send(&state, events::load(&format!("{}.json", route.function))).await;
         assert_eq!(a.status, 200, "{}: {}", route.key(), a.body);
     }

@@ -22,7 +22,8 @@ use integration_tests::moto::{client_for, unique_tables};
 use integration_tests::moto_or_skip;
 use integration_tests::wuts_fake::WutsFake;
 use serde_json::{Value, json};
-use shared::routes::{ROUTES, UNMATCHED_BINARY};
+use shared::operations::ROUTES;
+use shared::routes::UNMATCHED_BINARY;
 use shared::store::dynamo::{DynamoStore, create_tables};
 use tokio::process::{Child, Command};
 

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_yaml_ng::Value;
-use shared::routes::{ROUTES, UNMATCHED_BINARY};
+use shared::operations::ROUTES;
+use shared::routes::UNMATCHED_BINARY;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use crate::AppState;
 use crate::auth::Principal;
 use crate::context::RequestCtx;
 use crate::error::ApiError;
 use crate::operation::{Executed, Subject};
 use crate::routes::Route;
+use crate::state::AppState;
 use crate::store::{AuditParticipant, AuditRecord};
 use crate::wuts::WutsClient;
 

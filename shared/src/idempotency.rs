@@ -11,12 +11,12 @@ use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
 use crate::auth::Principal;
 use crate::config::IDEMPOTENCY_RETENTION_SECS;
 use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
 use crate::operation::Executed;
+use crate::state::AppState;
 use crate::store::{Claim, IdempotencyRecord, IdempotencyState};
 use crate::wuts::WutsClient;
 

@@ -3,17 +3,19 @@
 //! prepare, idempotency, the engine call, audit, the envelope, one log line.
 
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::time::Instant;
 
 use futures_util::FutureExt;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 
-use crate::AppState;
 use crate::context::{RequestCtx, route_path};
 use crate::error::ApiError;
 use crate::operation::Operation;
-use crate::routes::{Params, Resolution, resolve};
+use crate::operations::{OperationVisitor, ROUTES, resolve, visit};
+use crate::routes::{Params, Resolution};
+use crate::state::AppState;
 use crate::wuts::WutsClient;
 use crate::{audit, idempotency};
 
@@ -24,8 +26,17 @@ pub async fn serve<E: WutsClient + ?Sized>(state: &AppState<E>, req: Request) ->
     let method = req.method().clone();
     let (route, result) = match resolve(&method, route_path(&req)) {
         Resolution::Found(index, params) => {
-            let work = crate::operations::run_index(index, state, &mut ctx, &params, &req);
-            (crate::routes::ROUTES[index].key(), guarded(work).await)
+            let runner = Runner {
+                state,
+                ctx: &mut ctx,
+                params: &params,
+                req: &req,
+            };
+            let result = match visit(index, runner) {
+                Some(work) => guarded(work).await,
+                None => Err(ApiError::internal(format!("no operation at {index}"))),
+            };
+            (ROUTES[index].key(), result)
         }
         other => ("unmatched".to_string(), Err(unmatched_error(other))),
     };
@@ -44,7 +55,7 @@ pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized>(
     let method = req.method().clone();
     let resolution = resolve(&method, route_path(&req));
     let result = match resolution {
-        Resolution::Found(index, params) if crate::routes::ROUTES[index] == Op::ROUTE => {
+        Resolution::Found(index, params) if ROUTES[index] == Op::ROUTE => {
             guarded(run::<Op, E>(state, &mut ctx, &params, &req)).await
         }
         other => Err(unmatched_error(other)),
@@ -62,6 +73,24 @@ pub fn serve_unmatched(req: Request) -> Response<Body> {
     let method = req.method().clone();
     let error = unmatched_error(resolve(&method, route_path(&req)));
     finish(&ctx, "unmatched", &method, started, Err(error))
+}
+
+/// Runs whichever operation the whole-table server resolved.
+struct Runner<'a, E: WutsClient + ?Sized> {
+    state: &'a AppState<E>,
+    ctx: &'a mut RequestCtx,
+    params: &'a Params<'a>,
+    req: &'a Request,
+}
+
+type Work<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, ApiError>> + Send + 'a>>;
+
+impl<'a, E: WutsClient + ?Sized> OperationVisitor for Runner<'a, E> {
+    type Output = Work<'a>;
+
+    fn visit<Op: Operation>(self) -> Work<'a> {
+        Box::pin(run::<Op, E>(self.state, self.ctx, self.params, self.req))
+    }
 }
 
 /// A panic anywhere in the operation still produces the 500 envelope.

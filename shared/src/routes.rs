@@ -1,11 +1,11 @@
-//! Routing: method + path pattern → the operation that serves it. The table
-//! itself, [`ROUTES`], is generated from the one list of operations in
-//! [`crate::operations`]; `local-api`, the Lambda binaries, template.yaml,
-//! openapi.yaml and the tests all agree with it.
+//! Routing types and matching: method + path pattern → an index into a route
+//! table. The table itself, `operations::ROUTES`, is generated from the one
+//! list of operations; `local-api`, the Lambda binaries, template.yaml,
+//! openapi.yaml and the tests all agree with it. This module knows no
+//! operation.
 
 use lambda_http::http::Method;
 
-pub use crate::operations::ROUTES;
 use crate::scope::Scope;
 
 /// One operation's place in the API.
@@ -30,7 +30,7 @@ impl Route {
 }
 
 /// The binary behind API Gateway's `$default` route: it answers every request
-/// no route of [`ROUTES`] matches (404, or 405 with `Allow`).
+/// no route of the table matches (404, or 405 with `Allow`).
 pub const UNMATCHED_BINARY: &str = "unmatched-route";
 
 /// Most a pattern has.
@@ -55,7 +55,7 @@ impl<'p> Params<'p> {
 /// What the table says about one request line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolution<'p> {
-    /// The route (an index into [`ROUTES`]) and its raw parameters.
+    /// The route (an index into the table) and its raw parameters.
     Found(usize, Params<'p>),
     /// The path is known, the method is not; carries the `Allow` value.
     MethodNotAllowed(String),
@@ -82,7 +82,7 @@ pub fn match_pattern<'p>(pattern: &'static str, path: &'p str) -> Option<Params<
     }
 }
 
-/// Resolves a request line against `routes` (normally [`ROUTES`]).
+/// Resolves a request line against `routes` (the API's: `operations::resolve`).
 pub fn resolve_in<'p>(routes: &[Route], method: &Method, path: &'p str) -> Resolution<'p> {
     let mut allow: Vec<&'static str> = Vec::new();
     for (index, route) in routes.iter().enumerate() {
@@ -103,13 +103,10 @@ pub fn resolve_in<'p>(routes: &[Route], method: &Method, path: &'p str) -> Resol
     }
 }
 
-pub fn resolve<'p>(method: &Method, path: &'p str) -> Resolution<'p> {
-    resolve_in(&ROUTES, method, path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::{ROUTES, resolve};
 
     fn found(method: Method, path: &str) -> (&'static str, String) {
         match resolve(&method, path) {

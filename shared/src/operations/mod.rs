@@ -23,41 +23,40 @@ pub use reset_group_invite_link::ResetGroupInviteLink;
 
 use std::time::Instant;
 
+use lambda_http::http::Method;
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, Response};
 
-use crate::AppState;
 use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::Operation;
-use crate::routes::{Params, Route};
-use crate::wuts::WutsClient;
+use crate::routes::{Resolution, Route, resolve_in};
+
+/// Something to do with one operation, the type chosen at run time by its
+/// index in [`ROUTES`] (the whole-table server: `local-api` and tests). A
+/// Lambda binary never needs it: it names its one operation statically.
+pub trait OperationVisitor {
+    type Output;
+    fn visit<Op: Operation>(self) -> Self::Output;
+}
 
 macro_rules! operations {
     ($($op:ident),+ $(,)?) => {
         /// Every route, in the list's order.
         pub const ROUTES: [Route; [$(stringify!($op)),+].len()] = [$(<$op as Operation>::ROUTE),+];
 
-        /// Runs the operation at `index` of [`ROUTES`] (the whole-table
-        /// server: `local-api` and tests). A Lambda binary never calls this:
-        /// it runs its one operation through `pipeline::serve_operation`.
-        pub(crate) async fn run_index<E: WutsClient + ?Sized>(
-            index: usize,
-            state: &AppState<E>,
-            ctx: &mut RequestCtx,
-            params: &Params<'_>,
-            req: &Request,
-        ) -> Result<Response<Body>, ApiError> {
+        /// Calls `visitor` with the operation at `index` of [`ROUTES`].
+        pub fn visit<V: OperationVisitor>(index: usize, visitor: V) -> Option<V::Output> {
             let mut at = 0;
             $(
                 if index == at {
-                    return crate::pipeline::run::<$op, E>(state, ctx, params, req).await;
+                    return Some(visitor.visit::<$op>());
                 }
                 at += 1;
             )+
             let _ = at;
-            Err(ApiError::internal(format!("no operation at index {index}")))
+            None
         }
     };
 }
@@ -70,6 +69,11 @@ operations!(
     ResetGroupInviteLink,
     GetGroupInviteLink,
 );
+
+/// Resolves a request line against the API's route table.
+pub fn resolve<'p>(method: &Method, path: &'p str) -> Resolution<'p> {
+    resolve_in(&ROUTES, method, path)
+}
 
 /// Bodies above this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "adapters")]
 pub mod dynamo;
+#[cfg(any(test, feature = "testkit"))]
 pub mod memory;
 
 use async_trait::async_trait;

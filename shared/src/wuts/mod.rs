@@ -5,6 +5,7 @@
 
 #[cfg(feature = "adapters")]
 pub mod http;
+#[cfg(any(test, feature = "testkit"))]
 pub mod sim;
 
 use async_trait::async_trait;

@@ -1,0 +1,42 @@
+//! The `main` of every Lambda binary: logging, state once per cold start,
+//! then the runtime loop.
+
+use std::sync::Arc;
+
+use crate::operation::Operation;
+use crate::pipeline::{serve_operation, serve_unmatched};
+use crate::state::AppState;
+use crate::telemetry;
+use crate::wuts::http::HttpWuts;
+
+/// The whole `main` of an operation's Lambda binary: logging, state once,
+/// then the runtime loop calling [`serve_operation`] for `Op`. Missing
+/// configuration ends the cold start with one clear log line.
+pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let state = match AppState::from_env().await {
+        Ok(state) => Arc::new(state),
+        Err(err) => {
+            tracing::error!(error = %err, "configuration error; cannot start");
+            return Err(err.into());
+        }
+    };
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let state = state.clone();
+        async move {
+            Ok::<_, std::convert::Infallible>(serve_operation::<Op, HttpWuts>(&state, req).await)
+        }
+    }))
+    .await
+}
+
+/// The whole `main` of the `$default`-route function: logging, then the
+/// runtime loop calling [`serve_unmatched`]. It builds no state (no AWS
+/// configuration, no HTTP client), so its cold start is the runtime's own.
+pub async fn run_unmatched() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    lambda_http::run(lambda_http::service_fn(|req| async move {
+        Ok::<_, std::convert::Infallible>(serve_unmatched(req))
+    }))
+    .await
+}

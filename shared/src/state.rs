@@ -1,0 +1,72 @@
+//! What a request needs, built once per cold start and shared by every
+//! request of the container.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::Authenticator;
+use crate::config::Settings;
+use crate::store::Store;
+#[cfg(feature = "adapters")]
+use crate::store::dynamo::{DynamoStore, client_from_env};
+use crate::wuts::WutsClient;
+#[cfg(feature = "adapters")]
+use crate::wuts::http::HttpWuts;
+
+/// Everything a request needs, built once per cold start and shared by every
+/// request of the container. `E` is the engine port's implementation: a
+/// concrete type in the Lambda binaries (static calls, so each links only
+/// what its operation uses), `dyn WutsClient` where it is chosen at run time
+/// (`local-api`, tests).
+pub struct AppState<E: WutsClient + ?Sized = dyn WutsClient> {
+    pub store: Arc<dyn Store>,
+    pub wuts: Arc<E>,
+    pub auth: Authenticator,
+    pub settings: Settings,
+}
+
+impl AppState {
+    /// A state over any engine, chosen at run time.
+    pub fn new(store: Arc<dyn Store>, wuts: Arc<dyn WutsClient>, auth_cache_ttl: Duration) -> Self {
+        Self::with_engine(store, wuts, auth_cache_ttl)
+    }
+}
+
+impl<E: WutsClient + ?Sized> AppState<E> {
+    pub fn with_engine(store: Arc<dyn Store>, wuts: Arc<E>, auth_cache_ttl: Duration) -> Self {
+        Self {
+            auth: Authenticator::new(store.clone(), auth_cache_ttl),
+            store,
+            wuts,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl<E: WutsClient + 'static> AppState<E> {
+    /// The same state with the engine behind `dyn` (a server that serves
+    /// several engines, or picks one at run time).
+    pub fn into_dyn(self) -> AppState {
+        AppState {
+            store: self.store,
+            wuts: self.wuts,
+            auth: self.auth,
+            settings: self.settings,
+        }
+    }
+}
+
+#[cfg(feature = "adapters")]
+impl AppState<HttpWuts> {
+    /// Production wiring: configuration from the environment, DynamoDB and
+    /// the reqwest engine client. Neither blocks on the network.
+    pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
+        let config = crate::config::Config::from_env()?;
+        let wuts = HttpWuts::new(config.wuts.clone())
+            .map_err(|e| crate::config::ConfigError::HttpClient(e.to_string()))?;
+        let store = DynamoStore::new(client_from_env().await?, config.tables.clone());
+        let mut state = Self::with_engine(Arc::new(store), Arc::new(wuts), config.auth_cache_ttl);
+        state.settings = config.settings;
+        Ok(state)
+    }
+}
