@@ -54,13 +54,14 @@ pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized>(
     let mut ctx = RequestCtx::for_request(&req);
     let method = req.method().clone();
     let resolution = resolve(&method, route_path(&req));
-    let result = match resolution {
-        Resolution::Found(index, params) if ROUTES[index] == Op::ROUTE => {
-            guarded(run::<Op, E>(state, &mut ctx, &params, &req)).await
-        }
-        other => Err(unmatched_error(other)),
+    let (route, result) = match resolution {
+        Resolution::Found(index, params) if ROUTES[index] == Op::ROUTE => (
+            Op::ROUTE.key(),
+            guarded(run::<Op, E>(state, &mut ctx, &params, &req)).await,
+        ),
+        other => ("unmatched".to_string(), Err(unmatched_error(other))),
     };
-    finish(&ctx, &Op::ROUTE.key(), &method, started, result)
+    finish(&ctx, &route, &method, started, result)
 }
 
 /// Serves API Gateway's `$default` route: whatever matched no route of the

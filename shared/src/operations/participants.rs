@@ -60,18 +60,15 @@ pub fn subject(call: &ParticipantsCall) -> Subject<'_> {
     }
 }
 
-/// The reply's shape: the group routes answer `{success, participants}`; the
-/// community add route also names the community and the action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    Plain,
-    WithJidAndAction,
-}
+/// The reply's shape, a constant of each operation (so a binary compiles only
+/// its own): `PLAIN` is `{success, participants}`; `WITH_JID_AND_ACTION` (the
+/// community add route) also names the community and the action.
+pub const PLAIN: bool = false;
+pub const WITH_JID_AND_ACTION: bool = true;
 
 /// One engine call; one response entry per requested participant.
-pub async fn execute<E: WutsClient + ?Sized>(
+pub async fn execute<const WITH_JID_AND_ACTION: bool, E: WutsClient + ?Sized>(
     call: &ParticipantsCall,
-    shape: Shape,
     engine: &E,
     target: &WutsTarget,
     ctx: &mut RequestCtx,
@@ -85,15 +82,8 @@ pub async fn execute<E: WutsClient + ?Sized>(
         .map(|p| outcome(p, call.action, &index))
         .collect();
     let outcomes = entries.iter().map(Entry::audit).collect();
-    let response = match shape {
-        Shape::Plain => ok(
-            ctx,
-            &Reply {
-                success: true,
-                participants: &entries,
-            },
-        )?,
-        Shape::WithJidAndAction => ok(
+    let response = if WITH_JID_AND_ACTION {
+        ok(
             ctx,
             &CommunityReply {
                 success: true,
@@ -101,7 +91,15 @@ pub async fn execute<E: WutsClient + ?Sized>(
                 action: call.action.as_str(),
                 participants: &entries,
             },
-        )?,
+        )?
+    } else {
+        ok(
+            ctx,
+            &Reply {
+                success: true,
+                participants: &entries,
+            },
+        )?
     };
     Ok(Executed { response, outcomes })
 }

@@ -2,7 +2,7 @@
 
 use lambda_http::Request;
 
-use super::participants::{self, Shape};
+use super::participants::{self, PLAIN};
 use crate::context::RequestCtx;
 use crate::error::ApiError;
 use crate::operation::{Executed, Operation, Subject};
@@ -36,6 +36,6 @@ impl Operation for RemoveCommunityParticipants {
         target: &WutsTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        participants::execute(call, Shape::Plain, engine, target, ctx).await
+        participants::execute::<PLAIN, E>(call, engine, target, ctx).await
     }
 }
