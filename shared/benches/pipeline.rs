@@ -36,18 +36,18 @@ fn event_with(token: &str, method: &str, participants: &[String]) -> String {
 fn run<Op: Operation>(
     c: &mut Criterion,
     rt: &tokio::runtime::Runtime,
-    state: &AppState<Simulator>,
+    state: &AppState<Simulator, MemoryStore>,
     name: &str,
     event: &str,
 ) {
     // Warm the auth cache, as a warm container would have it.
     let warm = lambda_http::request::from_str(event).unwrap();
-    let status = rt.block_on(serve_operation::<Op, _>(state, warm));
+    let status = rt.block_on(serve_operation::<Op, _, _>(state, warm));
     assert_eq!(status.status(), 200);
     c.bench_function(name, |b| {
         b.iter(|| {
             let req = lambda_http::request::from_str(event).unwrap();
-            let resp = rt.block_on(serve_operation::<Op, _>(state, req));
+            let resp = rt.block_on(serve_operation::<Op, _, _>(state, req));
             assert_eq!(resp.status(), 200);
             resp
         })

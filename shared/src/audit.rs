@@ -9,14 +9,14 @@ use crate::error::ApiError;
 use crate::operation::{Executed, Subject};
 use crate::routes::Route;
 use crate::state::AppState;
-use crate::store::{AuditParticipant, AuditRecord};
+use crate::store::{AuditParticipant, AuditRecord, Store};
 use crate::wuts::WutsClient;
 
 /// Bound on the audit write, so a slow table cannot hold the answer back long.
 const WRITE_DEADLINE: Duration = Duration::from_secs(2);
 
-pub(crate) async fn record<E: WutsClient + ?Sized>(
-    state: &AppState<E>,
+pub(crate) async fn record<E: WutsClient + ?Sized, S: Store + ?Sized>(
+    state: &AppState<E, S>,
     ctx: &RequestCtx,
     principal: &Principal,
     route: &Route,

@@ -92,14 +92,25 @@ struct CacheEntry {
 
 /// Resolves bearer tokens to principals, with a per-container TTL cache of
 /// positive answers (`AUTH_CACHE_TTL_SECS`; 0 disables it).
-pub struct Authenticator {
-    store: Arc<dyn Store>,
+pub struct Authenticator<S: Store + ?Sized = dyn Store> {
+    store: Arc<S>,
     ttl: Duration,
     cache: Mutex<HashMap<String, CacheEntry>>,
 }
 
-impl Authenticator {
-    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
+impl<S: Store + 'static> Authenticator<S> {
+    /// The same authenticator (and cache) over `dyn Store`.
+    pub fn into_dyn(self) -> Authenticator {
+        Authenticator {
+            store: self.store,
+            ttl: self.ttl,
+            cache: self.cache,
+        }
+    }
+}
+
+impl<S: Store + ?Sized> Authenticator<S> {
+    pub fn new(store: Arc<S>, ttl: Duration) -> Self {
         Self {
             store,
             ttl,

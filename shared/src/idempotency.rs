@@ -17,7 +17,7 @@ use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
 use crate::operation::Executed;
 use crate::state::AppState;
-use crate::store::{Claim, IdempotencyRecord, IdempotencyState};
+use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store};
 use crate::wuts::WutsClient;
 
 pub const HEADER: &str = "idempotency-key";
@@ -83,8 +83,8 @@ pub(crate) struct Held {
     owner: String,
 }
 
-pub(crate) async fn claim<E: WutsClient + ?Sized>(
-    state: &AppState<E>,
+pub(crate) async fn claim<E: WutsClient + ?Sized, S: Store + ?Sized>(
+    state: &AppState<E, S>,
     ctx: &RequestCtx,
     principal: &Principal,
     key: Key,
@@ -137,9 +137,9 @@ fn body_text(response: &Response<Body>) -> String {
 
 impl Held {
     /// Stores the final answer (or releases the key) and hands the answer on.
-    pub(crate) async fn finish<E: WutsClient + ?Sized>(
+    pub(crate) async fn finish<E: WutsClient + ?Sized, S: Store + ?Sized>(
         self,
-        state: &AppState<E>,
+        state: &AppState<E, S>,
         ctx: &RequestCtx,
         result: Result<Executed, ApiError>,
     ) -> Result<Response<Body>, ApiError> {

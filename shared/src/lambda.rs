@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::operation::Operation;
 use crate::pipeline::{serve_operation, serve_unmatched};
 use crate::state::AppState;
+use crate::store::dynamo::DynamoStore;
 use crate::telemetry;
 use crate::wuts::http::HttpWuts;
 
@@ -24,7 +25,9 @@ pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(move |req| {
         let state = state.clone();
         async move {
-            Ok::<_, std::convert::Infallible>(serve_operation::<Op, HttpWuts>(&state, req).await)
+            Ok::<_, std::convert::Infallible>(
+                serve_operation::<Op, HttpWuts, DynamoStore>(&state, req).await,
+            )
         }
     }))
     .await

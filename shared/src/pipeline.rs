@@ -16,11 +16,15 @@ use crate::operation::Operation;
 use crate::operations::{OperationVisitor, ROUTES, resolve, visit};
 use crate::routes::{Params, Resolution};
 use crate::state::AppState;
+use crate::store::Store;
 use crate::wuts::WutsClient;
 use crate::{audit, idempotency};
 
 /// Serves one request against the whole route table (`local-api`, tests).
-pub async fn serve<E: WutsClient + ?Sized>(state: &AppState<E>, req: Request) -> Response<Body> {
+pub async fn serve<E: WutsClient + ?Sized, S: Store + ?Sized>(
+    state: &AppState<E, S>,
+    req: Request,
+) -> Response<Body> {
     let started = Instant::now();
     let mut ctx = RequestCtx::for_request(&req);
     let method = req.method().clone();
@@ -46,8 +50,8 @@ pub async fn serve<E: WutsClient + ?Sized>(state: &AppState<E>, req: Request) ->
 /// Serves one request in the Lambda binary of `Op`: that operation's route
 /// runs; any other request gets the 404/405 envelope. Only `Op`'s code (and
 /// the engine calls it makes) is linked into the binary.
-pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized>(
-    state: &AppState<E>,
+pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized>(
+    state: &AppState<E, S>,
     req: Request,
 ) -> Response<Body> {
     let started = Instant::now();
@@ -57,7 +61,7 @@ pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized>(
     let (route, result) = match resolution {
         Resolution::Found(index, params) if ROUTES[index] == Op::ROUTE => (
             Op::ROUTE.key(),
-            guarded(run::<Op, E>(state, &mut ctx, &params, &req)).await,
+            guarded(run::<Op, E, S>(state, &mut ctx, &params, &req)).await,
         ),
         other => ("unmatched".to_string(), Err(unmatched_error(other))),
     };
@@ -77,8 +81,8 @@ pub fn serve_unmatched(req: Request) -> Response<Body> {
 }
 
 /// Runs whichever operation the whole-table server resolved.
-struct Runner<'a, E: WutsClient + ?Sized> {
-    state: &'a AppState<E>,
+struct Runner<'a, E: WutsClient + ?Sized, S: Store + ?Sized> {
+    state: &'a AppState<E, S>,
     ctx: &'a mut RequestCtx,
     params: &'a Params<'a>,
     req: &'a Request,
@@ -86,11 +90,11 @@ struct Runner<'a, E: WutsClient + ?Sized> {
 
 type Work<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, ApiError>> + Send + 'a>>;
 
-impl<'a, E: WutsClient + ?Sized> OperationVisitor for Runner<'a, E> {
+impl<'a, E: WutsClient + ?Sized, S: Store + ?Sized> OperationVisitor for Runner<'a, E, S> {
     type Output = Work<'a>;
 
     fn visit<Op: Operation>(self) -> Work<'a> {
-        Box::pin(run::<Op, E>(self.state, self.ctx, self.params, self.req))
+        Box::pin(run::<Op, E, S>(self.state, self.ctx, self.params, self.req))
     }
 }
 
@@ -118,8 +122,8 @@ fn unmatched_error(resolution: Resolution<'_>) -> ApiError {
 
 /// One operation, after routing: authenticate, authorise, prepare, claim the
 /// idempotency key, call the engine, audit, complete the key.
-pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized>(
-    state: &AppState<E>,
+pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized>(
+    state: &AppState<E, S>,
     ctx: &mut RequestCtx,
     params: &Params<'_>,
     req: &Request,

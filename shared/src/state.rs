@@ -18,10 +18,10 @@ use crate::wuts::http::HttpWuts;
 /// concrete type in the Lambda binaries (static calls, so each links only
 /// what its operation uses), `dyn WutsClient` where it is chosen at run time
 /// (`local-api`, tests).
-pub struct AppState<E: WutsClient + ?Sized = dyn WutsClient> {
-    pub store: Arc<dyn Store>,
+pub struct AppState<E: WutsClient + ?Sized = dyn WutsClient, S: Store + ?Sized = dyn Store> {
+    pub store: Arc<S>,
     pub wuts: Arc<E>,
-    pub auth: Authenticator,
+    pub auth: Authenticator<S>,
     pub settings: Settings,
 }
 
@@ -32,8 +32,8 @@ impl AppState {
     }
 }
 
-impl<E: WutsClient + ?Sized> AppState<E> {
-    pub fn with_engine(store: Arc<dyn Store>, wuts: Arc<E>, auth_cache_ttl: Duration) -> Self {
+impl<E: WutsClient + ?Sized, S: Store + ?Sized> AppState<E, S> {
+    pub fn with_engine(store: Arc<S>, wuts: Arc<E>, auth_cache_ttl: Duration) -> Self {
         Self {
             auth: Authenticator::new(store.clone(), auth_cache_ttl),
             store,
@@ -43,21 +43,21 @@ impl<E: WutsClient + ?Sized> AppState<E> {
     }
 }
 
-impl<E: WutsClient + 'static> AppState<E> {
-    /// The same state with the engine behind `dyn` (a server that serves
-    /// several engines, or picks one at run time).
+impl<E: WutsClient + 'static, S: Store + 'static> AppState<E, S> {
+    /// The same state with the engine and the store behind `dyn` (a server
+    /// that picks them at run time, like `local-api`).
     pub fn into_dyn(self) -> AppState {
         AppState {
             store: self.store,
             wuts: self.wuts,
-            auth: self.auth,
+            auth: self.auth.into_dyn(),
             settings: self.settings,
         }
     }
 }
 
 #[cfg(feature = "adapters")]
-impl AppState<HttpWuts> {
+impl AppState<HttpWuts, DynamoStore> {
     /// Production wiring: configuration from the environment, DynamoDB and
     /// the reqwest engine client. Neither blocks on the network.
     pub async fn from_env() -> Result<Self, crate::config::ConfigError> {

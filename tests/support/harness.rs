@@ -92,7 +92,7 @@ pub async fn send(state: &AppState, req: Request) -> Answer {
 
 /// Through one operation's pipeline, as its Lambda binary serves it.
 pub async fn send_to<Op: Operation>(state: &AppState, req: Request) -> Answer {
-    answer(serve_operation::<Op, _>(state, req).await)
+    answer(serve_operation::<Op, _, _>(state, req).await)
 }
 
 pub fn answer(resp: lambda_http::Response<Body>) -> Answer {
