@@ -44,5 +44,5 @@ wrk -t2 -c32 -d15s --latency -H "Authorization: Bearer $demo" "$base/groups/1203
 echo "== sizes (stripped, release profile)"
 ls -l "$bin/hello-lambda" "$bin/get-group-invite-link" "$bin/remove-group-participants" | awk '{print "native", $5, $9}'
 for arch in x86-64 arm64; do
-  ls -l target/lambda/$arch/*/bootstrap 2>/dev/null | awk -v a="$arch" '{print a, $5, $9}'
+  ls -l target/lambda/$arch/*/bootstrap 2>/dev/null | awk -v a="$arch" '{print a, $5, $9}' || true
 done
