@@ -253,6 +253,24 @@ fn dynamo_env(tables: &shared::config::Tables, endpoint: &str) -> Vec<(String, S
     .collect()
 }
 
+/// `admin tenant put` for tenant `acme` on the WUTS fake.
+fn acme_on(fake: &WutsFake) -> Vec<String> {
+    [
+        "tenant",
+        "put",
+        "--tenant-id",
+        "acme",
+        "--wuts-base-url",
+        &fake.base_url(),
+        "--wuts-session-id",
+        SESSION_ID,
+        "--wuts-api-key",
+        API_KEY,
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
 struct Run {
     code: i32,
     stdout: Vec<String>,
@@ -311,21 +329,9 @@ async fn dynamodb_mode_provisioned_by_admin() {
     let run = admin(&env, &["create-tables"]).await;
     assert_eq!(run.stdout[0], format!("exists {}", tables.tokens));
 
-    let base_url = fake.base_url();
-    let put = [
-        "tenant",
-        "put",
-        "--tenant-id",
-        "acme",
-        "--wuts-base-url",
-        &base_url,
-        "--wuts-session-id",
-        SESSION_ID,
-        "--wuts-api-key",
-        API_KEY,
-        "--name",
-        "Acme",
-    ];
+    let mut put = acme_on(&fake);
+    put.extend(["--name".to_string(), "Acme".to_string()]);
+    let put: Vec<&str> = put.iter().map(String::as_str).collect();
     let run = admin(&env, &put).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let tenant: Value = serde_json::from_str(&run.stdout[0]).unwrap();
@@ -634,19 +640,8 @@ async fn scoped_tokens_end_to_end() {
     let tables = unique_tables();
     let env = dynamo_env(&tables, &moto_or_skip!());
     assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
-    let base_url = fake.base_url();
-    let put = [
-        "tenant",
-        "put",
-        "--tenant-id",
-        "acme",
-        "--wuts-base-url",
-        &base_url,
-        "--wuts-session-id",
-        SESSION_ID,
-        "--wuts-api-key",
-        API_KEY,
-    ];
+    let put = acme_on(&fake);
+    let put: Vec<&str> = put.iter().map(String::as_str).collect();
     assert_eq!(admin(&env, &put).await.code, 0);
     let issue = |scopes: Option<&'static str>| {
         let env = env.clone();
