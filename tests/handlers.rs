@@ -867,3 +867,60 @@ async fn add_routes_default_to_add_and_shape_their_replies() {
         "already_member"
     );
 }
+
+/// An engine that cannot do anything: every route answers `501
+/// NOT_SUPPORTED`, and as nothing was sent, nothing is audited.
+struct UnsupportingEngine;
+
+#[async_trait]
+impl WutsClient for UnsupportingEngine {
+    async fn update_participants(
+        &self,
+        _: &WutsTarget,
+        _: &ParticipantsCall,
+        _: &str,
+    ) -> Result<Vec<WutsParticipant>, WutsError> {
+        Err(WutsError::NotSupported {
+            operation: "change participants",
+        })
+    }
+
+    async fn reset_invite(
+        &self,
+        _: &WutsTarget,
+        _: &GroupJid,
+        _: &str,
+    ) -> Result<String, WutsError> {
+        Err(WutsError::NotSupported {
+            operation: "reset invite links",
+        })
+    }
+
+    async fn get_invite(&self, _: &WutsTarget, _: &GroupJid, _: &str) -> Result<String, WutsError> {
+        Err(WutsError::NotSupported {
+            operation: "read invite links",
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_operation_the_engine_cannot_do_is_501_and_unaudited() {
+    let store = Arc::new(MemoryStore::new());
+    seed(store.as_ref(), "https://unused.example").await;
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(UnsupportingEngine),
+        Duration::from_secs(30),
+    );
+    for route in shared::operations::ROUTES {
+        let a = send(&state, events::load(&format!("{}.json", route.function))).await;
+        assert_error(&a, 501, "NOT_SUPPORTED");
+    }
+    assert!(
+        store
+            .list_audit("acme", None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -38,7 +38,7 @@ impl Operation for GetGroupInviteLink {
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let request_id = ctx.request_id.clone();
-        let link = super::timed(ctx, engine.get_invite(target, group, &request_id)).await?;
+        let link = super::engine_call(ctx, engine.get_invite(target, group, &request_id)).await?;
         invite::answer(ctx, group, &link, None)
     }
 }

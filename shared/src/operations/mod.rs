@@ -32,6 +32,7 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::Operation;
 use crate::routes::{Resolution, Route, resolve_in};
+use crate::wuts::WutsError;
 
 /// Something to do with one operation, the type chosen at run time by its
 /// index in [`ROUTES`] (the whole-table server: `local-api` and tests). A
@@ -127,11 +128,18 @@ pub fn require_json(req: &Request) -> Result<(), ApiError> {
     }
 }
 
-/// Runs one upstream call and records its latency.
-pub async fn timed<T>(ctx: &mut RequestCtx, call: impl Future<Output = T>) -> T {
+/// Runs one engine call and records its latency. An answer of
+/// `NotSupported` sent nothing, so it records none: the request is not one
+/// that reached the engine (no audit record).
+pub async fn engine_call<T>(
+    ctx: &mut RequestCtx,
+    call: impl Future<Output = Result<T, WutsError>>,
+) -> Result<T, WutsError> {
     let started = Instant::now();
     let out = call.await;
-    ctx.upstream_ms = Some(started.elapsed().as_millis() as u64);
+    if !matches!(out, Err(WutsError::NotSupported { .. })) {
+        ctx.upstream_ms = Some(started.elapsed().as_millis() as u64);
+    }
     out
 }
 

@@ -9,7 +9,7 @@ use lambda_http::Request;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{body_bytes, ok, path_jid, require_json, timed};
+use super::{body_bytes, engine_call, ok, path_jid, require_json};
 use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
 use crate::jid::ParticipantJid;
@@ -74,7 +74,7 @@ pub async fn execute<const WITH_JID_AND_ACTION: bool, E: WutsClient + ?Sized>(
     ctx: &mut RequestCtx,
 ) -> Result<Executed, ApiError> {
     let request_id = ctx.request_id.clone();
-    let reply = timed(ctx, engine.update_participants(target, call, &request_id)).await?;
+    let reply = engine_call(ctx, engine.update_participants(target, call, &request_id)).await?;
     let index = ReplyIndex::new(&reply);
     let entries: Vec<Entry> = call
         .participants

@@ -146,6 +146,10 @@ pub enum WutsError {
     InvalidResponse(String),
     #[error("WUTS endpoint misconfigured: {0}")]
     Config(String),
+    /// The tenant's engine cannot do this operation at all; the adapter
+    /// answers this without sending anything (`engines.md`).
+    #[error("the engine cannot {operation}")]
+    NotSupported { operation: &'static str },
 }
 
 impl From<WutsError> for ApiError {
@@ -178,6 +182,11 @@ impl From<WutsError> for ApiError {
                 _ => ApiError::Upstream { detail },
             },
             WutsError::Timeout => ApiError::UpstreamTimeout,
+            WutsError::NotSupported { operation } => ApiError::NotSupported {
+                message: format!(
+                    "the tenant's WhatsApp engine cannot {operation}; nothing was sent"
+                ),
+            },
             WutsError::Connect(_) | WutsError::InvalidResponse(_) | WutsError::Config(_) => {
                 ApiError::Upstream { detail }
             }
@@ -280,6 +289,14 @@ mod tests {
                 "UPSTREAM_ERROR",
             ),
             (WutsError::Config("x".into()).into(), 502, "UPSTREAM_ERROR"),
+            (
+                WutsError::NotSupported {
+                    operation: "add community participants",
+                }
+                .into(),
+                501,
+                "NOT_SUPPORTED",
+            ),
         ];
         for (err, want_status, want_code) in cases {
             assert_eq!(
