@@ -200,3 +200,72 @@ async fn a_failed_audit_write_does_not_fail_the_request() {
             .is_empty()
     );
 }
+
+/// The fingerprint is over the validated, normalised command, not the raw
+/// bytes: spellings of the same request replay, different requests are 422.
+#[tokio::test]
+async fn equal_requests_spelled_differently_replay() {
+    let h = harness().await;
+    let group = "120363039000000000";
+    let first = h
+        .send(
+            with_key("remove-group-participants.json", "spelling")
+                .with_body(r#"{"participants":["+55 11 88888-8888"],"action":"promote"}"#),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    for (path, body) in [
+        (
+            format!("/groups/{group}%40g.us/participants"),
+            r#"{"participants":["5511888888888@s.whatsapp.net"],"action":"promote"}"#,
+        ),
+        (
+            format!("/groups/{group}@g.us/participants"),
+            r#"{ "action": "promote", "participants": ["5511888888888@S.WHATSAPP.NET", "+55 (11) 88888.8888"] }"#,
+        ),
+    ] {
+        let again = h
+            .send(
+                with_key("remove-group-participants.json", "spelling")
+                    .with_path(&path)
+                    .with_body(body),
+            )
+            .await;
+        assert_eq!(again.status, 200, "{path} {body}: {}", again.body);
+        assert_eq!(
+            again.headers["idempotent-replayed"], "true",
+            "{path} {body}"
+        );
+        assert_eq!(again.body, first.body);
+    }
+    let other = with_key("remove-group-participants.json", "spelling")
+        .with_body(r#"{"participants":["+55 11 88888-8888"],"action":"demote"}"#);
+    assert_error(&h.send(other).await, 422, "IDEMPOTENCY_KEY_REUSED");
+
+    // `{}` and no body are the same reset.
+    let reset = h
+        .send(with_key("reset-group-invite-link.json", "reset-1").with_body(""))
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    let again = h
+        .send(with_key("reset-group-invite-link.json", "reset-1").with_body("{}"))
+        .await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, reset.body);
+    assert_eq!(h.fake.calls().len(), 2, "one remove, one reset");
+}
+
+/// An engine's `Retry-After` as an HTTP date is passed on, as seconds.
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_passed_on() {
+    let h = harness().await;
+    h.fake.push_fault(Fault::Status {
+        status: 429,
+        code: Some("rate_limited"),
+        retry_after: Some("Fri, 01 Jan 2100 00:00:00 GMT"),
+    });
+    let a = h.send(events::load("remove-group-participants.json")).await;
+    assert_error(&a, 429, "RATE_LIMITED");
+    let secs: u64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(secs > 365 * 86_400, "seconds until 2100: {secs}");
+}

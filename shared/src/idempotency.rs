@@ -8,14 +8,15 @@
 //! error changed nothing upstream: the key is released and may be retried.
 
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::config::IDEMPOTENCY_RETENTION_SECS;
 use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
-use crate::operation::Executed;
+use crate::operation::{Executed, Subject};
+use crate::routes::Route;
 use crate::state::AppState;
 use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store};
 use crate::wuts::WutsClient;
@@ -57,17 +58,24 @@ impl Key {
     }
 }
 
-/// The request's identity for key reuse: method, path and body.
-pub fn fingerprint(req: &Request) -> String {
+/// A request's identity for key reuse: the operation and its validated,
+/// normalised command (path parameters and body after normalisation), not the
+/// raw bytes. `…%40g.us` and `…@g.us`, `{}` and no body, `+55 11 88888-8888`
+/// and `5511888888888@s.whatsapp.net` are the same request.
+pub fn fingerprint(route: &Route, subject: Subject<'_>) -> String {
     let mut hash = Sha256::new();
-    hash.update(req.method().as_str().as_bytes());
-    hash.update(b"\n");
-    hash.update(req.uri().path().as_bytes());
-    hash.update(b"\n");
-    match req.body() {
-        Body::Text(t) => hash.update(t.as_bytes()),
-        Body::Binary(b) => hash.update(b),
-        _ => {}
+    for part in [
+        route.method,
+        route.path,
+        subject.action,
+        subject.group.as_str(),
+    ] {
+        hash.update(part.as_bytes());
+        hash.update(b"\n");
+    }
+    for participant in subject.participants {
+        hash.update(participant.as_str().as_bytes());
+        hash.update(b",");
     }
     hex::encode(hash.finalize())
 }
@@ -88,13 +96,13 @@ pub(crate) async fn claim<E: WutsClient + ?Sized, S: Store + ?Sized>(
     ctx: &RequestCtx,
     principal: &Principal,
     key: Key,
-    req: &Request,
+    fingerprint: String,
 ) -> Result<Outcome, ApiError> {
     let now = crate::clock::now_epoch();
     let lease = i64::try_from(state.settings.idempotency_lease_secs).unwrap_or(60);
     let record = IdempotencyRecord {
         id: format!("{}#{}", principal.tenant_id(), key.0),
-        fingerprint: fingerprint(req),
+        fingerprint,
         owner: uuid::Uuid::new_v4().to_string(),
         state: IdempotencyState::InProgress {
             lease_until: now + lease,

@@ -25,8 +25,16 @@ pub trait Operation: Send + Sync + 'static {
     /// idempotency record or upstream call.
     fn prepare(params: &Params<'_>, req: &Request) -> Result<Self::Command, ApiError>;
 
-    /// What an audit record (and the idempotency fingerprint) names.
+    /// What an audit record names.
     fn subject(command: &Self::Command) -> Subject<'_>;
+
+    /// What makes two requests the same for an `Idempotency-Key`: the
+    /// validated, normalised command. The default covers a command that is
+    /// all in its subject (every operation so far); one that carries more
+    /// (a name, a setting) must hash that too.
+    fn fingerprint(command: &Self::Command) -> String {
+        crate::idempotency::fingerprint(&Self::ROUTE, Self::subject(command))
+    }
 
     /// The engine call(s) and the typed answer. `engine` is generic so that a
     /// Lambda binary links only the engine calls its own operation makes.

@@ -142,10 +142,13 @@ pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized
     }
     let claim = match idempotency::Key::from_headers(req.headers())? {
         None => None,
-        Some(key) => match idempotency::claim(state, ctx, &principal, key, req).await? {
-            idempotency::Outcome::Claimed(claim) => Some(claim),
-            idempotency::Outcome::Replay(response) => return Ok(response),
-        },
+        Some(key) => {
+            match idempotency::claim(state, ctx, &principal, key, Op::fingerprint(&command)).await?
+            {
+                idempotency::Outcome::Claimed(claim) => Some(claim),
+                idempotency::Outcome::Replay(response) => return Ok(response),
+            }
+        }
     };
     let mut result = Op::execute(&command, state.wuts.as_ref(), &target, ctx).await;
     if ctx.upstream_ms.is_some() {

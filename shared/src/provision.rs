@@ -52,10 +52,15 @@ pub async fn put_tenant(
     allow_http: bool,
 ) -> Result<Tenant, ProvisionError> {
     check_id("tenant id", &new.tenant_id)?;
-    if let Some(url) = &new.wuts_base_url {
-        check_base_url(url, allow_http)
-            .map_err(|e| ProvisionError::Invalid(format!("--wuts-base-url: {e}")))?;
-    }
+    let wuts_base_url = match &new.wuts_base_url {
+        Some(url) => {
+            check_base_url(url.trim(), allow_http)
+                .map_err(|e| ProvisionError::Invalid(format!("--wuts-base-url: {e}")))?;
+            // Stored as it is used: no surrounding space, no trailing `/`.
+            Some(crate::wuts::normalise_base_url(url))
+        }
+        None => None,
+    };
     if new.wuts_session_id.trim().is_empty() {
         return Err(ProvisionError::Invalid(
             "the WUTS session id is empty".into(),
@@ -68,7 +73,7 @@ pub async fn put_tenant(
         tenant_id: new.tenant_id,
         status: new.status,
         name: new.name,
-        wuts_base_url: new.wuts_base_url,
+        wuts_base_url,
         wuts_session_id: new.wuts_session_id,
         wuts_api_key: new.wuts_api_key,
     };
@@ -165,6 +170,14 @@ mod tests {
             issue_token(&store, "ghost", "u", None, None).await,
             Err(ProvisionError::NotFound(_))
         ));
+        // The URL is stored as it is used: trimmed, no trailing `/`.
+        let mut spaced = acme();
+        spaced.wuts_base_url = Some(" http://127.0.0.1:8080/ ".into());
+        let stored = put_tenant(&store, spaced, true).await.unwrap();
+        assert_eq!(
+            stored.wuts_base_url.as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
         let issued = issue_token(&store, "acme", "alice", Some(30), None)
             .await
             .unwrap();

@@ -53,6 +53,9 @@ impl HttpWuts {
         } else {
             target.base_url.as_str()
         };
+        // Records written before URLs were stored normalised may carry
+        // surrounding space or a trailing `/`.
+        let base = base.trim();
         check_base_url(base, self.config.allow_http).map_err(WutsError::Config)?;
         Ok(base.trim_end_matches('/'))
     }
@@ -187,7 +190,7 @@ fn status_error(status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> WutsEr
     let retry_after = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+        .and_then(|v| super::retry_after_secs(v, std::time::SystemTime::now()));
     WutsError::Status {
         status: status.as_u16(),
         code,
