@@ -23,7 +23,9 @@ use shared::store::memory::MemoryStore;
 use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStatus, TokenStore};
 use shared::wuts::http::HttpWuts;
 use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, SimGroup};
-use shared::wuts::{ParticipantsCall, WutsClient, WutsError, WutsParticipant, WutsTarget};
+use shared::wuts::{
+    CallMeta, ParticipantsCall, WutsClient, WutsError, WutsParticipant, WutsTarget,
+};
 
 // ---------- the event files themselves ----------
 
@@ -669,7 +671,7 @@ impl WutsClient for PanickingWuts {
         &self,
         _: &WutsTarget,
         _: &ParticipantsCall,
-        _: &str,
+        _: CallMeta,
     ) -> Result<Vec<WutsParticipant>, WutsError> {
         panic!("deliberate panic in a fake");
     }
@@ -678,12 +680,17 @@ impl WutsClient for PanickingWuts {
         &self,
         _: &WutsTarget,
         _: &GroupJid,
-        _: &str,
+        _: CallMeta,
     ) -> Result<String, WutsError> {
         panic!("deliberate panic in a fake");
     }
 
-    async fn get_invite(&self, _: &WutsTarget, _: &GroupJid, _: &str) -> Result<String, WutsError> {
+    async fn get_invite(
+        &self,
+        _: &WutsTarget,
+        _: &GroupJid,
+        _: CallMeta,
+    ) -> Result<String, WutsError> {
         panic!("deliberate panic in a fake");
     }
 }
@@ -878,7 +885,7 @@ impl WutsClient for UnsupportingEngine {
         &self,
         _: &WutsTarget,
         _: &ParticipantsCall,
-        _: &str,
+        _: CallMeta,
     ) -> Result<Vec<WutsParticipant>, WutsError> {
         Err(WutsError::NotSupported {
             operation: "change participants",
@@ -889,14 +896,19 @@ impl WutsClient for UnsupportingEngine {
         &self,
         _: &WutsTarget,
         _: &GroupJid,
-        _: &str,
+        _: CallMeta,
     ) -> Result<String, WutsError> {
         Err(WutsError::NotSupported {
             operation: "reset invite links",
         })
     }
 
-    async fn get_invite(&self, _: &WutsTarget, _: &GroupJid, _: &str) -> Result<String, WutsError> {
+    async fn get_invite(
+        &self,
+        _: &WutsTarget,
+        _: &GroupJid,
+        _: CallMeta,
+    ) -> Result<String, WutsError> {
         Err(WutsError::NotSupported {
             operation: "read invite links",
         })

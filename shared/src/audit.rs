@@ -1,7 +1,11 @@
-//! The audit trail: one record per mutating call that was sent to the
-//! engine. A failed write is logged and never fails the caller's request.
+//! The audit trail: one record per mutating request whose engine call
+//! reached the engine (`Reach::Refused` or further: answered, or may have
+//! acted). Nothing is recorded for a call that was never sent. A failed
+//! write is logged and never fails the caller's request.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::auth::Principal;
 use crate::context::RequestCtx;
@@ -12,17 +16,20 @@ use crate::state::AppState;
 use crate::store::{AuditParticipant, AuditRecord, Store};
 use crate::wuts::WutsClient;
 
-/// Bound on the audit write, so a slow table cannot hold the answer back long.
+/// Bound on the audit write, so a slow table cannot hold the answer back
+/// long; the request's deadline bounds it too.
 const WRITE_DEADLINE: Duration = Duration::from_secs(2);
 
-pub(crate) async fn record<E: WutsClient + ?Sized, S: Store + ?Sized>(
+/// The record of one request, its outcomes moved out of `result` (they are
+/// only the audit's).
+pub(crate) fn build<E: WutsClient + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     ctx: &RequestCtx,
     principal: &Principal,
     route: &Route,
     subject: Subject<'_>,
     result: &mut Result<Executed, ApiError>,
-) {
+) -> AuditRecord {
     let requested = || {
         subject
             .participants
@@ -49,7 +56,7 @@ pub(crate) async fn record<E: WutsClient + ?Sized, S: Store + ?Sized>(
         ),
     };
     let now = crate::clock::now_epoch();
-    let record = AuditRecord {
+    AuditRecord {
         tenant_id: principal.tenant_id().to_string(),
         at: crate::clock::now_rfc3339_millis(),
         request_id: ctx.request_id.clone(),
@@ -66,14 +73,25 @@ pub(crate) async fn record<E: WutsClient + ?Sized, S: Store + ?Sized>(
             .settings
             .audit_ttl_days
             .map(|days| now + i64::try_from(days).unwrap_or(0) * 86_400),
-    };
-    match tokio::time::timeout(WRITE_DEADLINE, state.store.put_audit(&record)).await {
+    }
+}
+
+/// Writes the record by the earlier of the request's deadline and the
+/// write's own bound.
+pub(crate) async fn write<S: Store + ?Sized>(
+    store: &S,
+    request_id: &str,
+    deadline: Instant,
+    record: &AuditRecord,
+) {
+    let until = deadline.min(Instant::now() + WRITE_DEADLINE);
+    match tokio::time::timeout_at(until, store.put_audit(record)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
-            tracing::warn!(request_id = %ctx.request_id, error = %e, "audit write failed");
+            tracing::warn!(request_id = %request_id, error = %e, "audit write failed");
         }
         Err(_) => {
-            tracing::warn!(request_id = %ctx.request_id, "audit write timed out");
+            tracing::warn!(request_id = %request_id, "audit write timed out");
         }
     }
 }

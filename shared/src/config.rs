@@ -25,6 +25,12 @@ pub struct Config {
 
 pub const DEFAULT_AUDIT_TTL_DAYS: u64 = 90;
 pub const DEFAULT_IDEMPOTENCY_LEASE_SECS: u64 = 60;
+/// Each request's deadline, shared by every phase (README, "Time budget").
+/// Below the function's 15 s timeout, with room for the runtime.
+pub const DEFAULT_REQUEST_DEADLINE_MS: u64 = 12_000;
+/// Below API Gateway's 30 s integration limit; the idempotency lease (at
+/// least 30 s) always outlives it.
+pub const MAX_REQUEST_DEADLINE_MS: u64 = 25_000;
 /// How long a completed idempotency record is replayed.
 pub const IDEMPOTENCY_RETENTION_SECS: i64 = 24 * 3600;
 
@@ -34,8 +40,11 @@ pub struct Settings {
     /// How long audit records are kept; `None` keeps them.
     pub audit_ttl_days: Option<u64>,
     /// How long an in-progress idempotency record blocks its key before another
-    /// request may take it over (a function that died mid-request).
+    /// request may take it over (a function that died mid-request). Always
+    /// longer than `request_deadline`.
     pub idempotency_lease_secs: u64,
+    /// Every phase of a request draws from this one deadline.
+    pub request_deadline: Duration,
 }
 
 impl Default for Settings {
@@ -43,6 +52,7 @@ impl Default for Settings {
         Self {
             audit_ttl_days: Some(DEFAULT_AUDIT_TTL_DAYS),
             idempotency_lease_secs: DEFAULT_IDEMPOTENCY_LEASE_SECS,
+            request_deadline: Duration::from_millis(DEFAULT_REQUEST_DEADLINE_MS),
         }
     }
 }
@@ -59,6 +69,12 @@ pub fn settings_from_lookup(
             DEFAULT_IDEMPOTENCY_LEASE_SECS,
             30..=900,
         )?,
+        request_deadline: Duration::from_millis(parse_u64(
+            lookup,
+            "REQUEST_DEADLINE_MS",
+            DEFAULT_REQUEST_DEADLINE_MS,
+            1_000..=MAX_REQUEST_DEADLINE_MS,
+        )?),
     })
 }
 
@@ -244,6 +260,8 @@ mod tests {
             ("AUTH_CACHE_TTL_SECS", "-1"),
             ("AUDIT_TTL_DAYS", "x"),
             ("IDEMPOTENCY_LEASE_SECS", "5"),
+            ("REQUEST_DEADLINE_MS", "500"),
+            ("REQUEST_DEADLINE_MS", "26000"),
             ("WUTS_BASE_URL", "http://wuts.internal"),
             ("WUTS_BASE_URL", "not a url"),
         ] {

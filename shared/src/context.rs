@@ -1,26 +1,94 @@
 //! What one request carries through the pipeline: its id and what its log
 //! line reports. Depends on nothing else of the crate's pipeline.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
+use tokio::time::Instant;
 
-/// What one request accumulates for its log line.
-#[derive(Debug, Default)]
+use crate::wuts::{CallMeta, Reach};
+
+/// What one request carries through the pipeline: its id, its deadline,
+/// how far its engine calls got, and what its log line reports.
+#[derive(Debug)]
 pub struct RequestCtx {
     pub request_id: String,
+    /// Every phase (DynamoDB reads and writes, the engine call, audit) is
+    /// over by then.
+    pub deadline: Instant,
+    /// How far the request's engine calls got: the furthest of them.
+    pub reach: Reach,
     pub tenant_id: Option<String>,
     pub user_id: Option<String>,
     pub token_id: Option<String>,
+    /// Time spent in engine calls that reached the engine.
     pub upstream_ms: Option<u64>,
 }
 
+/// Kept free at the end of a Lambda invocation, whatever the configured
+/// deadline: the answer and the runtime's own work must fit in it.
+pub const LAMBDA_MARGIN: Duration = Duration::from_millis(1_500);
+
 impl RequestCtx {
-    pub fn for_request(req: &Request) -> Self {
+    /// A request that starts now and must be over within `budget`, or
+    /// earlier if the Lambda invocation ends sooner.
+    pub fn for_request(req: &Request, budget: Duration) -> Self {
+        let now = Instant::now();
+        let budget = match lambda_remaining(req) {
+            Some(left) => budget.min(left.saturating_sub(LAMBDA_MARGIN)),
+            None => budget,
+        };
+        Self::new(request_id(req), now + budget)
+    }
+
+    pub fn new(request_id: String, deadline: Instant) -> Self {
         Self {
-            request_id: request_id(req),
-            ..Self::default()
+            request_id,
+            deadline,
+            reach: Reach::NotSent,
+            tenant_id: None,
+            user_id: None,
+            token_id: None,
+            upstream_ms: None,
         }
     }
+
+    /// What an engine call needs to know: the request id, and the deadline
+    /// less `reserve` (kept for what follows the call).
+    pub fn call_meta(&self, reserve: Duration) -> CallMeta {
+        CallMeta {
+            request_id: self.request_id.clone(),
+            deadline: self.deadline.checked_sub(reserve).unwrap_or(self.deadline),
+        }
+    }
+
+    /// Whether the engine may have acted on this request.
+    pub fn engine_may_have_acted(&self) -> bool {
+        self.reach == Reach::MayHaveActed
+    }
+
+    /// Whether an engine call of this request reached the engine.
+    pub fn reached_engine(&self) -> bool {
+        self.reach >= Reach::Refused
+    }
+}
+
+/// The time left in the Lambda invocation, when the request came through
+/// the Lambda runtime (its `Lambda-Runtime-Deadline-Ms`).
+fn lambda_remaining(req: &Request) -> Option<Duration> {
+    let deadline_ms = req.lambda_context_ref()?.deadline;
+    if deadline_ms == 0 {
+        return None;
+    }
+    let now_ms = u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_millis(),
+    )
+    .ok()?;
+    Some(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
 }
 
 /// API Gateway's request id when there is one, else a fresh UUID.

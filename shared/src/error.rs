@@ -209,7 +209,24 @@ impl ApiError {
 
     /// Renders the error envelope. The only place an error becomes JSON.
     pub fn to_response(&self, request_id: &str) -> Response<Body> {
-        let (status, code, message) = self.parts();
+        self.render(request_id, false)
+    }
+
+    /// The envelope of a failure after the engine may have acted (a
+    /// timeout, an answer we could not read, a 5xx): the same status and
+    /// code, `"outcome": "unknown"`, and a message that says so.
+    pub fn to_response_outcome_unknown(&self, request_id: &str) -> Response<Body> {
+        self.render(request_id, true)
+    }
+
+    fn render(&self, request_id: &str, outcome_unknown: bool) -> Response<Body> {
+        let (status, code, mut message) = self.parts();
+        if outcome_unknown {
+            message.push_str(
+                "; the request may or may not have been carried out: check its effect \
+                 before sending it again",
+            );
+        }
         let mut body = json!({
             "success": false,
             "error": message,
@@ -217,6 +234,9 @@ impl ApiError {
             "timestamp": crate::clock::now_rfc3339(),
             "request_id": request_id,
         });
+        if outcome_unknown {
+            body["outcome"] = json!("unknown");
+        }
         if let Self::Validation { fields, .. } = self
             && !fields.is_empty()
         {

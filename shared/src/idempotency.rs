@@ -3,9 +3,16 @@
 //! request replays that answer without calling WUTS; the same key on a different
 //! request is refused (422), and so is one while the first is in progress (409).
 //!
-//! What is stored: successes, and `UPSTREAM_TIMEOUT` (the call may have reached
-//! WUTS, so a blind re-send could, say, reset an invite link twice). Every other
-//! error changed nothing upstream: the key is released and may be retried.
+//! What is stored follows how far the engine call got (`wuts::Reach`):
+//! every answer once the engine may have acted (a success; a timeout, a
+//! dropped connection, an answer we cannot read or a 5xx, whose envelopes say
+//! `"outcome": "unknown"`). Such a request is never sent again under its key.
+//! Every other answer (refused before the engine, or by it) releases the key,
+//! so a retry under it runs.
+//!
+//! Bodies are stored as they are up to [`MAX_STORED_BODY`], else deflated,
+//! else compacted (see [`stored_body`]): a completed request is always
+//! replayable.
 
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
@@ -15,10 +22,10 @@ use crate::auth::Principal;
 use crate::config::IDEMPOTENCY_RETENTION_SECS;
 use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
-use crate::operation::{Executed, Subject};
+use crate::operation::Subject;
 use crate::routes::Route;
 use crate::state::AppState;
-use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store};
+use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store, StoredBody};
 use crate::wuts::WutsClient;
 
 pub const HEADER: &str = "idempotency-key";
@@ -120,19 +127,25 @@ pub(crate) async fn claim<E: WutsClient + ?Sized, S: Store + ?Sized>(
         Claim::Existing(existing) => match existing.state {
             IdempotencyState::InProgress { .. } => Err(ApiError::IdempotencyInProgress),
             IdempotencyState::Completed { status, body } => {
-                Ok(Outcome::Replay(replay(status, body, &ctx.request_id)))
+                Ok(Outcome::Replay(replay(status, body, &ctx.request_id)?))
             }
         },
     }
 }
 
-fn replay(status: u16, body: String, request_id: &str) -> Response<Body> {
+fn replay(status: u16, body: StoredBody, request_id: &str) -> Result<Response<Body>, ApiError> {
+    let body = match body {
+        StoredBody::Text(text) => text,
+        StoredBody::Deflated(bytes) => {
+            inflate(&bytes).ok_or_else(|| ApiError::internal("a stored answer does not inflate"))?
+        }
+    };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut response = crate::http::text_json_response(status, body, request_id);
     response
         .headers_mut()
         .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-    response
+    Ok(response)
 }
 
 fn body_text(response: &Response<Body>) -> String {
@@ -143,40 +156,133 @@ fn body_text(response: &Response<Body>) -> String {
     }
 }
 
+/// The most of an answer's body an idempotency item holds: DynamoDB's 400 KB
+/// item, less room for the key (tenant and up to 255 characters), the
+/// fingerprint, the owner and the attribute names.
+pub const MAX_STORED_BODY: usize = 384 * 1024;
+/// Strings longer than this are what a compacted answer drops.
+const COMPACT_STRING_CHARS: usize = 256;
+
+/// An answer's body as it will be stored, always under [`MAX_STORED_BODY`]:
+/// 1. the text as it is, when it fits;
+/// 2. else the text deflated, when that fits (replayed byte for byte);
+/// 3. else the JSON with every string over 256 characters (what an engine
+///    put in a field, never ours) set to `null`, and
+///    `"stored_answer": "compacted"` added;
+/// 4. else `success`, `request_id`, `error_code` and
+///    `"stored_answer": "omitted"`.
+pub fn stored_body(text: String) -> StoredBody {
+    if text.len() <= MAX_STORED_BODY {
+        return StoredBody::Text(text);
+    }
+    if let Some(deflated) = deflate(text.as_bytes())
+        && deflated.len() <= MAX_STORED_BODY
+    {
+        return StoredBody::Deflated(deflated);
+    }
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut compacted = value.clone();
+    drop_long_strings(&mut compacted);
+    if let serde_json::Value::Object(map) = &mut compacted {
+        map.insert("stored_answer".into(), "compacted".into());
+    }
+    let compacted = compacted.to_string();
+    if compacted.len() <= MAX_STORED_BODY {
+        return StoredBody::Text(compacted);
+    }
+    let keep = |name: &str| value.get(name).cloned().unwrap_or_default();
+    StoredBody::Text(
+        serde_json::json!({
+            "success": keep("success"),
+            "request_id": keep("request_id"),
+            "error_code": keep("error_code"),
+            "stored_answer": "omitted",
+        })
+        .to_string(),
+    )
+}
+
+fn drop_long_strings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) if s.chars().count() > COMPACT_STRING_CHARS => {
+            *value = serde_json::Value::Null;
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_long_strings),
+        serde_json::Value::Object(map) => map.values_mut().for_each(drop_long_strings),
+        _ => {}
+    }
+}
+
+fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
+}
+
+fn inflate(bytes: &[u8]) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::DeflateDecoder::new(bytes)
+        .take(8 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
 impl Held {
-    /// Stores the final answer (or releases the key) and hands the answer on.
+    /// Stores the answer (or, for an error, releases the key) by the
+    /// request's deadline, and hands the answer on. `Ok` is every answer
+    /// that is kept: a success, or a failure after the engine may have
+    /// acted (already rendered as such by the pipeline).
     pub(crate) async fn finish<E: WutsClient + ?Sized, S: Store + ?Sized>(
         self,
         state: &AppState<E, S>,
         ctx: &RequestCtx,
-        result: Result<Executed, ApiError>,
+        answer: Result<Response<Body>, ApiError>,
     ) -> Result<Response<Body>, ApiError> {
-        let expires_at = crate::clock::now_epoch() + IDEMPOTENCY_RETENTION_SECS;
-        let response = match result {
-            Ok(executed) => executed.response,
-            Err(err @ ApiError::UpstreamTimeout) => {
-                tracing::error!(request_id = %ctx.request_id, error = %err, "request failed");
-                err.to_response(&ctx.request_id)
-            }
+        let response = match answer {
+            Ok(response) => response,
             Err(err) => {
-                if let Err(e) = state.store.release(&self.id, &self.owner).await {
-                    tracing::warn!(request_id = %ctx.request_id, error = %e, "could not release the idempotency key");
+                let released = tokio::time::timeout_at(
+                    ctx.deadline,
+                    state.store.release(&self.id, &self.owner),
+                )
+                .await;
+                match released {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(request_id = %ctx.request_id, error = %e, "could not release the idempotency key");
+                    }
+                    Err(_) => {
+                        tracing::warn!(request_id = %ctx.request_id, "releasing the idempotency key timed out");
+                    }
                 }
                 return Err(err);
             }
         };
-        let stored = state
-            .store
-            .complete(
+        let expires_at = crate::clock::now_epoch() + IDEMPOTENCY_RETENTION_SECS;
+        let body = stored_body(body_text(&response));
+        let stored = tokio::time::timeout_at(
+            ctx.deadline,
+            state.store.complete(
                 &self.id,
                 &self.owner,
                 response.status().as_u16(),
-                &body_text(&response),
+                &body,
                 expires_at,
-            )
-            .await;
-        if let Err(e) = stored {
-            tracing::warn!(request_id = %ctx.request_id, error = %e, "could not store the idempotent response");
+            ),
+        )
+        .await;
+        match stored {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(request_id = %ctx.request_id, error = %e, "could not store the idempotent answer");
+            }
+            Err(_) => {
+                tracing::error!(request_id = %ctx.request_id, "storing the idempotent answer timed out");
+            }
         }
         Ok(response)
     }

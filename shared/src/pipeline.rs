@@ -26,7 +26,7 @@ pub async fn serve<E: WutsClient + ?Sized, S: Store + ?Sized>(
     req: Request,
 ) -> Response<Body> {
     let started = Instant::now();
-    let mut ctx = RequestCtx::for_request(&req);
+    let mut ctx = RequestCtx::for_request(&req, state.settings.request_deadline);
     let method = req.method().clone();
     let (route, result) = match resolve(&method, route_path(&req)) {
         Resolution::Found(index, params) => {
@@ -55,7 +55,7 @@ pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized, S: Store + ?
     req: Request,
 ) -> Response<Body> {
     let started = Instant::now();
-    let mut ctx = RequestCtx::for_request(&req);
+    let mut ctx = RequestCtx::for_request(&req, state.settings.request_deadline);
     let method = req.method().clone();
     let resolution = resolve(&method, route_path(&req));
     let (route, result) = match resolution {
@@ -74,7 +74,7 @@ pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized, S: Store + ?
 /// engine, no authentication, so the function that runs it stays tiny.
 pub fn serve_unmatched(req: Request) -> Response<Body> {
     let started = Instant::now();
-    let ctx = RequestCtx::for_request(&req);
+    let ctx = RequestCtx::for_request(&req, crate::config::Settings::default().request_deadline);
     let method = req.method().clone();
     let error = unmatched_error(resolve(&method, route_path(&req)));
     finish(&ctx, "unmatched", &method, started, Err(error))
@@ -99,9 +99,7 @@ impl<'a, E: WutsClient + ?Sized, S: Store + ?Sized> OperationVisitor for Runner<
 }
 
 /// A panic anywhere in the operation still produces the 500 envelope.
-async fn guarded(
-    work: impl Future<Output = Result<Response<Body>, ApiError>>,
-) -> Result<Response<Body>, ApiError> {
+async fn guarded<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
     match AssertUnwindSafe(work).catch_unwind().await {
         Ok(result) => result,
         Err(_) => Err(ApiError::internal("the handler panicked")),
@@ -121,14 +119,20 @@ fn unmatched_error(resolution: Resolution<'_>) -> ApiError {
 }
 
 /// One operation, after routing: authenticate, authorise, prepare, claim the
-/// idempotency key, call the engine, audit, complete the key.
+/// idempotency key, call the engine, then audit and complete the key side by
+/// side. Every phase draws from the request's one deadline (`ctx.deadline`).
 pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     ctx: &mut RequestCtx,
     params: &Params<'_>,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let principal = state.auth.authenticate(req.headers()).await?;
+    let principal = within(
+        ctx.deadline,
+        "authenticating",
+        state.auth.authenticate(req.headers()),
+    )
+    .await?;
     ctx.tenant_id = Some(principal.tenant_id().to_string());
     ctx.user_id = Some(principal.user_id.clone());
     ctx.token_id = Some(principal.token_id.clone());
@@ -143,16 +147,25 @@ pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized
     let claim = match idempotency::Key::from_headers(req.headers())? {
         None => None,
         Some(key) => {
-            match idempotency::claim(state, ctx, &principal, key, Op::fingerprint(&command)).await?
-            {
-                idempotency::Outcome::Claimed(claim) => Some(claim),
-                idempotency::Outcome::Replay(response) => return Ok(response),
+            let claimed = within(
+                ctx.deadline,
+                "claiming the Idempotency-Key",
+                idempotency::claim(state, ctx, &principal, key, Op::fingerprint(&command)),
+            )
+            .await;
+            match claimed {
+                Ok(idempotency::Outcome::Claimed(claim)) => Some(claim),
+                Ok(idempotency::Outcome::Replay(response)) => return Ok(response),
+                Err(err) => return Err(err),
             }
         }
     };
-    let mut result = Op::execute(&command, state.wuts.as_ref(), &target, ctx).await;
-    if ctx.upstream_ms.is_some() {
-        audit::record(
+    // A panic past this point may follow an engine call: it still reaches
+    // the audit and the key below, as a 500 (outcome unknown if the engine
+    // may have acted).
+    let mut result = guarded(Op::execute(&command, state.wuts.as_ref(), &target, ctx)).await;
+    let record = ctx.reached_engine().then(|| {
+        audit::build(
             state,
             ctx,
             &principal,
@@ -160,12 +173,47 @@ pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized
             Op::subject(&command),
             &mut result,
         )
-        .await;
-    }
+    });
+    let answer = match result {
+        Ok(executed) => Ok(executed.response),
+        Err(err) if ctx.engine_may_have_acted() => {
+            tracing::error!(request_id = %ctx.request_id, error = %err, "request failed; the engine may have acted");
+            Ok(err.to_response_outcome_unknown(&ctx.request_id))
+        }
+        Err(err) => Err(err),
+    };
+    let ctx = &*ctx;
+    let audit = async {
+        if let Some(record) = &record {
+            audit::write(state.store.as_ref(), &ctx.request_id, ctx.deadline, record).await;
+        }
+    };
     match claim {
-        Some(claim) => claim.finish(state, ctx, result).await,
-        None => result.map(|executed| executed.response),
+        Some(claim) => {
+            let ((), answer) = tokio::join!(audit, claim.finish(state, ctx, answer));
+            answer
+        }
+        None => {
+            audit.await;
+            answer
+        }
     }
+}
+
+/// `work`, or 503 if the request's deadline passes first (nothing was sent
+/// to the engine in the phases this guards).
+async fn within<T>(
+    deadline: tokio::time::Instant,
+    phase: &'static str,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::ServiceUnavailable {
+                detail: format!("the request's deadline passed while {phase}"),
+            })
+        })
 }
 
 /// The envelope for an error, and the request's one log line.

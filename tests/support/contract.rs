@@ -2,8 +2,8 @@
 //! DynamoDB (moto). Each assertion is something an adapter could get wrong.
 
 use shared::store::{
-    AuditParticipant, AuditRecord, Claim, IdempotencyRecord, IdempotencyState, Store, StoreError,
-    Tenant, TenantStatus, TokenRecord, TokenStatus,
+    AuditParticipant, AuditRecord, Claim, IdempotencyRecord, IdempotencyState, MAX_ITEM_BYTES,
+    Store, StoreError, StoredBody, Tenant, TenantStatus, TokenRecord, TokenStatus,
 };
 
 fn token(hash: &str, tenant: &str, created_at: i64) -> TokenRecord {
@@ -63,7 +63,7 @@ async fn idempotency(store: &dyn Store) {
 
     // Only the owner completes; the answer is then what others see.
     store
-        .complete("acme#k1", "owner-b", 500, "nope", now + 9)
+        .complete("acme#k1", "owner-b", 500, &text("nope"), now + 9)
         .await
         .unwrap();
     assert_eq!(
@@ -75,7 +75,7 @@ async fn idempotency(store: &dyn Store) {
             "acme#k1",
             "owner-a",
             200,
-            r#"{"success":true}"#,
+            &text(r#"{"success":true}"#),
             now + 86_400,
         )
         .await
@@ -87,7 +87,7 @@ async fn idempotency(store: &dyn Store) {
         done.state,
         IdempotencyState::Completed {
             status: 200,
-            body: r#"{"success":true}"#.into()
+            body: text(r#"{"success":true}"#)
         }
     );
     assert_eq!(done.owner, "owner-a");
@@ -105,7 +105,7 @@ async fn idempotency(store: &dyn Store) {
     assert_eq!(store.claim(&heir, later).await.unwrap(), Claim::Claimed);
     store.release("acme#k2", "owner-dead").await.unwrap();
     store
-        .complete("acme#k2", "owner-dead", 200, "stale", later)
+        .complete("acme#k2", "owner-dead", 200, &text("stale"), later)
         .await
         .unwrap();
     assert_eq!(
@@ -121,6 +121,50 @@ async fn idempotency(store: &dyn Store) {
         store.claim(&expired, now + 86_401).await.unwrap(),
         Claim::Claimed
     );
+
+    // A deflated body (binary) round-trips byte for byte.
+    let big = in_progress("acme#k3", "owner-d", "fp", now);
+    assert_eq!(store.claim(&big, now).await.unwrap(), Claim::Claimed);
+    let deflated = StoredBody::Deflated((0..=255u8).cycle().take(300_000).collect());
+    store
+        .complete("acme#k3", "owner-d", 200, &deflated, now + 86_400)
+        .await
+        .unwrap();
+    let probe = in_progress("acme#k3", "owner-x", "fp", now + 1);
+    let Claim::Existing(done) = store.claim(&probe, now + 1).await.unwrap() else {
+        panic!("completed record was taken over");
+    };
+    assert_eq!(
+        done.state,
+        IdempotencyState::Completed {
+            status: 200,
+            body: deflated
+        }
+    );
+
+    // An item over DynamoDB's 400 KB is refused, and the key stays held.
+    let huge = in_progress("acme#k4", "owner-h", "fp", now);
+    assert_eq!(store.claim(&huge, now).await.unwrap(), Claim::Claimed);
+    let too_big = text(&"x".repeat(MAX_ITEM_BYTES + 1));
+    assert!(
+        store
+            .complete("acme#k4", "owner-h", 200, &too_big, now + 86_400)
+            .await
+            .is_err(),
+        "an item over 400 KB must be refused"
+    );
+    let probe = in_progress("acme#k4", "owner-y", "fp", now + 1);
+    assert!(matches!(
+        store.claim(&probe, now + 1).await.unwrap(),
+        Claim::Existing(IdempotencyRecord {
+            state: IdempotencyState::InProgress { .. },
+            ..
+        })
+    ));
+}
+
+fn text(body: &str) -> StoredBody {
+    StoredBody::Text(body.to_string())
 }
 
 fn audit_record(tenant: &str, at: &str, rid: &str) -> AuditRecord {

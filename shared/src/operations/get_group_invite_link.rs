@@ -37,8 +37,7 @@ impl Operation for GetGroupInviteLink {
         target: &WutsTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        let request_id = ctx.request_id.clone();
-        let link = super::engine_call(ctx, engine.get_invite(target, group, &request_id)).await?;
+        let link = super::engine_call(ctx, |meta| engine.get_invite(target, group, meta)).await?;
         invite::answer(ctx, group, &link, None)
     }
 }

@@ -21,7 +21,9 @@ pub use remove_community_participants::RemoveCommunityParticipants;
 pub use remove_group_participants::RemoveGroupParticipants;
 pub use reset_group_invite_link::ResetGroupInviteLink;
 
-use std::time::Instant;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use lambda_http::http::Method;
 use lambda_http::http::header::CONTENT_TYPE;
@@ -32,7 +34,7 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::Operation;
 use crate::routes::{Resolution, Route, resolve_in};
-use crate::wuts::WutsError;
+use crate::wuts::{CallMeta, Reach, WutsError};
 
 /// Something to do with one operation, the type chosen at run time by its
 /// index in [`ROUTES`] (the whole-table server: `local-api` and tests). A
@@ -128,20 +130,41 @@ pub fn require_json(req: &Request) -> Result<(), ApiError> {
     }
 }
 
-/// Runs one engine call and records its latency. An answer of
-/// `NotSupported` sent nothing, so it records none: the request is not one
-/// that reached the engine (no audit record).
-pub async fn engine_call<T>(
+/// Runs one engine call within the request's deadline (less
+/// [`POST_CALL_RESERVE`]) and notes how far it got in `ctx`: the pipeline's
+/// audit, idempotency and envelope follow from that (`Reach`). Its latency
+/// counts only if it reached the engine.
+pub async fn engine_call<T, Fut>(
     ctx: &mut RequestCtx,
-    call: impl Future<Output = Result<T, WutsError>>,
-) -> Result<T, WutsError> {
+    call: impl FnOnce(CallMeta) -> Fut,
+) -> Result<T, WutsError>
+where
+    Fut: Future<Output = Result<T, WutsError>>,
+{
+    let meta = ctx.call_meta(POST_CALL_RESERVE);
+    // A backstop for adapters that do not keep the deadline themselves; it
+    // fires a little after it so that one that does classifies its own end.
+    let backstop = meta.deadline + BACKSTOP_GRACE;
     let started = Instant::now();
-    let out = call.await;
-    if !matches!(out, Err(WutsError::NotSupported { .. })) {
-        ctx.upstream_ms = Some(started.elapsed().as_millis() as u64);
+    let out = tokio::time::timeout_at(backstop, call(meta))
+        .await
+        .unwrap_or(Err(WutsError::Timeout));
+    let reach = match &out {
+        Ok(_) => Reach::MayHaveActed,
+        Err(e) => e.reach(),
+    };
+    ctx.reach = ctx.reach.max(reach);
+    if reach > Reach::NotSent {
+        let ms = started.elapsed().as_millis() as u64;
+        ctx.upstream_ms = Some(ctx.upstream_ms.unwrap_or(0) + ms);
     }
     out
 }
+
+/// Kept free after the engine call for what follows it: the audit record
+/// and the idempotency completion, written side by side.
+pub const POST_CALL_RESERVE: Duration = Duration::from_millis(2_000);
+const BACKSTOP_GRACE: Duration = Duration::from_millis(250);
 
 /// The 200 answer. Serialising straight from the typed body (no
 /// intermediate `serde_json::Value`) is most of the warm path's saving.

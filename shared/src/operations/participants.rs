@@ -73,8 +73,7 @@ pub async fn execute<const WITH_JID_AND_ACTION: bool, E: WutsClient + ?Sized>(
     target: &WutsTarget,
     ctx: &mut RequestCtx,
 ) -> Result<Executed, ApiError> {
-    let request_id = ctx.request_id.clone();
-    let reply = engine_call(ctx, engine.update_participants(target, call, &request_id)).await?;
+    let reply = engine_call(ctx, |meta| engine.update_participants(target, call, meta)).await?;
     let index = ReplyIndex::new(&reply);
     let entries: Vec<Entry> = call
         .participants

@@ -39,8 +39,7 @@ impl Operation for ResetGroupInviteLink {
         target: &WutsTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        let request_id = ctx.request_id.clone();
-        let link = super::engine_call(ctx, engine.reset_invite(target, group, &request_id)).await?;
+        let link = super::engine_call(ctx, |meta| engine.reset_invite(target, group, meta)).await?;
         // WhatsApp gives no time: ours, right after the engine confirmed.
         invite::answer(ctx, group, &link, Some(crate::clock::now_rfc3339()))
     }

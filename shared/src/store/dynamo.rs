@@ -8,7 +8,8 @@
 //!   `wuts_base_url`, `wuts_session_id`, `wuts_api_key`.
 //! - idempotency: partition key `id` (S, `{tenant_id}#{key}`); attributes
 //!   `fingerprint`, `owner`, `state` (`in_progress`/`completed`), `lease_until`
-//!   (N), `response_status` (N), `response_body`, `expires_at` (N, TTL).
+//!   (N), `response_status` (N), `response_body` (S) or, for an answer stored
+//!   deflated, `response_body_deflate` (B), `expires_at` (N, TTL).
 //! - audit: partition key `tenant_id` (S), sort key `sk` (S, `{at}#{request_id}`,
 //!   so a tenant's records sort by time); the record's fields, `participants`
 //!   as a JSON string, `expires_at` (N, TTL, optional).
@@ -28,8 +29,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::{
     AuditParticipant, AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState,
-    IdempotencyStore, StoreError, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus,
-    TokenStore,
+    IdempotencyStore, StoreError, StoredBody, Tenant, TenantStatus, TenantStore, TokenRecord,
+    TokenStatus, TokenStore,
 };
 use crate::config::Tables;
 use crate::net::SdkHttpClient;
@@ -460,7 +461,11 @@ fn idempotency_from_item(item: &Item) -> Result<IdempotencyRecord, StoreError> {
             status: opt_n(item, "response_status")?
                 .and_then(|s| u16::try_from(s).ok())
                 .ok_or_else(|| StoreError::Corrupt("response_status".into()))?,
-            body: get_s(item, "response_body")?,
+            body: match item.get("response_body_deflate") {
+                Some(AttributeValue::B(blob)) => StoredBody::Deflated(blob.clone().into_inner()),
+                Some(_) => return Err(StoreError::Corrupt("response_body_deflate".into())),
+                None => StoredBody::Text(get_s(item, "response_body")?),
+            },
         },
         other => return Err(StoreError::Corrupt(format!("idempotency state {other:?}"))),
     };
@@ -524,24 +529,32 @@ impl IdempotencyStore for DynamoStore {
         id: &str,
         owner: &str,
         status: u16,
-        body: &str,
+        body: &StoredBody,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let (set, unset, value) = match body {
+            StoredBody::Text(text) => ("response_body", "response_body_deflate", s(text)),
+            StoredBody::Deflated(bytes) => (
+                "response_body_deflate",
+                "response_body",
+                AttributeValue::B(aws_smithy_types::Blob::new(bytes.clone())),
+            ),
+        };
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.idempotency)
             .key("id", s(id))
-            .update_expression(
-                "SET #state = :completed, response_status = :status, response_body = :body, \
-                 expires_at = :exp REMOVE lease_until",
-            )
+            .update_expression(format!(
+                "SET #state = :completed, response_status = :status, {set} = :body, \
+                 expires_at = :exp REMOVE lease_until, {unset}"
+            ))
             .condition_expression("#owner = :owner")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":completed", s("completed"))
             .expression_attribute_values(":status", n(i64::from(status)))
-            .expression_attribute_values(":body", s(body))
+            .expression_attribute_values(":body", value)
             .expression_attribute_values(":exp", n(expires_at))
             .expression_attribute_values(":owner", s(owner))
             .send()

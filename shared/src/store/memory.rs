@@ -8,7 +8,8 @@ use async_trait::async_trait;
 
 use super::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore,
-    StoreError, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore,
+    MAX_ITEM_BYTES, StoreError, StoredBody, Tenant, TenantStatus, TenantStore, TokenRecord,
+    TokenStatus, TokenStore,
 };
 
 #[derive(Default)]
@@ -131,14 +132,33 @@ impl IdempotencyStore for MemoryStore {
         id: &str,
         owner: &str,
         status: u16,
-        body: &str,
+        body: &StoredBody,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         let mut records = self.idempotency.lock().map_err(|_| poisoned())?;
         if let Some(record) = records.get_mut(id).filter(|r| r.owner == owner) {
+            // DynamoDB's size: attribute names and values (numbers counted
+            // generously). Refused like an oversized UpdateItem.
+            let size = ["id", "fingerprint", "owner", "state", "response_status"]
+                .iter()
+                .map(|n| n.len())
+                .sum::<usize>()
+                + "response_body".len()
+                + "expires_at".len()
+                + record.id.len()
+                + record.fingerprint.len()
+                + record.owner.len()
+                + "completed".len()
+                + 2 * 21
+                + body.len();
+            if size > MAX_ITEM_BYTES {
+                return Err(StoreError::Other(format!(
+                    "item size {size} exceeds the maximum allowed size"
+                )));
+            }
             record.state = IdempotencyState::Completed {
                 status,
-                body: body.to_string(),
+                body: body.clone(),
             };
             record.expires_at = expires_at;
         }

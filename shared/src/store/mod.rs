@@ -167,7 +167,32 @@ pub enum IdempotencyState {
     /// A request holds the key until `lease_until` (epoch seconds).
     InProgress { lease_until: i64 },
     /// The final answer, replayed to later requests with the same key.
-    Completed { status: u16, body: String },
+    Completed { status: u16, body: StoredBody },
+}
+
+/// DynamoDB's limit on one item (names and values), which the memory store
+/// keeps too.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// A completed request's body as stored: the JSON text, or that text
+/// deflated (RFC 1951) when the text alone would not fit in an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredBody {
+    Text(String),
+    Deflated(Vec<u8>),
+}
+
+impl StoredBody {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Text(t) => t.len(),
+            Self::Deflated(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// One `Idempotency-Key` of one tenant.
@@ -175,7 +200,7 @@ pub enum IdempotencyState {
 pub struct IdempotencyRecord {
     /// `{tenant_id}#{key}`: keys are tenant-scoped.
     pub id: String,
-    /// Hex SHA-256 of method, path and body.
+    /// Hex SHA-256 of the operation and its normalised command.
     pub fingerprint: String,
     /// The request that holds (or held) the key.
     pub owner: String,
@@ -198,13 +223,14 @@ pub trait IdempotencyStore: Send + Sync {
     /// record exists: a missing one, one past `expires_at`, or one whose lease
     /// passed is taken. Otherwise returns the existing record.
     async fn claim(&self, record: &IdempotencyRecord, now: i64) -> Result<Claim, StoreError>;
-    /// Stores the final answer, if `owner` still holds the key.
+    /// Stores the final answer, if `owner` still holds the key. An item over
+    /// [`MAX_ITEM_BYTES`] is refused (`Other`), as DynamoDB refuses it.
     async fn complete(
         &self,
         id: &str,
         owner: &str,
         status: u16,
-        body: &str,
+        body: &StoredBody,
         expires_at: i64,
     ) -> Result<(), StoreError>;
     /// Gives the key up (nothing worth replaying happened), if `owner` holds it.

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use async_trait::async_trait;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -9,8 +11,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::{
-    InviteReply, ParticipantsCall, ParticipantsReply, WutsClient, WutsError, WutsErrorBody,
-    WutsParticipant, WutsTarget, check_base_url,
+    CallMeta, InviteReply, ParticipantsCall, ParticipantsReply, WutsClient, WutsError,
+    WutsErrorBody, WutsParticipant, WutsTarget, check_base_url,
 };
 use crate::config::WutsConfig;
 use crate::jid::GroupJid;
@@ -33,16 +35,27 @@ fn segment(s: &str) -> impl std::fmt::Display + '_ {
 pub struct HttpWuts {
     client: reqwest::Client,
     config: WutsConfig,
+    connect_timeout: Duration,
 }
+
+/// What a try needs beyond its connect timeout to start (see `call`).
+const CONNECT_MARGIN: Duration = Duration::from_millis(250);
 
 impl HttpWuts {
     pub fn new(config: WutsConfig) -> Result<Self, WutsError> {
+        // DNS, TCP and TLS of one try: at most 3 s, and at most half the
+        // upstream deadline so that both tries fit in it.
+        let connect_timeout = (config.timeout / 2).min(Duration::from_secs(3));
         let client = crate::net::client_builder()
-            .connect_timeout(config.timeout.min(Duration::from_secs(3)))
+            .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| WutsError::Config(format!("building the HTTP client: {e}")))?;
-        Ok(Self { client, config })
+        Ok(Self {
+            client,
+            config,
+            connect_timeout,
+        })
     }
 
     fn base_url<'a>(&'a self, target: &'a WutsTarget) -> Result<&'a str, WutsError> {
@@ -84,55 +97,80 @@ impl HttpWuts {
         tail: &str,
         target: &WutsTarget,
         group: &GroupJid,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<String, WutsError> {
         let url = self.group_url(target, "groups", group, tail)?;
-        let reply: InviteReply = self.call(method, url, None, target, request_id).await?;
+        let reply: InviteReply = self.call(method, url, None, target, meta).await?;
         check_invite_link(&reply.invite_link)?;
         Ok(reply.invite_link)
     }
 
-    /// One call under one overall deadline (connect, retry, headers and body).
-    /// Only a connection that was never established is tried a second time:
-    /// a request that may have reached WUTS is never sent again.
+    /// One call, over by the earlier of `meta.deadline` and `now + timeout`
+    /// (connect, the one retry, headers and body). Every failure lands on
+    /// one side of [`WutsError::reach`]:
+    /// - not sent: an invalid request (`Config`), no connection after the
+    ///   one retry (`Connect`), or too little time left to try (`OutOfTime`);
+    /// - may have acted: anything once a connection is up (`Timeout`,
+    ///   `Dropped`, `InvalidResponse`, a 5xx), never sent again.
+    ///
+    /// A try starts only with a whole connect timeout (plus a margin) left,
+    /// so a connect that never finishes fails on its own, as `Connect`,
+    /// before the deadline: when the deadline passes, the connection was up
+    /// and the request may have been written.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         url: String,
         body: Option<Vec<u8>>,
         target: &WutsTarget,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<T, WutsError> {
-        let attempt = async {
-            let mut tries = 0;
-            let response = loop {
-                tries += 1;
-                let mut request = self
-                    .client
-                    .request(method.clone(), &url)
-                    .bearer_auth(&target.api_key)
-                    .header(ACCEPT, "application/json")
-                    .header("x-request-id", request_id);
-                if let Some(body) = &body {
-                    request = request
-                        .header(CONTENT_TYPE, "application/json")
-                        .body(body.clone());
+        let deadline = meta.deadline.min(Instant::now() + self.config.timeout);
+        let mut last_connect_error = None;
+        let response = loop {
+            if deadline.saturating_duration_since(Instant::now())
+                < self.connect_timeout + CONNECT_MARGIN
+            {
+                return Err(match last_connect_error {
+                    None => WutsError::OutOfTime,
+                    Some(e) => WutsError::Connect(e),
+                });
+            }
+            let mut request = self
+                .client
+                .request(method.clone(), &url)
+                .bearer_auth(&target.api_key)
+                .header(ACCEPT, "application/json")
+                .header("x-request-id", meta.request_id.as_str());
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            match tokio::time::timeout_at(deadline, request.send()).await {
+                Err(_) => return Err(WutsError::Timeout),
+                Ok(Ok(response)) => break response,
+                // Refused by reqwest before anything was sent (say, a key
+                // that is not a valid header value). The message names no
+                // header value.
+                Ok(Err(e)) if e.is_builder() => {
+                    return Err(WutsError::Config("the request could not be built".into()));
                 }
-                match request.send().await {
-                    Ok(response) => break response,
-                    Err(e) if e.is_connect() && tries < 2 => {
-                        tracing::warn!(error = %e.without_url(), "WUTS connection failed; retrying once");
+                Ok(Err(e)) if e.is_connect() => {
+                    let e = e.without_url().to_string();
+                    if last_connect_error.is_some() {
+                        return Err(WutsError::Connect(e));
                     }
-                    Err(e) if e.is_timeout() => return Err(WutsError::Timeout),
-                    Err(e) => return Err(WutsError::Connect(e.without_url().to_string())),
+                    tracing::warn!(request_id = %meta.request_id, error = %e, "WUTS connection failed; retrying once");
+                    last_connect_error = Some(e);
                 }
-            };
-            let status = response.status();
-            let headers = response.headers().clone();
-            let bytes = read_limited(response).await?;
-            Ok::<_, WutsError>((status, headers, bytes))
+                Ok(Err(e)) if e.is_timeout() => return Err(WutsError::Timeout),
+                Ok(Err(e)) => return Err(WutsError::Dropped(e.without_url().to_string())),
+            }
         };
-        let (status, headers, bytes) = tokio::time::timeout(self.config.timeout, attempt)
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = tokio::time::timeout_at(deadline, read_limited(response))
             .await
             .map_err(|_| WutsError::Timeout)??;
         if status.is_success() {
@@ -174,7 +212,7 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, WutsEr
             Ok(None) => return Ok(bytes),
             Err(e) if e.is_timeout() => return Err(WutsError::Timeout),
             Err(e) => {
-                return Err(WutsError::InvalidResponse(format!(
+                return Err(WutsError::Dropped(format!(
                     "reading the reply: {}",
                     e.without_url()
                 )));
@@ -204,7 +242,7 @@ impl WutsClient for HttpWuts {
         &self,
         target: &WutsTarget,
         call: &ParticipantsCall,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<Vec<WutsParticipant>, WutsError> {
         let url = self.group_url(
             target,
@@ -222,7 +260,7 @@ impl WutsClient for HttpWuts {
                 url,
                 Some(body.to_string().into_bytes()),
                 target,
-                request_id,
+                meta,
             )
             .await?;
         Ok(reply.participants)
@@ -232,9 +270,9 @@ impl WutsClient for HttpWuts {
         &self,
         target: &WutsTarget,
         group: &GroupJid,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<String, WutsError> {
-        self.invite(Method::POST, "invite/reset", target, group, request_id)
+        self.invite(Method::POST, "invite/reset", target, group, meta)
             .await
     }
 
@@ -242,9 +280,9 @@ impl WutsClient for HttpWuts {
         &self,
         target: &WutsTarget,
         group: &GroupJid,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<String, WutsError> {
-        self.invite(Method::GET, "invite", target, group, request_id)
+        self.invite(Method::GET, "invite", target, group, meta)
             .await
     }
 }

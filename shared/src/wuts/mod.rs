@@ -130,6 +130,26 @@ pub struct WutsErrorBody {
     pub code: Option<String>,
 }
 
+/// How far one engine call got, as far as this process can know. The one
+/// rule every failure path follows (`WutsError::reach`): an
+/// `Idempotency-Key` is released only below `MayHaveActed`, an audit record is
+/// written from `Refused` up, and a call is never sent again once it may have
+/// acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Reach {
+    /// Nothing left the process: no connection was established, or the call
+    /// was refused before sending (configuration, an engine that cannot do
+    /// it, no time left in the request's deadline).
+    #[default]
+    NotSent,
+    /// The engine answered that it did nothing: a 4xx refusal.
+    Refused,
+    /// The engine did the work, or may have: a success, or any failure after
+    /// the first byte of the request was written (a timeout, a connection
+    /// dropped before the answer, an answer we cannot read, a 5xx).
+    MayHaveActed,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WutsError {
     #[error("WUTS answered {status} (code {code:?})")]
@@ -138,18 +158,45 @@ pub enum WutsError {
         code: Option<String>,
         retry_after: Option<u64>,
     },
+    /// The request may have been sent, and no complete answer came before
+    /// the deadline.
     #[error("WUTS did not answer within the deadline")]
     Timeout,
-    #[error("could not reach WUTS: {0}")]
+    /// No connection could be established (after the one retry): nothing
+    /// was sent.
+    #[error("could not connect to WUTS: {0}")]
     Connect(String),
+    /// The connection failed after the request may have been written, before
+    /// a complete answer came back.
+    #[error("the connection to WUTS failed after the request was sent: {0}")]
+    Dropped(String),
     #[error("WUTS answered something other than the documented JSON: {0}")]
     InvalidResponse(String),
     #[error("WUTS endpoint misconfigured: {0}")]
     Config(String),
+    /// The request's deadline left too little time to call the engine;
+    /// nothing was sent.
+    #[error("no time left in the request's deadline to call WUTS")]
+    OutOfTime,
     /// The tenant's engine cannot do this operation at all; the adapter
     /// answers this without sending anything (`engines.md`).
     #[error("the engine cannot {operation}")]
     NotSupported { operation: &'static str },
+}
+
+impl WutsError {
+    /// The classification of every failure, in one place.
+    pub fn reach(&self) -> Reach {
+        match self {
+            Self::Connect(_) | Self::Config(_) | Self::OutOfTime | Self::NotSupported { .. } => {
+                Reach::NotSent
+            }
+            Self::Status { status, .. } if (400..500).contains(status) => Reach::Refused,
+            Self::Status { .. } | Self::Timeout | Self::Dropped(_) | Self::InvalidResponse(_) => {
+                Reach::MayHaveActed
+            }
+        }
+    }
 }
 
 impl From<WutsError> for ApiError {
@@ -187,22 +234,35 @@ impl From<WutsError> for ApiError {
                     "the tenant's WhatsApp engine cannot {operation}; nothing was sent"
                 ),
             },
-            WutsError::Connect(_) | WutsError::InvalidResponse(_) | WutsError::Config(_) => {
-                ApiError::Upstream { detail }
-            }
+            WutsError::OutOfTime => ApiError::ServiceUnavailable { detail },
+            WutsError::Connect(_)
+            | WutsError::Dropped(_)
+            | WutsError::InvalidResponse(_)
+            | WutsError::Config(_) => ApiError::Upstream { detail },
         }
     }
 }
 
-/// The port. One method per WUTS call; implementations never retry a call
-/// that may have reached WUTS unless it is safe to.
+/// What every engine call carries besides its arguments.
+#[derive(Debug, Clone)]
+pub struct CallMeta {
+    /// This request's id, sent as `X-Request-Id`.
+    pub request_id: String,
+    /// When the call must be over, answer read. An adapter that cannot
+    /// start the call with time to spare answers [`WutsError::OutOfTime`].
+    pub deadline: tokio::time::Instant,
+}
+
+/// The port. One method per WUTS call; implementations never send a call
+/// again once it may have reached the engine, and classify every failure by
+/// [`WutsError::reach`].
 #[async_trait]
 pub trait WutsClient: Send + Sync {
     async fn update_participants(
         &self,
         target: &WutsTarget,
         call: &ParticipantsCall,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<Vec<WutsParticipant>, WutsError>;
 
     /// Revokes the group's invite link and returns the new one.
@@ -210,7 +270,7 @@ pub trait WutsClient: Send + Sync {
         &self,
         target: &WutsTarget,
         group: &GroupJid,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<String, WutsError>;
 
     /// The group's current invite link (not regenerated).
@@ -218,7 +278,7 @@ pub trait WutsClient: Send + Sync {
         &self,
         target: &WutsTarget,
         group: &GroupJid,
-        request_id: &str,
+        meta: CallMeta,
     ) -> Result<String, WutsError>;
 }
 

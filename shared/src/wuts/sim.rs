@@ -8,8 +8,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    Action, AddRequest, GroupKind, ParticipantsCall, WutsClient, WutsError, WutsParticipant,
-    WutsTarget,
+    Action, AddRequest, CallMeta, GroupKind, ParticipantsCall, WutsClient, WutsError,
+    WutsParticipant, WutsTarget,
 };
 use crate::jid::GroupJid;
 
@@ -249,7 +249,7 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         call: &ParticipantsCall,
-        _request_id: &str,
+        _meta: CallMeta,
     ) -> Result<Vec<WutsParticipant>, WutsError> {
         self.apply(call)
     }
@@ -258,7 +258,7 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         group: &GroupJid,
-        _request_id: &str,
+        _meta: CallMeta,
     ) -> Result<String, WutsError> {
         self.reset(group)
     }
@@ -267,7 +267,7 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         group: &GroupJid,
-        _request_id: &str,
+        _meta: CallMeta,
     ) -> Result<String, WutsError> {
         self.current_invite(group)
     }
