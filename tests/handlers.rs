@@ -196,7 +196,7 @@ async fn per_participant_outcomes_end_to_end() {
 
     // A participant WUTS does not mention is unconfirmed, never ok.
     h.fake.push_fault(Fault::Raw200(
-        r#"{"participants":[{"jid":"5511888888888@s.whatsapp.net","error":0}]}"#,
+        r#"{"participants":[{"jid":"5511888888888@s.whatsapp.net","error":0}]}"#.into(),
     ));
     let a = h.send(events::load("remove-group-participants.json")).await;
     assert_eq!(a.status, 200);
@@ -205,7 +205,7 @@ async fn per_participant_outcomes_end_to_end() {
 
     // Unknown WhatsApp codes pass through as failures.
     h.fake.push_fault(Fault::Raw200(
-        r#"{"participants":[{"jid":"5511888888888@s.whatsapp.net","error":500},{"jid":"5511777777777@s.whatsapp.net","error":408}]}"#,
+        r#"{"participants":[{"jid":"5511888888888@s.whatsapp.net","error":500},{"jid":"5511777777777@s.whatsapp.net","error":408}]}"#.into(),
     ));
     let a = h.send(events::load("remove-group-participants.json")).await;
     assert_eq!(
@@ -571,14 +571,18 @@ async fn upstream_statuses_are_mapped() {
             502,
             "UPSTREAM_ERROR",
         ),
-        (Fault::Raw200("<html>oops</html>"), 502, "UPSTREAM_ERROR"),
         (
-            Fault::Raw200(r#"{"participants":"nope"}"#),
+            Fault::Raw200("<html>oops</html>".into()),
             502,
             "UPSTREAM_ERROR",
         ),
         (
-            Fault::Raw200(r#"{"participants":[{"jid":"5511888888888@s.whatsapp.net""#),
+            Fault::Raw200(r#"{"participants":"nope"}"#.into()),
+            502,
+            "UPSTREAM_ERROR",
+        ),
+        (
+            Fault::Raw200(r#"{"participants":[{"jid":"5511888888888@s.whatsapp.net""#.into()),
             502,
             "UPSTREAM_ERROR",
         ),

@@ -362,6 +362,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_outcome_is_said_in_the_envelope() {
+        let err = ApiError::Upstream {
+            detail: "garbage".into(),
+        };
+        let plain = err.to_response("r");
+        let unknown = err.to_response_outcome_unknown("r");
+        assert_eq!(plain.status(), unknown.status());
+        let body = |resp: &Response<Body>| -> serde_json::Value {
+            let Body::Text(t) = resp.body() else { panic!() };
+            serde_json::from_str(t).unwrap()
+        };
+        let (plain, unknown) = (body(&plain), body(&unknown));
+        assert!(plain.get("outcome").is_none());
+        assert_eq!(unknown["outcome"], "unknown");
+        assert_eq!(unknown["error_code"], "UPSTREAM_ERROR");
+        assert!(
+            unknown["error"]
+                .as_str()
+                .unwrap()
+                .contains("may or may not have been carried out")
+        );
+        assert!(!unknown.to_string().contains("garbage"));
+    }
+
+    #[test]
     fn validation_fields_and_retry_after_are_rendered() {
         let err = ApiError::validation(
             "validation failed",

@@ -301,6 +301,57 @@ mod tests {
     }
 
     #[test]
+    fn stored_bodies_always_fit() {
+        let small = r#"{"success":true}"#.to_string();
+        assert_eq!(stored_body(small.clone()), StoredBody::Text(small));
+
+        let repetitive = serde_json::json!({"success": true, "x": "A".repeat(1 << 20)}).to_string();
+        let StoredBody::Deflated(bytes) = stored_body(repetitive.clone()) else {
+            panic!("a compressible body is deflated");
+        };
+        assert!(bytes.len() <= MAX_STORED_BODY);
+        assert_eq!(inflate(&bytes).unwrap(), repetitive);
+
+        // Incompressible: the long strings go, the rest stays.
+        let mut x = 1u64;
+        let mut noise = |len: usize| -> String {
+            (0..len)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    char::from(b'!' + ((x >> 33) % 90) as u8)
+                })
+                .collect()
+        };
+        let entries: Vec<_> = (0..50)
+            .map(|i| serde_json::json!({"jid": format!("{i}@lid"), "code": noise(20_000)}))
+            .collect();
+        let big = serde_json::json!({"success": true, "request_id": "r1", "participants": entries});
+        let StoredBody::Text(text) = stored_body(big.to_string()) else {
+            panic!("noise does not deflate enough");
+        };
+        assert!(text.len() <= MAX_STORED_BODY);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["stored_answer"], "compacted");
+        assert_eq!(v["request_id"], "r1");
+        assert_eq!(v["participants"][49]["jid"], "49@lid");
+        assert_eq!(v["participants"][49]["code"], serde_json::Value::Null);
+
+        // Too many short strings to compact: the bare minimum.
+        let many: Vec<String> = (0..6_000).map(|_| noise(100)).collect();
+        let huge = serde_json::json!({"success": false, "request_id": "r2", "error_code": "X", "many": many});
+        let StoredBody::Text(text) = stored_body(huge.to_string()) else {
+            panic!()
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"success": false, "request_id": "r2", "error_code": "X", "stored_answer": "omitted"})
+        );
+    }
+
+    #[test]
     fn keys() {
         assert_eq!(Key::from_headers(&HeaderMap::new()).unwrap(), None);
         assert!(

@@ -31,5 +31,5 @@ pub use error::ApiError;
 #[cfg(feature = "adapters")]
 pub use lambda::{run_lambda, run_unmatched};
 pub use operation::Operation;
-pub use pipeline::{serve, serve_operation, serve_unmatched};
+pub use pipeline::{serve, serve_detached, serve_operation, serve_unmatched};
 pub use state::AppState;

@@ -4,6 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::FutureExt;
@@ -45,6 +46,24 @@ pub async fn serve<E: WutsClient + ?Sized, S: Store + ?Sized>(
         other => ("unmatched".to_string(), Err(unmatched_error(other))),
     };
     finish(&ctx, &route, &method, started, result)
+}
+
+/// [`serve`] on a task of its own, so that a caller going away (a server
+/// drops the future when its client disconnects) cancels nothing: a request
+/// whose engine call has started still writes its audit record and completes
+/// its `Idempotency-Key`. `local-api` serves every request this way; in
+/// Lambda an invocation is never cancelled, and the deadline ends it in time.
+pub async fn serve_detached<E, S>(state: Arc<AppState<E, S>>, req: Request) -> Response<Body>
+where
+    E: WutsClient + ?Sized + 'static,
+    S: Store + ?Sized + 'static,
+{
+    match tokio::spawn(async move { serve(state.as_ref(), req).await }).await {
+        Ok(response) => response,
+        // Only when the runtime shuts down: `serve` answers its own panics.
+        Err(_) => ApiError::internal("the request's task ended early")
+            .to_response(&crate::context::new_request_id()),
+    }
 }
 
 /// Serves one request in the Lambda binary of `Op`: that operation's route

@@ -40,7 +40,7 @@ pub enum Fault {
         retry_after: Option<&'static str>,
     },
     /// 200 with this exact body.
-    Raw200(&'static str),
+    Raw200(String),
     /// Wait this long, then answer normally.
     Delay(Duration),
     /// Answer the headers at once, then stall the body this long.

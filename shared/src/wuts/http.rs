@@ -43,9 +43,9 @@ const CONNECT_MARGIN: Duration = Duration::from_millis(250);
 
 impl HttpWuts {
     pub fn new(config: WutsConfig) -> Result<Self, WutsError> {
-        // DNS, TCP and TLS of one try: at most 3 s, and at most half the
-        // upstream deadline so that both tries fit in it.
-        let connect_timeout = (config.timeout / 2).min(Duration::from_secs(3));
+        // DNS, TCP and TLS of one try: at most 2 s, and at most a quarter of
+        // the upstream deadline, so both tries fit with time to answer.
+        let connect_timeout = (config.timeout / 4).min(Duration::from_secs(2));
         let client = crate::net::client_builder()
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))

@@ -398,6 +398,50 @@ mod tests {
     }
 
     #[test]
+    fn every_failure_is_on_one_side_of_the_rule() {
+        let s = |status: u16| WutsError::Status {
+            status,
+            code: None,
+            retry_after: None,
+        };
+        let cases = [
+            (WutsError::Connect("refused".into()), Reach::NotSent),
+            (WutsError::Config("http".into()), Reach::NotSent),
+            (WutsError::OutOfTime, Reach::NotSent),
+            (
+                WutsError::NotSupported {
+                    operation: "add community participants",
+                },
+                Reach::NotSent,
+            ),
+            (s(400), Reach::Refused),
+            (s(401), Reach::Refused),
+            (s(403), Reach::Refused),
+            (s(404), Reach::Refused),
+            (s(409), Reach::Refused),
+            (s(429), Reach::Refused),
+            (s(418), Reach::Refused),
+            (s(500), Reach::MayHaveActed),
+            (s(502), Reach::MayHaveActed),
+            (s(503), Reach::MayHaveActed),
+            (s(302), Reach::MayHaveActed),
+            (WutsError::Timeout, Reach::MayHaveActed),
+            (WutsError::Dropped("reset".into()), Reach::MayHaveActed),
+            (
+                WutsError::InvalidResponse("garbage".into()),
+                Reach::MayHaveActed,
+            ),
+        ];
+        for (err, reach) in cases {
+            assert_eq!(err.reach(), reach, "{err:?}");
+        }
+        assert!(Reach::NotSent < Reach::Refused && Reach::Refused < Reach::MayHaveActed);
+        // Nothing sent: a 503 to retry, not a 504.
+        let out_of_time: ApiError = WutsError::OutOfTime.into();
+        assert_eq!(out_of_time.code(), "SERVICE_UNAVAILABLE");
+    }
+
+    #[test]
     fn retry_after_in_both_forms() {
         let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_784_116_800);
         assert_eq!(retry_after_secs("7", now), Some(7));

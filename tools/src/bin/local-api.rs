@@ -1,6 +1,7 @@
 //! `local-api`: serves every route on 127.0.0.1 by turning each HTTP request
 //! into the `lambda_http::Request` the Lambda runtime would hand over and
-//! calling the very `shared::serve` the Lambda binaries run.
+//! calling the very `shared::serve` the Lambda binaries run (on a task of
+//! its own, `serve_detached`, so a client that hangs up cancels nothing).
 //!
 //! With DynamoDB configuration (`TOKENS_TABLE`/`TENANTS_TABLE`, or
 //! `AWS_ENDPOINT_URL_DYNAMODB`) it uses DynamoDB and each tenant's WUTS; with
@@ -127,11 +128,8 @@ async fn handle(
                     Err(e) => lambda_http::Body::Binary(e.into_bytes()),
                 }
             };
-            shared::serve(
-                state.as_ref(),
-                lambda_http::Request::from_parts(parts, body),
-            )
-            .await
+            // Detached: a client that goes away mid-call cancels nothing.
+            shared::serve_detached(state, lambda_http::Request::from_parts(parts, body)).await
         }
         Err(_) => ApiError::PayloadTooLarge {
             limit: shared::operations::MAX_BODY_BYTES,
