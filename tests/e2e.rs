@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use integration_tests::moto::unique_tables;
 use integration_tests::moto_or_skip;
-use integration_tests::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
+use integration_tests::wuts_fake::{API_KEY, Fault, SESSION_ID, WutsFake};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -688,5 +688,76 @@ async fn scoped_tokens_end_to_end() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["participants"][0]["status"], "ok", "{answer}");
     assert_eq!(fake.calls().len(), calls + 1);
+    let _ = api.stop().await;
+}
+
+/// Issue 13 (3), as it was found: `curl --max-time 1` against `local-api` on
+/// a 3 s engine call. The engine got the call; the client's hang-up must
+/// cancel nothing: the request is audited, its key completed, and the retry
+/// under the same key is a replay, not a second call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_hangs_up_cancels_nothing_in_local_api() {
+    let fake = WutsFake::start().await;
+    let tables = unique_tables();
+    let mut env = dynamo_env(&tables, &moto_or_skip!());
+    env.push(("WUTS_TIMEOUT_MS".into(), "8000".into()));
+    assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
+    let put = acme_on(&fake);
+    let put: Vec<&str> = put.iter().map(String::as_str).collect();
+    assert_eq!(admin(&env, &put).await.code, 0);
+    let run = admin(
+        &env,
+        &[
+            "token",
+            "issue",
+            "--tenant-id",
+            "acme",
+            "--user-id",
+            "alice",
+        ],
+    )
+    .await;
+    let token = run.stdout.last().unwrap().clone();
+    let api = LocalApi::start(&env).await;
+    let url = format!("{}/groups/120363039000000000@g.us/invite/reset", api.base);
+
+    fake.push_fault(Fault::Delay(Duration::from_secs(3)));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let gave_up = impatient
+        .post(&url)
+        .bearer_auth(&token)
+        .header("idempotency-key", "hang-up-1")
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the client was meant to give up first");
+
+    // The request goes on without its client: one audit record appears.
+    let mut audited = Vec::new();
+    for _ in 0..200 {
+        audited = admin(&env, &["audit", "list", "--tenant-id", "acme"])
+            .await
+            .stdout;
+        if !audited.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    let record: Value = serde_json::from_str(&audited[0]).unwrap();
+    assert_eq!(record["status"], 200, "{record}");
+
+    let again = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(&token)
+        .header("idempotency-key", "hang-up-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(fake.calls().len(), 1, "the reset was sent once");
     let _ = api.stop().await;
 }
