@@ -3,9 +3,11 @@
 //! INSUFFICIENT_SCOPE), 405 with `Allow`, the envelope and `X-Request-Id`,
 //! bad input refused before any upstream call, and the upstream status and
 //! timeout mapping. A route's valid request is its own `events/<function>.json`.
+//! Every test runs against every engine's fake (`Flavour::ALL`).
 
 use std::time::Duration;
 
+use integration_tests::engine_fakes::Flavour;
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
 use integration_tests::wuts_fake::Fault;
@@ -43,8 +45,14 @@ fn path_with_jid(route: &Route, jid: &str) -> String {
         .join("/")
 }
 
-async fn scoped_harness() -> Harness {
-    let h = harness_with_ttl(Duration::ZERO).await;
+/// Whether `flavour`'s engine can serve `route` at all (Evolution and WAHA
+/// have no community routes: those answer 501 with no upstream call).
+fn serves(flavour: Flavour, route: &Route) -> bool {
+    !route.path.starts_with("/communities") || flavour.supports_communities()
+}
+
+async fn scoped_harness(flavour: Flavour) -> Harness {
+    let h = harness_for_with_ttl(flavour, Duration::ZERO).await;
     for (token, scope) in [
         (READ_ONLY_TOKEN, Scope::GroupsRead),
         (WRITE_ONLY_TOKEN, Scope::GroupsWrite),
@@ -58,11 +66,21 @@ async fn scoped_harness() -> Harness {
 
 #[tokio::test]
 async fn every_route_succeeds_with_its_event() {
-    let h = scoped_harness().await;
+    futures_util::future::join_all(Flavour::ALL.map(every_route_succeeds_with_its_event_on)).await;
+}
+
+async fn every_route_succeeds_with_its_event_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
+    let engine = flavour.name();
     for route in ROUTES {
         let before = h.fake.calls().len();
         let a = h.send(valid(&route)).await;
-        assert_eq!(a.status, 200, "{}: {}", route.key(), a.body);
+        if !serves(flavour, &route) {
+            assert_error(&a, 501, "NOT_SUPPORTED");
+            assert_eq!(h.fake.calls().len(), before, "{engine} {}", route.key());
+            continue;
+        }
+        assert_eq!(a.status, 200, "{engine} {}: {}", route.key(), a.body);
         assert_eq!(a.body["success"], true, "{}", route.key());
         assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());
         assert_eq!(
@@ -76,7 +94,11 @@ async fn every_route_succeeds_with_its_event() {
 
 #[tokio::test]
 async fn every_route_authenticates() {
-    let h = scoped_harness().await;
+    futures_util::future::join_all(Flavour::ALL.map(every_route_authenticates_on)).await;
+}
+
+async fn every_route_authenticates_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
     for route in ROUTES {
         let key = route.key();
         let a = h.send(valid(&route).without_header("authorization")).await;
@@ -105,7 +127,12 @@ async fn every_route_authenticates() {
 
 #[tokio::test]
 async fn every_route_refuses_a_suspended_tenant() {
-    let h = scoped_harness().await;
+    futures_util::future::join_all(Flavour::ALL.map(every_route_refuses_a_suspended_tenant_on))
+        .await;
+}
+
+async fn every_route_refuses_a_suspended_tenant_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
     h.store
         .set_tenant_status("acme", TenantStatus::Suspended)
         .await
@@ -119,7 +146,11 @@ async fn every_route_refuses_a_suspended_tenant() {
 
 #[tokio::test]
 async fn every_route_checks_its_scope() {
-    let h = scoped_harness().await;
+    futures_util::future::join_all(Flavour::ALL.map(every_route_checks_its_scope_on)).await;
+}
+
+async fn every_route_checks_its_scope_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
     for route in ROUTES {
         let key = route.key();
         let (allowed, refused) = match route.scope {
@@ -143,18 +174,34 @@ async fn every_route_checks_its_scope() {
         let a = h
             .send(valid(&route).with_header("authorization", &format!("Bearer {allowed}")))
             .await;
-        assert_eq!(a.status, 200, "{key} with its scope: {}", a.body);
+        let want = if serves(flavour, &route) { 200 } else { 501 };
+        assert_eq!(
+            a.status,
+            want,
+            "{} {key} with its scope: {}",
+            flavour.name(),
+            a.body
+        );
     }
-    // Refused requests leave no audit record; the allowed mutating ones do.
+    // Refused requests leave no audit record; the allowed mutating ones
+    // that reached the engine do.
     let audit = h.store.list_audit("acme", None, 100).await.unwrap();
-    let mutating = ROUTES.iter().filter(|r| r.mutating).count();
+    let mutating = ROUTES
+        .iter()
+        .filter(|r| r.mutating && serves(flavour, r))
+        .count();
     assert_eq!(audit.len(), mutating, "{audit:?}");
     assert!(audit.iter().all(|r| r.status == 200), "{audit:?}");
 }
 
 #[tokio::test]
 async fn every_route_answers_405_for_other_methods() {
-    let h = scoped_harness().await;
+    futures_util::future::join_all(Flavour::ALL.map(every_route_answers_405_for_other_methods_on))
+        .await;
+}
+
+async fn every_route_answers_405_for_other_methods_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
     for route in ROUTES {
         let key = route.key();
         let allowed: Vec<&str> = ROUTES
@@ -179,7 +226,14 @@ async fn every_route_answers_405_for_other_methods() {
 
 #[tokio::test]
 async fn every_route_refuses_bad_input_before_any_upstream_call() {
-    let h = scoped_harness().await;
+    futures_util::future::join_all(
+        Flavour::ALL.map(every_route_refuses_bad_input_before_any_upstream_call_on),
+    )
+    .await;
+}
+
+async fn every_route_refuses_bad_input_before_any_upstream_call_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
     for route in ROUTES {
         let key = route.key();
         for jid in [
@@ -216,7 +270,11 @@ async fn every_route_refuses_bad_input_before_any_upstream_call() {
 
 #[tokio::test]
 async fn every_route_maps_upstream_failures() {
-    let h = scoped_harness().await;
+    futures_util::future::join_all(Flavour::ALL.map(every_route_maps_upstream_failures_on)).await;
+}
+
+async fn every_route_maps_upstream_failures_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
     let cases: [(Fault, u16, &str); 6] = [
         (
             Fault::Status {
@@ -265,12 +323,21 @@ async fn every_route_maps_upstream_failures() {
         ),
         (Fault::Delay(UPSTREAM_DEADLINE * 3), 504, "UPSTREAM_TIMEOUT"),
     ];
-    for route in ROUTES {
+    let served = ROUTES.iter().filter(|r| serves(flavour, r)).count();
+    for route in ROUTES.iter().filter(|r| serves(flavour, r)) {
         for (fault, status, code) in cases.clone() {
             h.fake.push_fault(fault);
-            let a = h.send(valid(&route)).await;
+            let a = h.send(valid(route)).await;
+            assert_eq!(
+                a.status,
+                status,
+                "{} {}: {}",
+                flavour.name(),
+                route.key(),
+                a.body
+            );
             assert_error(&a, status, code);
-            assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());
+            assert_eq!(a.headers["x-request-id"], request_id(route).as_str());
             if status == 429 {
                 assert_eq!(a.headers["retry-after"], "7", "{}", route.key());
             }
@@ -278,16 +345,24 @@ async fn every_route_maps_upstream_failures() {
     }
     assert_eq!(
         h.fake.calls().len(),
-        ROUTES.len() * 6,
-        "one call per case, no retry"
+        served * 6,
+        "{}: one call per case, no retry",
+        flavour.name()
     );
 }
 
 #[tokio::test]
 async fn every_mutating_route_is_idempotent_and_audited() {
-    let h = scoped_harness().await;
-    for route in ROUTES.iter().filter(|r| r.mutating) {
-        let key = route.key();
+    futures_util::future::join_all(
+        Flavour::ALL.map(every_mutating_route_is_idempotent_and_audited_on),
+    )
+    .await;
+}
+
+async fn every_mutating_route_is_idempotent_and_audited_on(flavour: Flavour) {
+    let h = scoped_harness(flavour).await;
+    for route in ROUTES.iter().filter(|r| r.mutating && serves(flavour, r)) {
+        let key = format!("{} {}", flavour.name(), route.key());
         let idem = format!("cc-{}", route.function);
         let with_key = || valid(route).with_header("idempotency-key", &idem);
         let before = h.fake.calls().len();
@@ -313,8 +388,9 @@ async fn every_mutating_route_is_idempotent_and_audited() {
         let records = audit.iter().filter(|r| r.route == route.key()).count();
         assert_eq!(
             records,
-            usize::from(route.mutating),
-            "{}: {audit:?}",
+            usize::from(route.mutating && serves(flavour, &route)),
+            "{} {}: {audit:?}",
+            flavour.name(),
             route.key()
         );
     }

@@ -67,6 +67,7 @@ fn bench(c: &mut Criterion) {
                 tenant_id: "bench".into(),
                 name: None,
                 status: TenantStatus::Active,
+                engine: shared::wuts::EngineKind::SessionService,
                 wuts_base_url: None,
                 wuts_session_id: "s".into(),
                 wuts_api_key: "k".into(),

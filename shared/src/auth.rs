@@ -46,6 +46,7 @@ impl Principal {
 
     pub fn wuts_target(&self) -> WutsTarget {
         WutsTarget {
+            engine: self.tenant.engine,
             base_url: self.tenant.wuts_base_url.clone().unwrap_or_default(),
             session_id: self.tenant.wuts_session_id.clone(),
             api_key: self.tenant.wuts_api_key.clone(),

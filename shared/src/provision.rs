@@ -3,7 +3,7 @@
 
 use crate::auth::{hash_token, normalise_token};
 use crate::store::{Store, StoreError, Tenant, TenantStatus, TokenRecord, TokenStatus};
-use crate::wuts::check_base_url;
+use crate::wuts::{EngineKind, check_base_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
@@ -25,6 +25,7 @@ pub struct NewTenant {
     pub tenant_id: String,
     pub name: Option<String>,
     pub status: TenantStatus,
+    pub engine: EngineKind,
     pub wuts_base_url: Option<String>,
     pub wuts_session_id: String,
     pub wuts_api_key: String,
@@ -45,6 +46,36 @@ fn check_id(what: &str, value: &str) -> Result<(), ProvisionError> {
     }
 }
 
+/// The engine's session (instance) name, checked when written: it goes
+/// into the engine's URL paths (percent-encoded there too). 1 to 100 of
+/// letters, digits, `-`, `_` and `.`, not starting with `.`: no `/`, `..`,
+/// `?`, `#`, `%` or space can pass. `wuts` takes none (its key names the
+/// device).
+pub fn check_session(engine: EngineKind, session: &str) -> Result<(), ProvisionError> {
+    let Some(what) = engine.session_name() else {
+        return if session.is_empty() {
+            Ok(())
+        } else {
+            Err(ProvisionError::Invalid(format!(
+                "the {engine} engine takes no session: its key names the device"
+            )))
+        };
+    };
+    let ok = !session.is_empty()
+        && session.len() <= 100
+        && !session.starts_with('.')
+        && session
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ProvisionError::Invalid(format!(
+            "the {engine} {what} must be 1-100 letters, digits, '-', '_' or '.', not starting with '.'"
+        )))
+    }
+}
+
 /// Validates and stores a tenant (create or replace).
 pub async fn put_tenant(
     store: &dyn Store,
@@ -61,18 +92,17 @@ pub async fn put_tenant(
         }
         None => None,
     };
-    if new.wuts_session_id.trim().is_empty() {
-        return Err(ProvisionError::Invalid(
-            "the WUTS session id is empty".into(),
-        ));
-    }
+    check_session(new.engine, &new.wuts_session_id)?;
     if new.wuts_api_key.trim().is_empty() {
-        return Err(ProvisionError::Invalid("the WUTS API key is empty".into()));
+        return Err(ProvisionError::Invalid(
+            "the engine's API key is empty".into(),
+        ));
     }
     let tenant = Tenant {
         tenant_id: new.tenant_id,
         status: new.status,
         name: new.name,
+        engine: new.engine,
         wuts_base_url,
         wuts_session_id: new.wuts_session_id,
         wuts_api_key: new.wuts_api_key,
@@ -152,10 +182,32 @@ mod tests {
             tenant_id: "acme".into(),
             name: None,
             status: TenantStatus::Active,
+            engine: EngineKind::SessionService,
             wuts_base_url: Some("http://127.0.0.1:9".into()),
             wuts_session_id: "s".into(),
             wuts_api_key: "k".into(),
         }
+    }
+
+    #[test]
+    fn session_names_are_checked_per_engine() {
+        for engine in [
+            EngineKind::SessionService,
+            EngineKind::Evolution,
+            EngineKind::Waha,
+        ] {
+            for good in ["default", "acme-1", "Inst_2.b", "5511999999999"] {
+                assert!(check_session(engine, good).is_ok(), "{engine} {good}");
+            }
+            for bad in [
+                "", "../x", "a/b", "..", ".hidden", "a b", "a?b", "a#b", "a%2fb",
+            ] {
+                assert!(check_session(engine, bad).is_err(), "{engine} {bad:?}");
+            }
+            assert!(check_session(engine, &"a".repeat(101)).is_err());
+        }
+        assert!(check_session(EngineKind::Wuts, "").is_ok());
+        assert!(check_session(EngineKind::Wuts, "device-1").is_err());
     }
 
     #[tokio::test]

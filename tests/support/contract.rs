@@ -5,6 +5,7 @@ use shared::store::{
     AuditParticipant, AuditRecord, Claim, IdempotencyRecord, IdempotencyState, MAX_ITEM_BYTES,
     Store, StoreError, StoredBody, Tenant, TenantStatus, TokenRecord, TokenStatus,
 };
+use shared::wuts::EngineKind;
 
 fn token(hash: &str, tenant: &str, created_at: i64) -> TokenRecord {
     TokenRecord {
@@ -24,6 +25,7 @@ fn tenant(id: &str) -> Tenant {
         tenant_id: id.to_string(),
         status: TenantStatus::Active,
         name: Some(format!("Tenant {id}")),
+        engine: EngineKind::SessionService,
         wuts_base_url: Some("https://wuts.example".into()),
         wuts_session_id: "sess".into(),
         wuts_api_key: "key".into(),
@@ -281,6 +283,23 @@ async fn tenants(store: &dyn Store) {
     acme.name = None;
     acme.wuts_base_url = None;
     acme.wuts_api_key = "rotated".into();
+    store.put_tenant(&acme).await.unwrap();
+    assert_eq!(store.get_tenant("acme").await.unwrap(), Some(acme.clone()));
+
+    // Every engine and its session round-trip; `wuts` takes no session.
+    for engine in EngineKind::ALL {
+        let mut t = tenant(&format!("t-{engine}"));
+        t.engine = engine;
+        if engine == EngineKind::Wuts {
+            t.wuts_session_id = String::new();
+        }
+        store.put_tenant(&t).await.unwrap();
+        assert_eq!(store.get_tenant(&t.tenant_id).await.unwrap(), Some(t));
+    }
+    // An engine changed back to session-service reads back as one.
+    acme.engine = EngineKind::Evolution;
+    store.put_tenant(&acme).await.unwrap();
+    acme.engine = EngineKind::SessionService;
     store.put_tenant(&acme).await.unwrap();
     assert_eq!(store.get_tenant("acme").await.unwrap(), Some(acme.clone()));
 

@@ -10,10 +10,13 @@ use serde_json::Value;
 use shared::auth::hash_token;
 use shared::config::WutsConfig;
 use shared::store::memory::MemoryStore;
-use shared::store::{Store, Tenant, TenantStatus, TokenRecord, TokenStatus};
+use shared::store::{
+    Store, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore,
+};
 use shared::wuts::http::HttpWuts;
 use shared::{AppState, Operation, serve, serve_operation};
 
+use crate::engine_fakes::Flavour;
 use crate::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
 
 /// The token in every event file.
@@ -32,6 +35,7 @@ pub fn tenant(base_url: &str) -> Tenant {
         tenant_id: "acme".into(),
         status: TenantStatus::Active,
         name: Some("Acme".into()),
+        engine: shared::wuts::EngineKind::SessionService,
         wuts_base_url: Some(base_url.into()),
         wuts_session_id: SESSION_ID.into(),
         wuts_api_key: API_KEY.into(),
@@ -49,6 +53,37 @@ pub fn token_record(token: &str, tenant_id: &str) -> TokenRecord {
         expires_at: None,
         created_at: 1,
     }
+}
+
+/// The test tenant on `flavour`'s engine.
+pub fn tenant_for(flavour: Flavour, base_url: &str) -> Tenant {
+    Tenant {
+        engine: flavour.engine(),
+        wuts_session_id: flavour.session().into(),
+        ..tenant(base_url)
+    }
+}
+
+/// A harness whose tenant runs `flavour`'s engine, against its fake.
+pub async fn harness_for(flavour: Flavour) -> Harness {
+    harness_for_with_ttl(flavour, Duration::from_secs(30)).await
+}
+
+pub async fn harness_for_with_ttl(flavour: Flavour, ttl: Duration) -> Harness {
+    let fake = WutsFake::start_engine(flavour).await;
+    let store = Arc::new(MemoryStore::new());
+    store
+        .put_tenant(&tenant_for(flavour, &fake.base_url()))
+        .await
+        .unwrap();
+    store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
+    let state = Arc::new(AppState::new(store.clone(), http_wuts(), ttl));
+    Harness { state, store, fake }
+}
+
+/// Another state over `h`'s store, with its own token-cache TTL.
+pub fn harness_on(h: &Harness, ttl: Duration) -> AppState {
+    AppState::new(h.store.clone(), http_wuts(), ttl)
 }
 
 pub async fn seed(store: &dyn Store, base_url: &str) {

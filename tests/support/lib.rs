@@ -3,6 +3,7 @@
 //! suite, and the `events/*.json` loader.
 
 pub mod contract;
+pub mod engine_fakes;
 pub mod events;
 pub mod harness;
 pub mod moto;

@@ -14,10 +14,13 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::jid::{GroupJid, ParticipantJid};
 use shared::wuts::sim::Simulator;
-use shared::wuts::{Action, GroupKind, ParticipantsCall, WutsError};
+use shared::wuts::{Action, EngineKind, GroupKind, ParticipantsCall, WutsError};
+
+pub use crate::engine_fakes::Flavour;
+use crate::engine_fakes::{Canonical, Request as EngineRequest};
 
 pub const SESSION_ID: &str = "sess-acme-1";
 pub const API_KEY: &str = "wuts-key-acme-very-secret";
@@ -33,7 +36,9 @@ pub struct RecordedCall {
 /// A scripted answer for the next call, in place of the simulator's.
 #[derive(Debug, Clone)]
 pub enum Fault {
-    /// Status with an optional JSON error code and `Retry-After`.
+    /// An error in session-service terms (status and code,
+    /// `upstream-wuts.md`), rendered as the fake's engine renders that
+    /// error; no code: the engine's bare status.
     Status {
         status: u16,
         code: Option<&'static str>,
@@ -43,7 +48,7 @@ pub enum Fault {
     Raw200(String),
     /// Wait this long, then answer normally.
     Delay(Duration),
-    /// Answer the headers at once, then stall the body this long.
+    /// Answer the headers at once, then stall the (normal) body this long.
     SlowBody(Duration),
 }
 
@@ -56,27 +61,42 @@ struct Shared {
 pub struct WutsFake {
     pub addr: SocketAddr,
     pub sim: Arc<Simulator>,
+    pub engine: EngineKind,
     shared: Arc<Shared>,
 }
 
 impl WutsFake {
-    /// Starts the fake on 127.0.0.1 with the simulator's demo data.
+    /// Starts a session-service fake on 127.0.0.1 with the simulator's demo data.
     pub async fn start() -> Self {
         Self::start_with(Simulator::demo()).await
     }
 
     pub async fn start_with(sim: Simulator) -> Self {
+        Self::start_engine_with(Flavour::SessionService, sim).await
+    }
+
+    /// A fake of `flavour`'s engine, with the demo data.
+    pub async fn start_engine(flavour: Flavour) -> Self {
+        Self::start_engine_with(flavour, Simulator::demo()).await
+    }
+
+    pub async fn start_engine_with(flavour: Flavour, sim: Simulator) -> Self {
         let sim = Arc::new(sim);
         let shared = Arc::new(Shared::default());
         let app = Router::new()
             .fallback(handle)
-            .with_state((sim.clone(), shared.clone()));
+            .with_state((sim.clone(), shared.clone(), flavour));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { addr, sim, shared }
+        Self {
+            addr,
+            sim,
+            engine: flavour.engine(),
+            shared,
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -92,26 +112,12 @@ impl WutsFake {
     }
 }
 
-type AppState = (Arc<Simulator>, Arc<Shared>);
+type AppState = (Arc<Simulator>, Arc<Shared>, Flavour);
 
-fn error(status: u16, code: &str) -> Response {
-    (
-        StatusCode::from_u16(status).unwrap(),
-        axum::Json(json!({"error": code.replace('_', " "), "code": code})),
-    )
-        .into_response()
-}
-
-fn from_wuts_error(err: WutsError) -> Response {
-    match err {
-        WutsError::Status { status, code, .. } => error(status, code.as_deref().unwrap_or("error")),
-        other => error(500, &other.to_string()),
-    }
-}
-
-async fn handle(State((sim, shared)): State<AppState>, req: Request) -> Response {
+async fn handle(State((sim, shared, flavour)): State<AppState>, req: Request) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
     let body = to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
     let body = String::from_utf8_lossy(&body).into_owned();
@@ -123,16 +129,14 @@ async fn handle(State((sim, shared)): State<AppState>, req: Request) -> Response
     });
 
     let fault = shared.faults.lock().unwrap().pop_front();
+    let mut stall = None;
     match fault {
         Some(Fault::Status {
             status,
             code,
             retry_after,
         }) => {
-            let mut resp = match code {
-                Some(code) => error(status, code),
-                None => StatusCode::from_u16(status).unwrap().into_response(),
-            };
+            let mut resp = flavour.error(&Canonical { status, code });
             if let Some(ra) = retry_after {
                 resp.headers_mut()
                     .insert("retry-after", ra.parse().unwrap());
@@ -143,83 +147,102 @@ async fn handle(State((sim, shared)): State<AppState>, req: Request) -> Response
             return (StatusCode::OK, [("content-type", "application/json")], text).into_response();
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::SlowBody(d)) => {
-            let stream = futures_util::stream::once(async move {
-                tokio::time::sleep(d).await;
-                Ok::<_, std::io::Error>("{\"invite_link\":\"https://chat.whatsapp.com/late\"}")
-            });
-            return (StatusCode::OK, Body::from_stream(stream)).into_response();
-        }
+        Some(Fault::SlowBody(d)) => stall = Some(d),
         None => {}
     }
 
-    if headers.get("authorization").and_then(|v| v.to_str().ok())
-        != Some(&format!("Bearer {API_KEY}"))
-    {
-        return error(401, "unauthorized");
-    }
-
-    let segments: Vec<String> = path
-        .split('/')
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let ["", "v1", "sessions", session, rest @ ..] = segs.as_slice() else {
-        return error(404, "not_found");
+    let request = EngineRequest {
+        method: &method,
+        path: &path,
+        query: &query,
+        headers: &headers,
+        body: &body,
     };
-    if *session != SESSION_ID {
-        return error(404, "session_not_found");
-    }
-    match (method.as_str(), rest) {
-        ("POST", [kind, jid, "participants"]) => {
-            let kind = match *kind {
-                "groups" => GroupKind::Group,
-                "communities" => GroupKind::Community,
-                _ => return error(404, "not_found"),
-            };
-            participants(&sim, kind, jid, &body)
+    let resp = flavour.handle(&sim, &request);
+    match stall {
+        None => resp,
+        Some(d) => {
+            let (parts, body) = resp.into_parts();
+            let bytes = to_bytes(body, 1 << 21).await.unwrap_or_default();
+            let stream = futures_util::stream::once(async move {
+                tokio::time::sleep(d).await;
+                Ok::<_, std::io::Error>(bytes)
+            });
+            Response::from_parts(parts, Body::from_stream(stream))
         }
-        ("POST", ["groups", jid, "invite", "reset"]) => invite(jid, |g| sim.reset(g)),
-        ("GET", ["groups", jid, "invite"]) => invite(jid, |g| sim.current_invite(g)),
-        _ => error(404, "not_found"),
     }
 }
 
-/// The invite calls: `{"invite_link": ...}` or the simulator's refusal.
-fn invite(jid: &str, call: impl FnOnce(&GroupJid) -> Result<String, WutsError>) -> Response {
-    let Ok(group) = GroupJid::parse(jid) else {
-        return error(400, "bad_request");
-    };
-    match call(&group) {
-        Ok(link) => axum::Json(json!({ "invite_link": link })).into_response(),
-        Err(e) => from_wuts_error(e),
-    }
+/// The path's segments, percent-decoded.
+pub fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect()
 }
 
-fn participants(sim: &Simulator, kind: GroupKind, jid: &str, body: &str) -> Response {
-    let Ok(group) = GroupJid::parse(jid) else {
-        return error(400, "bad_request");
+/// A participants body's action (or `default`) and participants, as the
+/// session-service and WUTS fakes read it.
+pub fn read_participants(
+    body: &str,
+    default: Option<Action>,
+) -> Option<(Action, Vec<ParticipantJid>)> {
+    let value = serde_json::from_str::<Value>(body).ok()?;
+    let action = match value.get("action") {
+        None => default?,
+        Some(a) => Action::parse(a.as_str()?)?,
     };
-    let Ok(value) = serde_json::from_str::<Value>(body) else {
-        return error(400, "bad_request");
-    };
-    let action = value["action"].as_str().and_then(Action::parse);
-    let list: Option<Vec<ParticipantJid>> = value["participants"].as_array().and_then(|a| {
-        a.iter()
-            .map(|p| p.as_str().and_then(|s| ParticipantJid::normalise(s).ok()))
-            .collect()
-    });
-    let (Some(action), Some(participants)) = (action, list) else {
-        return error(400, "bad_request");
-    };
-    let call = ParticipantsCall {
+    let list: Vec<ParticipantJid> = value["participants"]
+        .as_array()?
+        .iter()
+        .map(|p| p.as_str().and_then(|s| ParticipantJid::normalise(s).ok()))
+        .collect::<Option<_>>()?;
+    Some((action, list))
+}
+
+/// Runs one participant update on the simulator.
+pub fn apply(
+    sim: &Simulator,
+    kind: GroupKind,
+    jid: &str,
+    action: Action,
+    participants: Vec<ParticipantJid>,
+) -> Result<Vec<shared::wuts::WutsParticipant>, WutsError> {
+    let group = GroupJid::parse(jid).map_err(|_| WutsError::Status {
+        status: 400,
+        code: Some("bad_request".into()),
+        retry_after: None,
+    })?;
+    sim.apply(&ParticipantsCall {
         kind,
         group,
         action,
         participants,
-    };
-    match sim.apply(&call) {
-        Ok(reply) => axum::Json(json!({ "participants": reply })).into_response(),
-        Err(e) => from_wuts_error(e),
+    })
+}
+
+/// A simulator refusal in canonical terms.
+pub fn canonical(err: WutsError) -> Canonical {
+    match err {
+        WutsError::Status { status, code, .. } => Canonical {
+            status,
+            code: code.map(|c| &*Box::leak(c.into_boxed_str())),
+        },
+        _ => Canonical {
+            status: 500,
+            code: None,
+        },
     }
+}
+
+/// The group an invite call names, or a 400.
+pub fn group_of(jid: &str) -> Result<GroupJid, WutsError> {
+    GroupJid::parse(jid).map_err(|_| WutsError::Status {
+        status: 400,
+        code: Some("bad_request".into()),
+        retry_after: None,
+    })
+}
+
+pub fn json_response(status: u16, value: Value) -> Response {
+    (StatusCode::from_u16(status).unwrap(), axum::Json(value)).into_response()
 }

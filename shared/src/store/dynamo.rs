@@ -34,6 +34,7 @@ use super::{
 };
 use crate::config::Tables;
 use crate::net::SdkHttpClient;
+use crate::wuts::EngineKind;
 
 pub const TOKENS_BY_TENANT_INDEX: &str = "by_tenant";
 pub const TOKENS_TTL_ATTRIBUTE: &str = "expires_at";
@@ -335,6 +336,11 @@ fn tenant_to_item(t: &Tenant) -> Item {
     if let Some(url) = &t.wuts_base_url {
         item.insert("wuts_base_url".to_string(), s(url));
     }
+    // Absent means session-service: records written before engines existed
+    // read as they always did, and such tenants are written the same way.
+    if t.engine != EngineKind::SessionService {
+        item.insert("engine".to_string(), s(t.engine.as_str()));
+    }
     item
 }
 
@@ -345,6 +351,11 @@ fn tenant_from_item(item: &Item) -> Result<Tenant, StoreError> {
         status: TenantStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown tenant status {status:?}")))?,
         name: opt_s(item, "name")?,
+        engine: match opt_s(item, "engine")? {
+            None => EngineKind::SessionService,
+            Some(name) => EngineKind::parse(&name)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown engine {name:?}")))?,
+        },
         wuts_base_url: opt_s(item, "wuts_base_url")?,
         wuts_session_id: get_s(item, "wuts_session_id")?,
         wuts_api_key: get_s(item, "wuts_api_key")?,
@@ -863,11 +874,30 @@ mod tests {
             tenant_id: "t".into(),
             status: TenantStatus::Suspended,
             name: None,
+            engine: EngineKind::SessionService,
             wuts_base_url: Some("https://w".into()),
             wuts_session_id: "s".into(),
             wuts_api_key: "k".into(),
         };
-        assert_eq!(tenant_from_item(&tenant_to_item(&tenant)).unwrap(), tenant);
+        let item = tenant_to_item(&tenant);
+        assert!(
+            !item.contains_key("engine"),
+            "session-service is the default"
+        );
+        assert_eq!(tenant_from_item(&item).unwrap(), tenant);
+        for engine in EngineKind::ALL {
+            let t = Tenant {
+                engine,
+                ..tenant.clone()
+            };
+            assert_eq!(tenant_from_item(&tenant_to_item(&t)).unwrap(), t);
+        }
+        let mut odd = tenant_to_item(&tenant);
+        odd.insert("engine".into(), s("baileys"));
+        assert!(matches!(
+            tenant_from_item(&odd),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 
     #[test]

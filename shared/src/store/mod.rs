@@ -90,15 +90,21 @@ impl TenantStatus {
     }
 }
 
-/// A tenant and its WUTS session. `Debug` hides the WUTS key.
+/// A tenant and its engine. `Debug` hides the engine's key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub tenant_id: String,
     pub status: TenantStatus,
     pub name: Option<String>,
-    /// `None`: use the deployment's default `WUTS_BASE_URL`.
+    /// Which session service the tenant runs (attribute `engine`; a record
+    /// without one is `session-service`).
+    pub engine: crate::wuts::EngineKind,
+    /// The engine's URL. `None`: the deployment's default `WUTS_BASE_URL`.
     pub wuts_base_url: Option<String>,
+    /// The engine's session: the session-service session id, the Evolution
+    /// instance, the WAHA session; empty for `wuts` (the key names the device).
     pub wuts_session_id: String,
+    /// The engine's key (Bearer token, `apikey`, `X-Api-Key`).
     pub wuts_api_key: String,
 }
 
@@ -108,6 +114,7 @@ impl std::fmt::Debug for Tenant {
             .field("tenant_id", &self.tenant_id)
             .field("status", &self.status)
             .field("name", &self.name)
+            .field("engine", &self.engine)
             .field("wuts_base_url", &self.wuts_base_url)
             .field("wuts_session_id", &self.wuts_session_id)
             .field("wuts_api_key", &"<redacted>")

@@ -3,6 +3,8 @@
 //! Adapters: [`http::HttpWuts`] (reqwest, production) and
 //! [`sim::Simulator`] (in-process, stateful; local runs and tests).
 
+pub mod dialect;
+pub mod engines;
 #[cfg(feature = "adapters")]
 pub mod http;
 #[cfg(any(test, feature = "testkit"))]
@@ -56,11 +58,69 @@ impl Action {
     }
 }
 
-/// Where and as whom to call WUTS: resolved from the tenant record.
-/// `Debug` hides the key.
+/// The session service a tenant runs behind this API (`engines.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineKind {
+    /// The original `session-service` contract (`upstream-wuts.md`); what a
+    /// tenant record without an engine means.
+    #[default]
+    SessionService,
+    /// The WUTS public REST API (docs.wuts.com.br).
+    Wuts,
+    /// Evolution API v2.
+    Evolution,
+    /// WAHA.
+    Waha,
+}
+
+impl EngineKind {
+    pub const ALL: [EngineKind; 4] = [
+        Self::SessionService,
+        Self::Wuts,
+        Self::Evolution,
+        Self::Waha,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SessionService => "session-service",
+            Self::Wuts => "wuts",
+            Self::Evolution => "evolution",
+            Self::Waha => "waha",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// What the tenant's session name is to this engine, if it takes one:
+    /// the session-service session, the Evolution instance, the WAHA
+    /// session. WUTS chooses the device by the key.
+    pub fn session_name(self) -> Option<&'static str> {
+        match self {
+            Self::SessionService => Some("session id"),
+            Self::Wuts => None,
+            Self::Evolution => Some("instance name"),
+            Self::Waha => Some("session name"),
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where, on which engine and as whom to call: resolved from the tenant
+/// record. `Debug` hides the key.
 #[derive(Clone)]
 pub struct WutsTarget {
+    pub engine: EngineKind,
     pub base_url: String,
+    /// The engine's session (instance) name; empty for `wuts`.
     pub session_id: String,
     pub api_key: String,
 }
@@ -68,6 +128,7 @@ pub struct WutsTarget {
 impl std::fmt::Debug for WutsTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WutsTarget")
+            .field("engine", &self.engine)
             .field("base_url", &self.base_url)
             .field("session_id", &self.session_id)
             .field("api_key", &"<redacted>")
@@ -208,6 +269,14 @@ impl From<WutsError> for ApiError {
                 code,
                 retry_after,
             } => match (status, code.as_deref()) {
+                (_, Some(ENGINE_MISCONFIGURED)) => ApiError::Upstream {
+                    detail: format!(
+                        "{detail}: configuration fault, the engine does not serve this route (URL or version)"
+                    ),
+                },
+                (_, Some(ENGINE_NOT_SUPPORTED)) => ApiError::NotSupported {
+                    message: "the tenant's WhatsApp engine does not implement this operation; nothing was changed".into(),
+                },
                 (400, _) => ApiError::validation(
                     "the WhatsApp session service rejected the request",
                     vec![],
@@ -242,6 +311,15 @@ impl From<WutsError> for ApiError {
         }
     }
 }
+
+/// The canonical code for an engine that answers "no such route": a wrong
+/// URL or an engine version without it. A configuration fault (502), and
+/// nothing was done.
+pub const ENGINE_MISCONFIGURED: &str = "engine_misconfigured";
+
+/// The canonical code for an engine that answers "not implemented by this
+/// engine" (WAHA's 501): refused, nothing done, `501 NOT_SUPPORTED`.
+pub const ENGINE_NOT_SUPPORTED: &str = "engine_not_supported";
 
 /// What every engine call carries besides its arguments.
 #[derive(Debug, Clone)]
@@ -491,6 +569,7 @@ mod tests {
     #[test]
     fn target_debug_hides_key() {
         let t = WutsTarget {
+            engine: EngineKind::Evolution,
             base_url: "https://w".into(),
             session_id: "s".into(),
             api_key: "super-secret".into(),

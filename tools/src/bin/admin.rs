@@ -11,6 +11,7 @@ use shared::config::{ConfigError, Tables, tables_from_lookup, wuts_from_lookup};
 use shared::provision::{self, NewTenant, ProvisionError};
 use shared::store::dynamo::{DynamoStore, client_from_env, create_tables};
 use shared::store::{AuditStore, Store, Tenant, TenantStatus, TokenRecord};
+use shared::wuts::EngineKind;
 
 #[derive(Parser)]
 #[command(
@@ -27,7 +28,7 @@ struct Cli {
 enum Command {
     /// Create every table the service uses (idempotent) and wait until active.
     CreateTables,
-    /// Tenants: their status and WUTS session.
+    /// Tenants: their status, engine and session.
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
@@ -70,12 +71,21 @@ enum TenantCommand {
     Put {
         #[arg(long)]
         tenant_id: String,
-        #[arg(long)]
+        /// The engine's URL, whatever the engine.
+        #[arg(long, visible_alias = "engine-url")]
         wuts_base_url: String,
+        /// The session-service session (the `session-service` engine only).
         #[arg(long)]
-        wuts_session_id: String,
-        #[arg(long)]
+        wuts_session_id: Option<String>,
+        /// The engine's key, whatever the engine (never printed).
+        #[arg(long, visible_alias = "engine-key")]
         wuts_api_key: String,
+        /// session-service (default), wuts, evolution, waha.
+        #[arg(long, default_value = "session-service", value_parser = parse_engine)]
+        engine: EngineKind,
+        /// The Evolution instance or the WAHA session.
+        #[arg(long)]
+        engine_session: Option<String>,
         #[arg(long)]
         name: Option<String>,
         #[arg(long, value_enum, default_value = "active")]
@@ -146,14 +156,53 @@ impl From<ConfigError> for Failure {
 }
 
 fn tenant_json(t: &Tenant) -> serde_json::Value {
-    json!({
+    let mut v = json!({
         "tenant_id": t.tenant_id,
         "name": t.name,
         "status": t.status,
+        "engine": t.engine,
         "wuts_base_url": t.wuts_base_url,
         "wuts_session_id": t.wuts_session_id,
         "wuts_api_key": "<redacted>",
+    });
+    if matches!(t.engine, EngineKind::Evolution | EngineKind::Waha) {
+        v["engine_session"] = json!(t.wuts_session_id);
+    }
+    v
+}
+
+fn parse_engine(s: &str) -> Result<EngineKind, String> {
+    EngineKind::parse(s).ok_or_else(|| {
+        format!("unknown engine {s:?}; expected session-service, wuts, evolution or waha")
     })
+}
+
+/// The session flag the engine takes, and only that one: `--wuts-session-id`
+/// for session-service, `--engine-session` for evolution and waha, none for
+/// wuts (its key names the device).
+fn session_flag(
+    engine: EngineKind,
+    wuts_session_id: Option<String>,
+    engine_session: Option<String>,
+) -> Result<String, Failure> {
+    match (engine, wuts_session_id, engine_session) {
+        (EngineKind::SessionService, Some(s), None) => Ok(s),
+        (EngineKind::SessionService, None, _) => Err(Failure(
+            "the session-service engine needs --wuts-session-id".into(),
+        )),
+        (EngineKind::Wuts, None, None) => Ok(String::new()),
+        (EngineKind::Evolution | EngineKind::Waha, None, Some(s)) => Ok(s),
+        (EngineKind::Evolution | EngineKind::Waha, _, None) => Err(Failure(format!(
+            "the {engine} engine needs --engine-session (its {})",
+            engine.session_name().unwrap_or("session")
+        ))),
+        (engine, Some(_), _) => Err(Failure(format!(
+            "--wuts-session-id is for the session-service engine, not {engine}"
+        ))),
+        (engine, _, Some(_)) => Err(Failure(format!(
+            "--engine-session is not used by the {engine} engine"
+        ))),
+    }
 }
 
 fn token_json(t: &TokenRecord) -> serde_json::Value {
@@ -229,10 +278,13 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                     wuts_base_url,
                     wuts_session_id,
                     wuts_api_key,
+                    engine,
+                    engine_session,
                     name,
                     status,
                 } => {
                     let allow_http = wuts_from_lookup(&env)?.allow_http;
+                    let wuts_session_id = session_flag(engine, wuts_session_id, engine_session)?;
                     let new = NewTenant {
                         tenant_id,
                         name,
@@ -240,6 +292,7 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                             StatusArg::Active => TenantStatus::Active,
                             StatusArg::Suspended => TenantStatus::Suspended,
                         },
+                        engine,
                         wuts_base_url: Some(wuts_base_url),
                         wuts_session_id,
                         wuts_api_key,

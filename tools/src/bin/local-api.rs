@@ -52,6 +52,7 @@ async fn embedded() -> Result<(AppState, String), String> {
         tenant_id: "demo".into(),
         name: Some("Demo tenant".into()),
         status: TenantStatus::Active,
+        engine: shared::wuts::EngineKind::SessionService,
         wuts_base_url: None,
         wuts_session_id: "demo-session".into(),
         wuts_api_key: "demo-wuts-key".into(),

@@ -1,0 +1,196 @@
+//! What the engines share on the wire, and the one place that turns an
+//! engine's request and reply into ours: each engine module (under
+//! `engines/`) builds its [`Outgoing`] request and reads its [`Reply`]; the
+//! reqwest adapter (`http.rs`) only carries them. Pure functions: no
+//! sockets, so the mapping is fuzzed and benchmarked as it is.
+
+use lambda_http::http::Method;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::de::DeserializeOwned;
+
+use super::engines::{evolution, session_service, waha, wuts};
+use super::{EngineKind, ParticipantsCall, WutsError, WutsParticipant, WutsTarget};
+use crate::jid::GroupJid;
+
+/// How the engine's key is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key as the value of this header (`apikey`, `X-Api-Key`).
+    Header(&'static str),
+}
+
+/// One request to an engine, ready to send. The key itself is added by the
+/// adapter, never held here.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: Method,
+    pub url: String,
+    pub auth: Auth,
+    pub body: Option<serde_json::Value>,
+}
+
+/// An engine's complete answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    /// `Retry-After`, already in seconds.
+    pub retry_after: Option<u64>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Which invite call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteCall {
+    Get,
+    Reset,
+}
+
+/// RFC 3986 unreserved characters stay as they are; everything else is encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One path segment or query value, percent-encoded.
+pub fn enc(s: &str) -> impl std::fmt::Display + '_ {
+    utf8_percent_encode(s, SEGMENT)
+}
+
+/// The participant update as `engine` sends it, or `NotSupported` (nothing
+/// is sent).
+pub fn participants_request(
+    base: &str,
+    target: &WutsTarget,
+    call: &ParticipantsCall,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Ok(session_service::participants(base, target, call)),
+        EngineKind::Wuts => Ok(wuts::participants(base, call)),
+        EngineKind::Evolution => evolution::participants(base, target, call),
+        EngineKind::Waha => waha::participants(base, target, call),
+    }
+}
+
+/// The engine's reply to a participant update: one entry per participant
+/// the engine accounted for (the rest are `unconfirmed` to our caller).
+pub fn participants_reply(
+    engine: EngineKind,
+    call: &ParticipantsCall,
+    reply: &Reply,
+) -> Result<Vec<WutsParticipant>, WutsError> {
+    match engine {
+        EngineKind::SessionService => session_service::participants_reply(reply),
+        EngineKind::Wuts => wuts::participants_reply(call, reply),
+        EngineKind::Evolution => evolution::participants_reply(call, reply),
+        EngineKind::Waha => waha::participants_reply(call, reply),
+    }
+}
+
+pub fn invite_request(
+    base: &str,
+    target: &WutsTarget,
+    group: &GroupJid,
+    which: InviteCall,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Ok(session_service::invite(base, target, group, which)),
+        EngineKind::Wuts => Ok(wuts::invite(base, group, which)),
+        EngineKind::Evolution => Ok(evolution::invite(base, target, group, which)),
+        EngineKind::Waha => Ok(waha::invite(base, target, group, which)),
+    }
+}
+
+/// The invite link from the engine's reply, checked (see [`invite_link`]).
+pub fn invite_reply(engine: EngineKind, reply: &Reply) -> Result<String, WutsError> {
+    match engine {
+        EngineKind::SessionService => session_service::invite_reply(reply),
+        EngineKind::Wuts => wuts::invite_reply(reply),
+        EngineKind::Evolution => evolution::invite_reply(reply),
+        EngineKind::Waha => waha::invite_reply(reply),
+    }
+}
+
+const LINK_PREFIX: &str = "https://chat.whatsapp.com/";
+
+/// An invite link from what an engine gave: a whole link on
+/// `chat.whatsapp.com`, or the code alone. Either way the code must be 10
+/// to 40 characters of letters, digits, `-` or `_`; anything else (another
+/// host, `http`, a `/`, `?` or `#` in the code) is a 502, never a link we
+/// pass on.
+pub fn invite_link(link_or_code: &str) -> Result<String, WutsError> {
+    let code = link_or_code
+        .strip_prefix(LINK_PREFIX)
+        .unwrap_or(link_or_code);
+    let ok = (10..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(format!("{LINK_PREFIX}{code}"))
+    } else {
+        Err(WutsError::InvalidResponse(
+            "the invite link is not a chat.whatsapp.com link or code".into(),
+        ))
+    }
+}
+
+/// A 2xx reply's body as `T`; anything else is `InvalidResponse`.
+pub fn json<T: DeserializeOwned>(reply: &Reply) -> Result<T, WutsError> {
+    serde_json::from_slice(&reply.body)
+        .map_err(|e| WutsError::InvalidResponse(format!("status {}: {e}", reply.status)))
+}
+
+/// The canonical form every engine's error is put in: the session-service
+/// status and code (`upstream-wuts.md`), which `From<WutsError> for
+/// ApiError` maps to our table.
+pub fn refusal(status: u16, code: &str, reply: &Reply) -> WutsError {
+    WutsError::Status {
+        status,
+        code: Some(code.to_string()),
+        retry_after: reply.retry_after,
+    }
+}
+
+/// An error status passed on as it is, with the code the body names if any.
+pub fn status_as_is(reply: &Reply, code: Option<String>) -> WutsError {
+    WutsError::Status {
+        status: reply.status,
+        code,
+        retry_after: reply.retry_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invite_links_and_codes() {
+        let code = "AbCdEfGhIjKlMnOpQrStUv";
+        let link = format!("https://chat.whatsapp.com/{code}");
+        assert_eq!(invite_link(code).unwrap(), link);
+        assert_eq!(invite_link(&link).unwrap(), link);
+        for bad in [
+            "",
+            "short",
+            "http://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv",
+            "https://evil.example/AbCdEfGhIjKlMnOpQrStUv",
+            "https://chat.whatsapp.com/AbCdEfGhIj/../x",
+            "AbCdEfGhIjKl?x=1",
+            "AbCdEfGhIjKl#frag",
+            "AbCdEfGhIjKl/KlMn",
+            &"A".repeat(41),
+        ] {
+            assert!(invite_link(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! One module per engine: its requests, its replies, its error shapes,
+//! turned into ours (`docs/ENGINES.md` has the tables and the sources).
+
+pub mod evolution;
+pub mod session_service;
+pub mod waha;
+pub mod wuts;
+
+#[cfg(test)]
+mod tests {
+    //! Each engine's documented requests, replies and error shapes (the
+    //! examples `docs/ENGINES.md` cites), through the mapping.
+
+    use lambda_http::http::Method;
+    use serde_json::json;
+
+    use crate::error::ApiError;
+    use crate::jid::{GroupJid, ParticipantJid};
+    use crate::wuts::dialect::{self, InviteCall, Reply};
+    use crate::wuts::{
+        Action, EngineKind, GroupKind, ParticipantsCall, Reach, WutsError, WutsTarget,
+    };
+
+    fn target(engine: EngineKind, session: &str) -> WutsTarget {
+        WutsTarget {
+            engine,
+            base_url: "https://engine.example".into(),
+            session_id: session.into(),
+            api_key: "secret".into(),
+        }
+    }
+
+    fn call(kind: GroupKind, action: Action, who: &[&str]) -> ParticipantsCall {
+        ParticipantsCall {
+            kind,
+            group: GroupJid::parse("120363039000000000@g.us").unwrap(),
+            action,
+            participants: who
+                .iter()
+                .map(|p| ParticipantJid::normalise(p).unwrap())
+                .collect(),
+        }
+    }
+
+    fn reply(status: u16, body: serde_json::Value) -> Reply {
+        Reply {
+            status,
+            retry_after: None,
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// The answer our caller gets for an engine error.
+    fn answered(err: WutsError) -> (u16, &'static str, Reach) {
+        let reach = err.reach();
+        let api: ApiError = err.into();
+        (api.status().as_u16(), api.code(), reach)
+    }
+
+    const GROUP: GroupKind = GroupKind::Group;
+
+    #[test]
+    fn requests_per_engine() {
+        let c = call(GROUP, Action::Remove, &["5511888888888", "123456789@lid"]);
+        let out = dialect::participants_request(
+            "https://e",
+            &target(EngineKind::SessionService, "s/1"),
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            out.url,
+            "https://e/v1/sessions/s%2F1/groups/120363039000000000%40g.us/participants"
+        );
+        assert_eq!(out.body.unwrap()["action"], "remove");
+
+        let out =
+            dialect::participants_request("https://e", &target(EngineKind::Wuts, ""), &c).unwrap();
+        assert_eq!(out.method, Method::DELETE);
+        assert_eq!(
+            out.url,
+            "https://e/groups/120363039000000000@g.us/participants"
+        );
+        assert_eq!(
+            out.body.unwrap(),
+            json!({"participants": ["5511888888888@s.whatsapp.net", "123456789@lid"], "action": "remove"})
+        );
+        let add = call(GroupKind::Community, Action::Promote, &["5511888888888"]);
+        let out = dialect::participants_request("https://e", &target(EngineKind::Wuts, ""), &add)
+            .unwrap();
+        assert_eq!(out.method, Method::POST);
+        assert!(out.url.starts_with("https://e/communities/"));
+
+        let out = dialect::participants_request(
+            "https://e",
+            &target(EngineKind::Evolution, "acme main"),
+            &c,
+        )
+        .unwrap();
+        assert_eq!(out.method, Method::POST);
+        assert_eq!(
+            out.url,
+            "https://e/group/updateParticipant/acme%20main?groupJid=120363039000000000%40g.us"
+        );
+        assert_eq!(out.auth, dialect::Auth::Header("apikey"));
+
+        let out =
+            dialect::participants_request("https://e", &target(EngineKind::Waha, "default"), &c)
+                .unwrap();
+        assert_eq!(
+            out.url,
+            "https://e/api/default/groups/120363039000000000%40g.us/participants/remove"
+        );
+        assert_eq!(
+            out.body.unwrap(),
+            json!({"participants": [{"id": "5511888888888@c.us"}, {"id": "123456789@lid"}]})
+        );
+        let promote = call(GROUP, Action::Promote, &["5511888888888"]);
+        let out = dialect::participants_request(
+            "https://e",
+            &target(EngineKind::Waha, "default"),
+            &promote,
+        )
+        .unwrap();
+        assert!(out.url.ends_with("/admin/promote"));
+        assert_eq!(out.auth, dialect::Auth::Header("X-Api-Key"));
+    }
+
+    #[test]
+    fn communities_are_not_supported_on_evolution_and_waha() {
+        let c = call(GroupKind::Community, Action::Add, &["5511888888888"]);
+        for engine in [EngineKind::Evolution, EngineKind::Waha] {
+            let err =
+                dialect::participants_request("https://e", &target(engine, "x"), &c).unwrap_err();
+            assert_eq!(
+                answered(err),
+                (501, "NOT_SUPPORTED", Reach::NotSent),
+                "{engine}"
+            );
+        }
+    }
+
+    #[test]
+    fn evolution_replies() {
+        let c = call(GROUP, Action::Add, &["558599999999", "162122214428868@lid"]);
+        // Issue #2011 (a privacy refusal with its add_request) and #2541 (a
+        // LID with its phone number).
+        let r = reply(
+            201,
+            json!({"updateParticipants": [
+                {"status": "403", "jid": "558599999999@s.whatsapp.net",
+                 "content": {"tag": "participant", "attrs": {"jid": "558599999999@s.whatsapp.net", "error": "403"},
+                             "content": [{"tag": "add_request", "attrs": {"code": "cV0oyyBsD49e6Plw", "expiration": "1759028118"}}]}},
+                {"status": "200", "jid": "162122214428868@lid",
+                 "content": {"tag": "participant", "attrs": {"jid": "162122214428868@lid", "phone_number": "556195536737@s.whatsapp.net"}}},
+                {"status": "weird", "jid": "x"},
+            ]}),
+        );
+        let got = dialect::participants_reply(EngineKind::Evolution, &c, &r).unwrap();
+        assert_eq!(got.len(), 2, "an unreadable entry accounts for nobody");
+        assert_eq!(got[0].error, Some(403));
+        let add = got[0].add_request.as_ref().unwrap();
+        assert_eq!(
+            (add.code.as_str(), add.expiration),
+            ("cV0oyyBsD49e6Plw", Some(1_759_028_118))
+        );
+        assert_eq!(got[1].error, None);
+        assert_eq!(got[1].lid.as_deref(), Some("162122214428868@lid"));
+        assert_eq!(
+            got[1].phone_number.as_deref(),
+            Some("556195536737@s.whatsapp.net")
+        );
+
+        let link = dialect::invite_reply(
+            EngineKind::Evolution,
+            &reply(200, json!({"inviteUrl": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv", "inviteCode": "AbCdEfGhIjKlMnOpQrStUv"})),
+        )
+        .unwrap();
+        assert_eq!(link, "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv");
+        let link = dialect::invite_reply(
+            EngineKind::Evolution,
+            &reply(
+                201,
+                json!({"revoked": true, "inviteCode": "ZyXwVuTsRqPoNmLkJiHgFe"}),
+            ),
+        )
+        .unwrap();
+        assert_eq!(link, "https://chat.whatsapp.com/ZyXwVuTsRqPoNmLkJiHgFe");
+        for bad in ["ab/c?d=1234567", "short", "undefined"] {
+            assert!(
+                dialect::invite_reply(
+                    EngineKind::Evolution,
+                    &reply(200, json!({"inviteCode": bad}))
+                )
+                .is_err()
+            );
+        }
+    }
+
+    #[test]
+    fn evolution_errors() {
+        let evo = |status: u16, message: serde_json::Value| {
+            let r = reply(
+                status,
+                json!({"status": status, "error": "x", "response": {"message": message}}),
+            );
+            answered(dialect::invite_reply(EngineKind::Evolution, &r).unwrap_err())
+        };
+        let baileys = |text: &str| {
+            evo(
+                400,
+                json!(["Error updating participants", format!("Error: {text}")]),
+            )
+        };
+        assert_eq!(
+            evo(401, json!("Unauthorized")),
+            (502, "UPSTREAM_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            evo(404, json!(["The \"acme\" instance does not exist"])),
+            (503, "DEVICE_NOT_READY", Reach::Refused)
+        );
+        assert_eq!(
+            evo(404, json!(["Cannot POST /group/updateParticipant/x"])),
+            (502, "UPSTREAM_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            baileys("not-authorized"),
+            (403, "FORBIDDEN", Reach::Refused)
+        );
+        assert_eq!(baileys("forbidden"), (403, "FORBIDDEN", Reach::Refused));
+        assert_eq!(
+            baileys("item-not-found"),
+            (404, "NOT_FOUND", Reach::Refused)
+        );
+        assert_eq!(
+            baileys("rate-overlimit"),
+            (429, "RATE_LIMITED", Reach::Refused)
+        );
+        assert_eq!(
+            baileys("Connection Closed"),
+            (503, "DEVICE_NOT_READY", Reach::Refused)
+        );
+        assert_eq!(
+            baileys("Timed Out"),
+            (502, "UPSTREAM_ERROR", Reach::MayHaveActed)
+        );
+        assert_eq!(
+            evo(404, json!(["No invite code", "Error: item-not-found"])),
+            (404, "NOT_FOUND", Reach::Refused)
+        );
+        assert_eq!(
+            evo(
+                400,
+                json!([{"property": "participants[0]", "message": "bad"}])
+            ),
+            (400, "VALIDATION_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            evo(
+                500,
+                json!("Cannot read properties of undefined (reading 'updateGParticipant')")
+            ),
+            (503, "DEVICE_NOT_READY", Reach::Refused)
+        );
+        assert_eq!(
+            evo(500, json!("boom")),
+            (502, "UPSTREAM_ERROR", Reach::MayHaveActed)
+        );
+    }
+
+    #[test]
+    fn waha_replies_by_internal_engine() {
+        let c = call(GROUP, Action::Add, &["962700000000", "5511888888888"]);
+        // GOWS (issue #2002): whatsmeow's participants, Go field names.
+        let gows = reply(
+            200,
+            json!([
+                {"JID": "98a7c1e5f203b6d1@lid", "PhoneNumber": "962700000000@s.whatsapp.net", "LID": "98a7c1e5f203b6d1@lid",
+                 "IsAdmin": false, "IsSuperAdmin": false, "DisplayName": "", "Error": 403,
+                 "AddRequest": {"Code": "Xy7Kp9LmQ2vR8sTa", "Expiration": "2026-04-09T11:44:32+03:00"}},
+                {"JID": "5511888888888@s.whatsapp.net", "PhoneNumber": "", "LID": "", "IsAdmin": false,
+                 "IsSuperAdmin": false, "Error": 0, "AddRequest": null},
+            ]),
+        );
+        let got = dialect::participants_reply(EngineKind::Waha, &c, &gows).unwrap();
+        assert_eq!(
+            got[0].phone_number.as_deref(),
+            Some("962700000000@s.whatsapp.net")
+        );
+        assert_eq!(got[0].error, Some(403));
+        assert_eq!(
+            got[0].add_request.as_ref().unwrap().expiration,
+            Some(1_775_724_272)
+        );
+        assert_eq!((got[1].error, got[1].phone_number.as_deref()), (None, None));
+
+        // NOWEB: Baileys' list.
+        let noweb = reply(
+            200,
+            json!([{"status": "409", "jid": "5511888888888@s.whatsapp.net",
+                    "content": {"tag": "participant", "attrs": {"jid": "5511888888888@s.whatsapp.net", "error": "409"}}}]),
+        );
+        let got = dialect::participants_reply(EngineKind::Waha, &c, &noweb).unwrap();
+        assert_eq!(
+            (got[0].jid.as_str(), got[0].error),
+            ("5511888888888@s.whatsapp.net", Some(409))
+        );
+
+        // WEBJS add: a map by the id sent.
+        let webjs = reply(
+            200,
+            json!({"5511888888888@c.us": {"code": 200, "message": "ok", "isInviteV4Sent": false},
+                   "962700000000@c.us": {"code": 408, "message": "recently left"}}),
+        );
+        let mut got = dialect::participants_reply(EngineKind::Waha, &c, &webjs).unwrap();
+        got.sort_by(|a, b| a.jid.cmp(&b.jid));
+        assert_eq!(got[0].jid, "5511888888888@s.whatsapp.net");
+        assert_eq!(got[0].error, None);
+        assert_eq!(got[1].error, Some(408));
+
+        // WEBJS remove/promote/demote, and an empty body: nobody accounted for.
+        for r in [
+            reply(200, json!({"status": 200})),
+            text(200, ""),
+            text(201, "  "),
+        ] {
+            assert!(
+                dialect::participants_reply(EngineKind::Waha, &c, &r)
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        // WEBJS add without admin rights: a text body with a 2xx.
+        let err = dialect::participants_reply(
+            EngineKind::Waha,
+            &c,
+            &text(
+                200,
+                "AddParticipantsError: You have no admin rights to add a participant to a group",
+            ),
+        )
+        .unwrap_err();
+        assert_eq!(answered(err), (403, "FORBIDDEN", Reach::Refused));
+        let err =
+            dialect::participants_reply(EngineKind::Waha, &c, &text(200, "<html>")).unwrap_err();
+        assert_eq!(answered(err), (502, "UPSTREAM_ERROR", Reach::MayHaveActed));
+    }
+
+    #[test]
+    fn waha_invite_codes_and_errors() {
+        for (body, want) in [
+            (
+                "AbCdEfGhIjKlMnOpQrStUv",
+                "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv",
+            ),
+            (
+                "https://chat.whatsapp.com/AbCdEfGhIjKl",
+                "https://chat.whatsapp.com/AbCdEfGhIjKl",
+            ),
+            (
+                "\"AbCdEfGhIjKlMnOpQrStUv\"\n",
+                "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv",
+            ),
+        ] {
+            assert_eq!(
+                dialect::invite_reply(EngineKind::Waha, &text(200, body)).unwrap(),
+                want
+            );
+        }
+        for bad in ["", "https://evil.example/AbCdEfGhIjKl", "AbCdEf/../x1234"] {
+            assert!(
+                dialect::invite_reply(EngineKind::Waha, &text(200, bad)).is_err(),
+                "{bad:?}"
+            );
+        }
+        let err = |status: u16, body: serde_json::Value| {
+            answered(dialect::invite_reply(EngineKind::Waha, &reply(status, body)).unwrap_err())
+        };
+        assert_eq!(
+            err(401, json!({"statusCode": 401, "message": "Unauthorized"})),
+            (502, "UPSTREAM_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            err(403, json!({"statusCode": 403, "message": "Forbidden"})),
+            (502, "UPSTREAM_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            err(
+                404,
+                json!({"statusCode": 404, "message": "We didn't find a session with name 'x'.", "error": "Not Found"})
+            ),
+            (503, "DEVICE_NOT_READY", Reach::Refused)
+        );
+        assert_eq!(
+            err(
+                422,
+                json!({"error": "Session status is not as expected. Try again later or restart the session", "status": "STARTING"})
+            ),
+            (503, "DEVICE_NOT_READY", Reach::Refused)
+        );
+        assert_eq!(
+            err(
+                501,
+                json!({"statusCode": 501, "message": "The method is not implemented by 'GOWS' engine."})
+            ),
+            (501, "NOT_SUPPORTED", Reach::Refused)
+        );
+        assert_eq!(
+            err(
+                500,
+                json!({"statusCode": 500, "exception": {"message": "not-authorized"}})
+            ),
+            (403, "FORBIDDEN", Reach::Refused)
+        );
+        assert_eq!(
+            err(
+                500,
+                json!({"statusCode": 500, "exception": {"message": "item-not-found"}})
+            ),
+            (404, "NOT_FOUND", Reach::Refused)
+        );
+        assert_eq!(
+            err(
+                500,
+                json!({"statusCode": 500, "exception": {"message": "2 UNKNOWN: server returned error 463"}})
+            ),
+            (502, "UPSTREAM_ERROR", Reach::MayHaveActed)
+        );
+    }
+
+    #[test]
+    fn wuts_errors() {
+        let err = |status: u16, body: serde_json::Value| {
+            answered(dialect::invite_reply(EngineKind::Wuts, &reply(status, body)).unwrap_err())
+        };
+        assert_eq!(
+            err(
+                503,
+                json!({"success": false, "error": "WhatsApp session is not connected", "error_code": "DEVICE_NOT_READY"})
+            ),
+            (503, "DEVICE_NOT_READY", Reach::Refused)
+        );
+        assert_eq!(
+            err(401, json!({"success": false, "error": "unauthorized"})),
+            (502, "UPSTREAM_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            err(403, json!({"success": false, "error_code": "FORBIDDEN"})),
+            (403, "FORBIDDEN", Reach::Refused)
+        );
+        assert_eq!(
+            err(404, json!({"success": false, "error_code": "NOT_FOUND"})),
+            (404, "NOT_FOUND", Reach::Refused)
+        );
+        assert_eq!(
+            err(
+                400,
+                json!({"success": false, "error_code": "VALIDATION_ERROR"})
+            ),
+            (400, "VALIDATION_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            err(500, json!({"success": false, "error": "boom"})),
+            (502, "UPSTREAM_ERROR", Reach::MayHaveActed)
+        );
+        let ok = dialect::invite_reply(
+            EngineKind::Wuts,
+            &reply(
+                200,
+                json!({"success": true, "group_jid": "1@g.us", "invite_link": "https://chat.whatsapp.com/ZyXwVuTsRqPoNmLkJiHgFe", "reset_at": "2026-06-15T10:05:00Z"}),
+            ),
+        );
+        assert_eq!(
+            ok.unwrap(),
+            "https://chat.whatsapp.com/ZyXwVuTsRqPoNmLkJiHgFe"
+        );
+        let invite = dialect::invite_request(
+            "https://api.wuts.com.br",
+            &target(EngineKind::Wuts, ""),
+            &GroupJid::parse("1@g.us").unwrap(),
+            InviteCall::Reset,
+        )
+        .unwrap();
+        assert_eq!(
+            invite.url,
+            "https://api.wuts.com.br/groups/1@g.us/invite/reset"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! `waha`: WAHA (`devlikeapro/waha`, `src/api/groups.controller.ts`, the
+//! GOWS, NOWEB and WEBJS session classes). `X-Api-Key`, the session in the
+//! path `/api/{session}/groups/{id}/…`, participants as `[{id}]`. WAHA
+//! hands back its internal engine's raw result, so the reply is read by its
+//! shape: whatsmeow's list (GOWS), Baileys' list (NOWEB), whatsapp-web.js's
+//! map or bare `{status}` (WEBJS). No community operations.
+
+use lambda_http::http::Method;
+use serde_json::Value;
+
+use super::evolution::baileys_entry;
+use crate::jid::GroupJid;
+use crate::wuts::dialect::{
+    Auth, InviteCall, Outgoing, Reply, enc, invite_link, refusal, status_as_is,
+};
+use crate::wuts::{
+    Action, AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, GroupKind, ParticipantsCall,
+    WutsError, WutsParticipant, WutsTarget,
+};
+
+const AUTH: Auth = Auth::Header("X-Api-Key");
+
+fn url(base: &str, target: &WutsTarget, group: &GroupJid, tail: &str) -> String {
+    format!(
+        "{base}/api/{}/groups/{}/{tail}",
+        enc(&target.session_id),
+        enc(group.as_str())
+    )
+}
+
+/// WAHA's documented participant id: `<digits>@c.us` for a phone number
+/// (every internal engine takes it), a LID as it is.
+fn waha_id(jid: &str) -> String {
+    match jid.strip_suffix("@s.whatsapp.net") {
+        Some(digits) => format!("{digits}@c.us"),
+        None => jid.to_string(),
+    }
+}
+
+/// An id from WAHA's reply in our form: `@c.us` is `@s.whatsapp.net`, a
+/// `:device` suffix goes.
+fn our_id(id: &str) -> String {
+    let (user, server) = id.split_once('@').unwrap_or((id, ""));
+    let user = user.split(':').next().unwrap_or(user);
+    match server {
+        "c.us" => format!("{user}@s.whatsapp.net"),
+        "" => user.to_string(),
+        other => format!("{user}@{other}"),
+    }
+}
+
+pub fn participants(
+    base: &str,
+    target: &WutsTarget,
+    call: &ParticipantsCall,
+) -> Result<Outgoing, WutsError> {
+    if call.kind == GroupKind::Community {
+        return Err(WutsError::NotSupported {
+            operation: "update community participants (WAHA has no community routes)",
+        });
+    }
+    let tail = match call.action {
+        Action::Add => "participants/add",
+        Action::Remove => "participants/remove",
+        Action::Promote => "admin/promote",
+        Action::Demote => "admin/demote",
+    };
+    Ok(Outgoing {
+        method: Method::POST,
+        url: url(base, target, &call.group, tail),
+        auth: AUTH,
+        body: Some(serde_json::json!({
+            "participants": call
+                .participants
+                .iter()
+                .map(|p| serde_json::json!({"id": waha_id(p.as_str())}))
+                .collect::<Vec<_>>(),
+        })),
+    })
+}
+
+/// The reply by its shape (the body is read as text first: WAHA sends a
+/// string result as raw text):
+/// - GOWS, a list of whatsmeow participants: `{JID, PhoneNumber, LID,
+///   IsAdmin, IsSuperAdmin, Error, AddRequest: {Code, Expiration}}`;
+/// - NOWEB, Baileys' list: `{status: "<code>", jid, content}`;
+/// - WEBJS add, a map by the id sent: `{"<id>": {code, message}}`;
+/// - WEBJS remove/promote/demote, `{status: 200}`, an empty body: no
+///   participant accounted for (all unconfirmed);
+/// - WEBJS add without admin rights, the text `AddParticipantsError: …`:
+///   refused.
+pub fn participants_reply(
+    _call: &ParticipantsCall,
+    reply: &Reply,
+) -> Result<Vec<WutsParticipant>, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let text = String::from_utf8_lossy(&reply.body);
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) if text.contains("no admin rights") => {
+            return Err(refusal(403, "not_admin", reply));
+        }
+        Err(_) if text.starts_with("AddParticipantsError") => {
+            return Err(refusal(400, "bad_request", reply));
+        }
+        Err(e) => {
+            return Err(WutsError::InvalidResponse(format!(
+                "status {}: {e}",
+                reply.status
+            )));
+        }
+    };
+    match value {
+        Value::Array(items) => Ok(items
+            .iter()
+            .filter_map(|item| {
+                if item.get("JID").is_some() {
+                    whatsmeow_entry(item)
+                } else {
+                    baileys_entry(item).map(|mut p| {
+                        p.jid = our_id(&p.jid);
+                        p
+                    })
+                }
+            })
+            .collect()),
+        Value::Object(map) if map.len() == 1 && map.contains_key("status") => Ok(Vec::new()),
+        Value::Object(map) => Ok(map
+            .iter()
+            .filter_map(|(id, result)| {
+                let code = result.get("code")?.as_i64()?;
+                let jid = our_id(id);
+                Some(WutsParticipant {
+                    lid: jid.ends_with("@lid").then(|| jid.clone()),
+                    phone_number: jid.ends_with("@s.whatsapp.net").then(|| jid.clone()),
+                    jid,
+                    is_admin: false,
+                    is_super_admin: false,
+                    error: (code != 200).then_some(code),
+                    add_request: None,
+                })
+            })
+            .collect()),
+        _ => Err(WutsError::InvalidResponse(
+            "a participants reply of no known shape".into(),
+        )),
+    }
+}
+
+/// whatsmeow's `types.GroupParticipant`, Go field names as they are.
+fn whatsmeow_entry(v: &Value) -> Option<WutsParticipant> {
+    let name = |key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(our_id)
+    };
+    let jid = name("JID")?;
+    let add_request = v.get("AddRequest").filter(|a| !a.is_null()).and_then(|a| {
+        Some(AddRequest {
+            code: a.get("Code")?.as_str()?.to_string(),
+            expiration: a.get("Expiration").and_then(|e| match e {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => {
+                    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                        .map(|t| t.unix_timestamp())
+                }
+                _ => None,
+            }),
+        })
+    });
+    let error = v.get("Error").and_then(Value::as_i64).unwrap_or(0);
+    Some(WutsParticipant {
+        phone_number: name("PhoneNumber"),
+        lid: name("LID").or_else(|| jid.ends_with("@lid").then(|| jid.clone())),
+        jid,
+        is_admin: v.get("IsAdmin").and_then(Value::as_bool).unwrap_or(false),
+        is_super_admin: v
+            .get("IsSuperAdmin")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        error: (error != 0).then_some(error),
+        add_request,
+    })
+}
+
+/// `GET …/invite-code`, `POST …/invite-code/revoke`: the code (NOWEB,
+/// WEBJS) or the whole link (GOWS), as raw text.
+pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
+    let (method, tail) = match which {
+        InviteCall::Get => (Method::GET, "invite-code"),
+        InviteCall::Reset => (Method::POST, "invite-code/revoke"),
+    };
+    Outgoing {
+        method,
+        url: url(base, target, group, tail),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let text = String::from_utf8_lossy(&reply.body);
+    // Raw text; a JSON-quoted string from a proxy or another version too.
+    let text = text.trim();
+    let text = serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string());
+    invite_link(text.trim())
+}
+
+/// NestJS's `{statusCode, message, error}`, the 422 session-status object,
+/// or the 500 `{statusCode, exception: {message}}` every engine error
+/// becomes (WAHA has no 404 for a group: the engine's text decides).
+pub fn error(reply: &Reply) -> WutsError {
+    let v: Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+    let text = [
+        v.get("message").and_then(Value::as_str),
+        v.get("error").and_then(Value::as_str),
+        v.pointer("/exception/message").and_then(Value::as_str),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let has = |needle: &str| text.contains(needle);
+    match reply.status {
+        401 | 403 => refusal(401, "unauthorized", reply),
+        404 if has("didn't find a session") => refusal(404, "session_not_found", reply),
+        404 if has("Cannot ") => refusal(404, ENGINE_MISCONFIGURED, reply),
+        404 => refusal(404, "group_not_found", reply),
+        422 if has("Session status is not as expected") => {
+            refusal(409, "session_not_connected", reply)
+        }
+        422 if has("only 'default' session") => refusal(404, ENGINE_MISCONFIGURED, reply),
+        501 => refusal(405, ENGINE_NOT_SUPPORTED, reply),
+        _ if has("rate-overlimit") => refusal(429, "rate_limited", reply),
+        _ if has("not-authorized") || has("forbidden") || has("no admin rights") => {
+            refusal(403, "not_admin", reply)
+        }
+        _ if has("item-not-found") || (has("Group with id") && has("not found")) => {
+            refusal(404, "group_not_found", reply)
+        }
+        400 | 422 => refusal(400, "bad_request", reply),
+        _ => status_as_is(reply, None),
+    }
+}

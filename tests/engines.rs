@@ -1,0 +1,233 @@
+//! The handler scenarios, run against every engine's fake (`Flavour::ALL`:
+//! session-service, WUTS, Evolution API, WAHA on GOWS, NOWEB and WEBJS), each
+//! speaking its engine's wire format over loopback and sharing one
+//! stateful group model. One body per scenario, parameterised by engine.
+
+use std::future::Future;
+
+use integration_tests::engine_fakes::Flavour;
+use integration_tests::events::{self, RequestEdit};
+use integration_tests::harness::*;
+use integration_tests::wuts_fake::API_KEY;
+use shared::store::{AuditStore, TenantStore};
+use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS};
+use shared::wuts::{Action, EngineKind};
+
+/// Runs `scenario` once per engine flavour, side by side.
+async fn for_every_engine<F, Fut>(scenario: F)
+where
+    F: Fn(Flavour) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    futures_util::future::join_all(Flavour::ALL.map(scenario)).await;
+}
+
+/// The status a participant that `flavour` reports as done gets: `ok`, or
+/// `unconfirmed` where the engine says nothing per participant.
+fn done(flavour: Flavour, action: Action) -> &'static str {
+    if flavour.reports_outcomes(action) {
+        "ok"
+    } else {
+        "unconfirmed"
+    }
+}
+
+#[tokio::test]
+async fn remove_and_promote_change_the_group_on_every_engine() {
+    for_every_engine(|f| async move {
+        let h = harness_for(f).await;
+        let engine = f.name();
+        // promote (the event's explicit action), then remove.
+        let a = h
+            .send(events::load("remove-group-participants-promote.json"))
+            .await;
+        assert_eq!(a.status, 200, "{engine}: {}", a.body);
+        assert_eq!(
+            a.body["participants"][0]["status"],
+            done(f, Action::Promote),
+            "{engine}"
+        );
+        let group = h.fake.sim.group(DEMO_GROUP).unwrap();
+        assert!(
+            group.members[DEMO_MEMBERS[0]].is_admin,
+            "{engine}: promoted"
+        );
+        let a = h.send(events::load("remove-group-participants.json")).await;
+        assert_eq!(a.status, 200, "{engine}: {}", a.body);
+        for entry in a.body["participants"].as_array().unwrap() {
+            assert_eq!(
+                entry["status"],
+                done(f, Action::Remove),
+                "{engine}: {}",
+                a.body
+            );
+        }
+        let group = h.fake.sim.group(DEMO_GROUP).unwrap();
+        assert!(!group.members.contains_key(DEMO_MEMBERS[0]), "{engine}");
+        assert!(!group.members.contains_key(DEMO_MEMBERS[1]), "{engine}");
+
+        // The request as the engine wants it: its auth header, never the
+        // key anywhere else, and our request id.
+        let call = &h.fake.calls()[1];
+        let auth = match f.engine() {
+            EngineKind::SessionService | EngineKind::Wuts => "authorization",
+            EngineKind::Evolution => "apikey",
+            EngineKind::Waha => "x-api-key",
+        };
+        assert!(
+            call.headers[auth].to_str().unwrap().ends_with(API_KEY),
+            "{engine}"
+        );
+        assert!(!call.path.contains(API_KEY) && !call.body.contains(API_KEY));
+        assert_eq!(
+            call.headers["x-request-id"],
+            "evt-remove-group-participants"
+        );
+        assert!(!a.body.to_string().contains(API_KEY));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn per_participant_outcomes_on_every_engine() {
+    for_every_engine(|f| async move {
+        let h = harness_for(f).await;
+        let engine = f.name();
+        h.fake
+            .sim
+            .set_privacy_restricted("5511000000001@s.whatsapp.net");
+        let req = events::load("add-group-participants.json").with_body(
+            r#"{"participants":["5511888888888@s.whatsapp.net","+5511000000001","5511000000002"]}"#,
+        );
+        let a = h.send(req).await;
+        assert_eq!(a.status, 200, "{engine}: {}", a.body);
+        let p = &a.body["participants"];
+        assert_eq!(p.as_array().unwrap().len(), 3, "{engine}");
+        assert_eq!(p[0]["status"], "failed", "{engine}: {}", a.body);
+        assert_eq!(p[0]["error"]["reason"], "already_member", "{engine}");
+        assert_eq!(p[1]["error"]["reason"], "privacy_restricted", "{engine}");
+        if f != Flavour::WahaWebjs {
+            // whatsapp-web.js sends the private invite itself and does not
+            // hand the code back.
+            assert!(
+                p[1]["error"]["add_request"]["code"].is_string(),
+                "{engine}: {}",
+                a.body
+            );
+        }
+        assert_eq!(p[2]["status"], "ok", "{engine}");
+        assert!(
+            h.fake
+                .sim
+                .group(DEMO_GROUP)
+                .unwrap()
+                .members
+                .contains_key("5511000000002@s.whatsapp.net")
+        );
+        // One audit record, with the outcomes.
+        let audit = h.store.list_audit("acme", None, 10).await.unwrap();
+        assert_eq!(audit.len(), 1, "{engine}");
+        assert_eq!(audit[0].participants[1].status.as_deref(), Some("failed"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invite_links_on_every_engine() {
+    for_every_engine(|f| async move {
+        let h = harness_for(f).await;
+        let engine = f.name();
+        let code = h.fake.sim.group(DEMO_GROUP).unwrap().invite_code;
+        let a = h.send(events::load("get-group-invite-link.json")).await;
+        assert_eq!(a.status, 200, "{engine}: {}", a.body);
+        assert_eq!(
+            a.body["invite_link"],
+            format!("https://chat.whatsapp.com/{code}"),
+            "{engine}"
+        );
+        let a = h.send(events::load("reset-group-invite-link.json")).await;
+        assert_eq!(a.status, 200, "{engine}: {}", a.body);
+        let after = h.fake.sim.group(DEMO_GROUP).unwrap().invite_code;
+        assert_ne!(after, code, "{engine}: the link was reset");
+        assert_eq!(
+            a.body["invite_link"],
+            format!("https://chat.whatsapp.com/{after}"),
+            "{engine}"
+        );
+        assert_eq!(h.fake.calls().len(), 2, "{engine}: reset sent once");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn communities_where_the_engine_has_them_501_elsewhere() {
+    for_every_engine(|f| async move {
+        let h = harness_for(f).await;
+        let engine = f.name();
+        for event in [
+            "remove-community-participants.json",
+            "add-community-participants.json",
+        ] {
+            let a = h.send(events::load(event)).await;
+            if f.supports_communities() {
+                assert_eq!(a.status, 200, "{engine} {event}: {}", a.body);
+            } else {
+                assert_error(&a, 501, "NOT_SUPPORTED");
+                assert!(
+                    a.body["error"]
+                        .as_str()
+                        .unwrap()
+                        .contains("nothing was sent"),
+                    "{engine}: {}",
+                    a.body
+                );
+            }
+        }
+        let sent = usize::from(f.supports_communities()) * 2;
+        assert_eq!(h.fake.calls().len(), sent, "{engine}");
+        let audit = h.store.list_audit("acme", None, 10).await.unwrap();
+        assert_eq!(audit.len(), sent, "{engine}: nothing sent, nothing audited");
+        if f.supports_communities() {
+            assert!(h.fake.sim.group(DEMO_COMMUNITY).is_some());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn engine_refusals_map_to_the_contract_on_every_engine() {
+    for_every_engine(|f| async move {
+        let h = harness_for(f).await;
+        let engine = f.name();
+        // A group the account is not in.
+        let req = events::load("get-group-invite-link.json")
+            .with_path("/groups/120363000000000999@g.us/invite");
+        assert_error(&h.send(req).await, 404, "NOT_FOUND");
+
+        // The device is offline.
+        h.fake.sim.set_connected(false);
+        let a = h.send(events::load("remove-group-participants.json")).await;
+        assert_error(&a, 503, "DEVICE_NOT_READY");
+        h.fake.sim.set_connected(true);
+
+        // A wrong key: the engine's own 401, a configuration fault.
+        let mut t = tenant_for(f, &h.fake.base_url());
+        t.wuts_api_key = "wrong-key".into();
+        h.store.put_tenant(&t).await.unwrap();
+        let h2 = harness_on(&h, std::time::Duration::ZERO);
+        let a = send(&h2, events::load("reset-group-invite-link.json")).await;
+        assert_error(&a, 502, "UPSTREAM_ERROR");
+        assert!(!a.body.to_string().contains("wrong-key"), "{engine}");
+
+        // A session the engine does not know (not for wuts: the key names
+        // the device).
+        if f.engine() != EngineKind::Wuts {
+            let mut t = tenant_for(f, &h.fake.base_url());
+            t.wuts_session_id = "someone-else".into();
+            h.store.put_tenant(&t).await.unwrap();
+            let a = send(&h2, events::load("reset-group-invite-link.json")).await;
+            assert_error(&a, 503, "DEVICE_NOT_READY");
+        }
+    })
+    .await;
+}
