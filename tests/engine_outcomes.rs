@@ -55,6 +55,7 @@ fn engine(allow_http: bool, timeout: Duration) -> Arc<HttpWuts> {
             default_base_url: None,
             timeout,
             allow_http,
+            ca_bundle: None,
         })
         .unwrap(),
     )

@@ -231,3 +231,99 @@ async fn engine_refusals_map_to_the_contract_on_every_engine() {
     })
     .await;
 }
+
+/// A TLS front for `backend` on loopback, for `localhost`, with a fresh
+/// self-signed certificate (a private CA's, to the client): returns its
+/// port and the certificate as PEM.
+async fn tls_front(backend: std::net::SocketAddr) -> (u16, String) {
+    use std::sync::Arc;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let pem = certified.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (port, pem)
+}
+
+#[tokio::test]
+async fn an_engine_behind_a_private_ca_needs_engine_ca_bundle() {
+    use shared::AppState;
+    use shared::config::WutsConfig;
+    use shared::wuts::http::HttpWuts;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let h = harness_for(Flavour::Evolution).await;
+    let (port, pem) = tls_front(h.fake.addr).await;
+    h.store
+        .put_tenant(&tenant_for(
+            Flavour::Evolution,
+            &format!("https://localhost:{port}"),
+        ))
+        .await
+        .unwrap();
+    let engine = |ca_bundle: Option<std::path::PathBuf>| {
+        Arc::new(
+            HttpWuts::new(WutsConfig {
+                default_base_url: None,
+                timeout: UPSTREAM_DEADLINE,
+                allow_http: false,
+                ca_bundle,
+            })
+            .unwrap(),
+        )
+    };
+    // Without the bundle: the certificate is refused, nothing is sent.
+    let state = AppState::new(h.store.clone(), engine(None), Duration::ZERO);
+    let a = send(&state, events::load("get-group-invite-link.json")).await;
+    assert_error(&a, 502, "UPSTREAM_ERROR");
+    assert!(h.fake.calls().is_empty());
+
+    // With it: served, over TLS.
+    let dir = std::env::temp_dir().join(format!("ca-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("engine-ca.pem");
+    std::fs::write(&bundle, pem).unwrap();
+    let state = AppState::new(
+        h.store.clone(),
+        engine(Some(bundle.clone())),
+        Duration::ZERO,
+    );
+    let a = send(&state, events::load("get-group-invite-link.json")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(h.fake.calls().len(), 1);
+
+    // A bundle that is not one fails the cold start, naming the variable.
+    std::fs::write(&bundle, "not a certificate").unwrap();
+    let err = HttpWuts::new(WutsConfig {
+        ca_bundle: Some(bundle.clone()),
+        ..WutsConfig::default()
+    })
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("ENGINE_CA_BUNDLE"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

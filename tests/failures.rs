@@ -32,6 +32,7 @@ async fn memory_state(base_url: &str, deadline: Duration) -> AppState {
         default_base_url: None,
         timeout: deadline,
         allow_http: true,
+        ca_bundle: None,
     })
     .unwrap();
     AppState::new(store, Arc::new(wuts), Duration::from_secs(30))

@@ -85,6 +85,9 @@ pub struct WutsConfig {
     pub timeout: Duration,
     /// Whether tenants' WUTS URLs may use plain `http://`.
     pub allow_http: bool,
+    /// `ENGINE_CA_BUNDLE`: a PEM file of extra CAs to trust for engines,
+    /// read once when the engine client is built (only when set).
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 impl Default for WutsConfig {
@@ -93,6 +96,7 @@ impl Default for WutsConfig {
             default_base_url: None,
             timeout: Duration::from_millis(DEFAULT_WUTS_TIMEOUT_MS),
             allow_http: false,
+            ca_bundle: None,
         }
     }
 }
@@ -170,6 +174,7 @@ pub fn wuts_from_lookup(
         default_base_url,
         timeout: Duration::from_millis(timeout_ms),
         allow_http,
+        ca_bundle: non_empty(lookup, "ENGINE_CA_BUNDLE").map(Into::into),
     })
 }
 

@@ -40,11 +40,40 @@ fn tls_config_with(roots: rustls::RootCertStore) -> rustls::ClientConfig {
     config
 }
 
+/// The compiled-in roots plus every certificate of a PEM bundle
+/// (`ENGINE_CA_BUNDLE`: the private CAs of engines inside a tenant's
+/// network). Refuses a bundle with no certificate, or one that is not a
+/// certificate.
+pub fn tls_config_with_bundle(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut added = 0;
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("not a PEM certificate bundle ({e})"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("a certificate that cannot be a trust anchor ({e})"))?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err("no certificate in the bundle".into());
+    }
+    Ok(tls_config_with(roots))
+}
+
 /// A reqwest builder with [`tls_config`] and no redirects: the starting point
 /// of every client in the process.
 pub fn client_builder() -> reqwest::ClientBuilder {
+    client_builder_with(tls_config())
+}
+
+/// The same, over the given rustls settings.
+pub fn client_builder_with(tls: rustls::ClientConfig) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config())
+        .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("wa-groups-api/", env!("CARGO_PKG_VERSION")))
 }
@@ -223,6 +252,55 @@ mod tests {
         let response = trusting.get(&url).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.text().await.unwrap(), "ok");
+    }
+
+    #[tokio::test]
+    async fn a_bundle_adds_its_authority_and_keeps_the_public_roots() {
+        let (port, cert) = tls_server().await;
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            base64_lines(cert.as_ref())
+        );
+        let config = tls_config_with_bundle(pem.as_bytes()).unwrap();
+        let client = client_builder_with(config).build().unwrap();
+        let response = client
+            .get(format!("https://localhost:{port}/"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        for bad in [
+            "",
+            "not pem",
+            "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        ] {
+            assert!(tls_config_with_bundle(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+
+    fn base64_lines(der: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in der.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out.as_bytes()
+            .chunks(64)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     #[tokio::test]

@@ -97,6 +97,7 @@ pub fn http_wuts() -> Arc<HttpWuts> {
             default_base_url: None,
             timeout: UPSTREAM_DEADLINE,
             allow_http: true,
+            ca_bundle: None,
         })
         .unwrap(),
     )

@@ -32,15 +32,22 @@ pub struct HttpWuts {
 const CONNECT_MARGIN: Duration = Duration::from_millis(250);
 
 impl HttpWuts {
+    /// The client, once per cold start. With `ENGINE_CA_BUNDLE` set, its
+    /// PEM file is read here, and its CAs are trusted besides the
+    /// compiled-in roots; unset, nothing is read.
     pub fn new(config: WutsConfig) -> Result<Self, WutsError> {
-        Self::with_client(config, crate::net::client_builder())
-    }
-
-    /// The same, from a builder carrying extra trust (`ENGINE_CA_BUNDLE`).
-    pub fn with_client(
-        config: WutsConfig,
-        builder: reqwest::ClientBuilder,
-    ) -> Result<Self, WutsError> {
+        let builder = match &config.ca_bundle {
+            None => crate::net::client_builder(),
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    WutsError::Config(format!("ENGINE_CA_BUNDLE {}: {e}", path.display()))
+                })?;
+                let tls = crate::net::tls_config_with_bundle(&pem).map_err(|e| {
+                    WutsError::Config(format!("ENGINE_CA_BUNDLE {}: {e}", path.display()))
+                })?;
+                crate::net::client_builder_with(tls)
+            }
+        };
         // DNS, TCP and TLS of one try: at most 2 s, and at most a quarter of
         // the upstream deadline, so both tries fit with time to answer.
         let connect_timeout = (config.timeout / 4).min(Duration::from_secs(2));
