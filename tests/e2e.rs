@@ -761,3 +761,177 @@ async fn a_client_that_hangs_up_cancels_nothing_in_local_api() {
     assert_eq!(fake.calls().len(), 1, "the reset was sent once");
     let _ = api.stop().await;
 }
+
+/// Issue 14: `admin tenant put --engine` writes one tenant per engine (each
+/// on its own fake), refuses what an engine does not take, and `local-api`
+/// in DynamoDB mode serves every route through each tenant's engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_tenant_per_engine_through_local_api() {
+    use integration_tests::engine_fakes::Flavour;
+    let tables = unique_tables();
+    let env = dynamo_env(&tables, &moto_or_skip!());
+    assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
+
+    // What each engine refuses at write time.
+    let base = [
+        "tenant",
+        "put",
+        "--tenant-id",
+        "bad",
+        "--engine-url",
+        "http://127.0.0.1:9",
+        "--engine-key",
+        "k",
+    ];
+    for (extra, what) in [
+        (
+            vec!["--engine", "evolution"],
+            "evolution without --engine-session",
+        ),
+        (
+            vec!["--engine", "evolution", "--engine-session", "../x"],
+            "an instance ../x",
+        ),
+        (
+            vec!["--engine", "waha", "--engine-session", "a/b"],
+            "a session a/b",
+        ),
+        (
+            vec!["--engine", "wuts", "--engine-session", "s"],
+            "a session for wuts",
+        ),
+        (
+            vec!["--engine", "wuts", "--wuts-session-id", "s"],
+            "--wuts-session-id for wuts",
+        ),
+        (
+            vec![
+                "--engine",
+                "waha",
+                "--wuts-session-id",
+                "s",
+                "--engine-session",
+                "s",
+            ],
+            "both session flags",
+        ),
+        (
+            vec!["--engine", "baileys", "--engine-session", "s"],
+            "an unknown engine",
+        ),
+        (
+            vec!["--engine", "session-service"],
+            "session-service without a session",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        let run = admin(&env, &args).await;
+        assert_ne!(run.code, 0, "{what} was accepted");
+        assert!(!run.stderr.is_empty(), "{what}");
+    }
+
+    let mut fakes = Vec::new();
+    let mut tokens = Vec::new();
+    for flavour in [
+        Flavour::SessionService,
+        Flavour::Wuts,
+        Flavour::Evolution,
+        Flavour::WahaNoweb,
+    ] {
+        let fake = WutsFake::start_engine(flavour).await;
+        let tenant = format!("t-{}", flavour.engine());
+        let url = fake.base_url();
+        let mut args = vec![
+            "tenant",
+            "put",
+            "--tenant-id",
+            &tenant,
+            "--engine",
+            flavour.engine().as_str(),
+            "--engine-url",
+            &url,
+            "--engine-key",
+            API_KEY,
+        ];
+        match flavour.engine() {
+            shared::wuts::EngineKind::SessionService => {
+                args.extend(["--wuts-session-id", flavour.session()])
+            }
+            shared::wuts::EngineKind::Wuts => {}
+            _ => args.extend(["--engine-session", flavour.session()]),
+        }
+        let run = admin(&env, &args).await;
+        assert_eq!(run.code, 0, "{}: {}", flavour.name(), run.stderr);
+        let printed: Value = serde_json::from_str(&run.stdout[0]).unwrap();
+        assert_eq!(printed["engine"], flavour.engine().as_str());
+        assert!(
+            !run.stdout.join("").contains(API_KEY),
+            "the key was printed"
+        );
+        let run = admin(
+            &env,
+            &["token", "issue", "--tenant-id", &tenant, "--user-id", "ops"],
+        )
+        .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        tokens.push((flavour, run.stdout.last().unwrap().clone()));
+        fakes.push(fake);
+    }
+
+    let api = LocalApi::start(&env).await;
+    let group = "120363039000000000@g.us";
+    let community = "120363099000000000@g.us";
+    for ((flavour, token), fake) in tokens.iter().zip(&fakes) {
+        let engine = flavour.name();
+        let routes = [
+            (
+                "GET",
+                format!("{}/groups/{group}/invite", api.base),
+                None,
+                true,
+            ),
+            (
+                "POST",
+                format!("{}/groups/{group}/invite/reset", api.base),
+                None,
+                true,
+            ),
+            (
+                "POST",
+                format!("{}/groups/{group}/participants", api.base),
+                Some(r#"{"participants":["+55 11 95555-0001"]}"#),
+                true,
+            ),
+            (
+                "DELETE",
+                format!("{}/groups/{group}/participants", api.base),
+                Some(r#"{"participants":["+55 11 95555-0001"]}"#),
+                true,
+            ),
+            (
+                "POST",
+                format!("{}/communities/{community}/participants", api.base),
+                Some(r#"{"participants":["5511966660002"]}"#),
+                flavour.supports_communities(),
+            ),
+        ];
+        let mut sent = 0;
+        for (method, url, body, supported) in &routes {
+            let (status, answer) = call(method, url, token, *body).await;
+            if *supported {
+                assert_eq!(status, 200, "{engine} {method} {url}: {answer}");
+                sent += 1;
+            } else {
+                assert_eq!(status, 501, "{engine} {method} {url}: {answer}");
+                assert_eq!(answer["error_code"], "NOT_SUPPORTED");
+            }
+        }
+        assert_eq!(
+            fake.calls().len(),
+            sent,
+            "{engine}: each call reached its own engine"
+        );
+    }
+    let _ = api.stop().await;
+}
