@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use integration_tests::engine_fakes::Flavour;
 use integration_tests::events;
-use integration_tests::harness::{TOKEN, seed};
+use integration_tests::harness::{TOKEN, seed, tenant_for, token_record};
 use integration_tests::moto::{client_for, unique_tables};
 use integration_tests::moto_or_skip;
 use integration_tests::wuts_fake::WutsFake;
@@ -25,6 +26,7 @@ use serde_json::{Value, json};
 use shared::operations::ROUTES;
 use shared::routes::UNMATCHED_BINARY;
 use shared::store::dynamo::{DynamoStore, create_tables};
+use shared::store::{TenantStore, TokenStore};
 use tokio::process::{Child, Command};
 
 fn root() -> PathBuf {
@@ -272,7 +274,22 @@ async fn every_function_under_the_aws_lambda_emulator() {
     create_tables(&client, &tables, Duration::from_secs(30))
         .await
         .expect("creating tables in moto");
-    seed(&DynamoStore::new(client, tables.clone()), &fake.base_url()).await;
+    let store = DynamoStore::new(client, tables.clone());
+    seed(&store, &fake.base_url()).await;
+    // One more tenant per engine, each on its own fake, each with a token.
+    let mut engine_tenants = Vec::new();
+    for flavour in [Flavour::Wuts, Flavour::Evolution, Flavour::WahaGows] {
+        let engine_fake = WutsFake::start_engine(flavour).await;
+        let mut tenant = tenant_for(flavour, &engine_fake.base_url());
+        tenant.tenant_id = format!("t-{}", flavour.engine());
+        store.put_tenant(&tenant).await.unwrap();
+        let token = uuid::Uuid::new_v4().to_string();
+        store
+            .put_token(&token_record(&token, &tenant.tenant_id))
+            .await
+            .unwrap();
+        engine_tenants.push((flavour, token, engine_fake));
+    }
     let env: Vec<(String, String)> = [
         ("AWS_ENDPOINT_URL_DYNAMODB", moto.as_str()),
         ("AWS_REGION", "us-east-1"),
@@ -406,6 +423,30 @@ async fn every_function_under_the_aws_lambda_emulator() {
             }
             invoked += 1;
         }
+        // The function's own event, as each engine's tenant.
+        if function != UNMATCHED_BINARY {
+            let own: Value =
+                serde_json::from_str(&events::raw(&format!("{function}.json"))).unwrap();
+            for (flavour, token, _) in &engine_tenants {
+                let mut event = own.clone();
+                event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+                event["requestContext"]["requestId"] =
+                    json!(format!("eng-{}-{function}", flavour.engine()));
+                let want = if function.contains("community") && !flavour.supports_communities() {
+                    501
+                } else {
+                    200
+                };
+                let got = emulated.invoke(&event).await;
+                check(
+                    &format!("{function} <- {}", flavour.name()),
+                    &event,
+                    want,
+                    &got,
+                );
+                invoked += 1;
+            }
+        }
         for (what, event, want) in extra.remove(function).unwrap_or_default() {
             let got = emulated.invoke(&event).await;
             check(&format!("{function} <- {what}"), &event, want, &got);
@@ -433,4 +474,16 @@ async fn every_function_under_the_aws_lambda_emulator() {
         "upstream calls: one per success, none for a 4xx"
     );
     assert!(invoked >= functions + 5);
+    for (flavour, _, engine_fake) in &engine_tenants {
+        let supported = ROUTES
+            .iter()
+            .filter(|r| !r.function.contains("community") || flavour.supports_communities())
+            .count();
+        assert_eq!(
+            engine_fake.calls().len(),
+            supported,
+            "{}: one call per supported function",
+            flavour.name()
+        );
+    }
 }
