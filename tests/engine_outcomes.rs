@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use integration_tests::engine_fakes::Flavour;
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
 use integration_tests::moto;
@@ -62,7 +63,21 @@ fn engine(allow_http: bool, timeout: Duration) -> Arc<HttpWuts> {
 }
 
 async fn state_on(store: Arc<dyn Store>, base_url: &str, allow_http: bool) -> AppState {
-    seed(store.as_ref(), base_url).await;
+    state_for(Flavour::SessionService, store, base_url, allow_http).await
+}
+
+/// A state whose tenant runs `flavour`'s engine at `base_url`.
+async fn state_for(
+    flavour: Flavour,
+    store: Arc<dyn Store>,
+    base_url: &str,
+    allow_http: bool,
+) -> AppState {
+    store
+        .put_tenant(&tenant_for(flavour, base_url))
+        .await
+        .unwrap();
+    store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
     AppState::new(
         store,
         engine(allow_http, UPSTREAM_DEADLINE),
@@ -118,29 +133,32 @@ async fn answers_we_cannot_read_are_kept_and_never_sent_again() {
             },
         ),
     ];
-    for (name, store) in stores("answers_we_cannot_read").await {
-        let fake = WutsFake::start().await;
-        let state = state_on(store.clone(), &fake.base_url(), true).await;
-        for (i, (fault, fault_value)) in faults.iter().enumerate() {
-            fake.push_fault(fault_value.clone());
-            let key = format!("garbage-{i}");
-            let first = no_hang(send(&state, reset(&key))).await;
-            assert_error(&first, 502, "UPSTREAM_ERROR");
-            assert!(outcome_unknown(&first), "{name}/{fault}: {}", first.body);
-            assert!(!replayed(&first));
-            let again = no_hang(send(&state, reset(&key))).await;
-            assert_eq!(again.status, 502, "{name}/{fault}");
-            assert!(replayed(&again), "{name}/{fault}: the same key replays");
-            assert_eq!(again.body, first.body, "{name}/{fault}");
-            assert_eq!(
-                fake.calls().len(),
-                i + 1,
-                "{name}/{fault}: one reset upstream, never a second"
-            );
+    for flavour in Flavour::ALL {
+        for (store_name, store) in stores("answers_we_cannot_read").await {
+            let name = format!("{store_name}/{}", flavour.name());
+            let fake = WutsFake::start_engine(flavour).await;
+            let state = state_for(flavour, store.clone(), &fake.base_url(), true).await;
+            for (i, (fault, fault_value)) in faults.iter().enumerate() {
+                fake.push_fault(fault_value.clone());
+                let key = format!("garbage-{i}");
+                let first = no_hang(send(&state, reset(&key))).await;
+                assert_error(&first, 502, "UPSTREAM_ERROR");
+                assert!(outcome_unknown(&first), "{name}/{fault}: {}", first.body);
+                assert!(!replayed(&first));
+                let again = no_hang(send(&state, reset(&key))).await;
+                assert_eq!(again.status, 502, "{name}/{fault}");
+                assert!(replayed(&again), "{name}/{fault}: the same key replays");
+                assert_eq!(again.body, first.body, "{name}/{fault}");
+                assert_eq!(
+                    fake.calls().len(),
+                    i + 1,
+                    "{name}/{fault}: one reset upstream, never a second"
+                );
+            }
+            let records = audit(store.as_ref()).await;
+            assert_eq!(records.len(), faults.len(), "{name}: one record per call");
+            assert!(records.iter().all(|r| r.status == 502), "{name}");
         }
-        let records = audit(store.as_ref()).await;
-        assert_eq!(records.len(), faults.len(), "{name}: one record per call");
-        assert!(records.iter().all(|r| r.status == 502), "{name}");
     }
 }
 
@@ -166,24 +184,27 @@ async fn hang_up_server(calls: Arc<AtomicUsize>) -> String {
 
 #[tokio::test]
 async fn a_connection_dropped_after_sending_is_kept_and_never_sent_again() {
-    for (name, store) in stores("a_connection_dropped_after_sending").await {
-        let calls = Arc::new(AtomicUsize::new(0));
-        let url = hang_up_server(calls.clone()).await;
-        let state = state_on(store.clone(), &url, true).await;
-        let answers = [
-            no_hang(send(&state, reset("dropped-1"))).await,
-            no_hang(send(&state, reset("dropped-1"))).await,
-            no_hang(send(&state, reset("dropped-1"))).await,
-        ];
-        assert_error(&answers[0], 502, "UPSTREAM_ERROR");
-        assert!(outcome_unknown(&answers[0]), "{name}: {}", answers[0].body);
-        assert!(replayed(&answers[1]) && replayed(&answers[2]), "{name}");
-        assert_eq!(
-            calls.load(Ordering::SeqCst),
-            1,
-            "{name}: one call, no retry"
-        );
-        assert_eq!(audit(store.as_ref()).await.len(), 1, "{name}");
+    for flavour in Flavour::ALL {
+        for (store_name, store) in stores("a_connection_dropped_after_sending").await {
+            let name = format!("{store_name}/{}", flavour.name());
+            let calls = Arc::new(AtomicUsize::new(0));
+            let url = hang_up_server(calls.clone()).await;
+            let state = state_for(flavour, store.clone(), &url, true).await;
+            let answers = [
+                no_hang(send(&state, reset("dropped-1"))).await,
+                no_hang(send(&state, reset("dropped-1"))).await,
+                no_hang(send(&state, reset("dropped-1"))).await,
+            ];
+            assert_error(&answers[0], 502, "UPSTREAM_ERROR");
+            assert!(outcome_unknown(&answers[0]), "{name}: {}", answers[0].body);
+            assert!(replayed(&answers[1]) && replayed(&answers[2]), "{name}");
+            assert_eq!(
+                calls.load(Ordering::SeqCst),
+                1,
+                "{name}: one call, no retry"
+            );
+            assert_eq!(audit(store.as_ref()).await.len(), 1, "{name}");
+        }
     }
 }
 
