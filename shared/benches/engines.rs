@@ -17,9 +17,9 @@ fn jid(i: usize) -> String {
 /// Every fifth participant refused by privacy (with an add request), every
 /// seventh already a member; the rest added.
 fn code(i: usize) -> i64 {
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         403
-    } else if i % 7 == 0 {
+    } else if i.is_multiple_of(7) {
         409
     } else {
         0
@@ -29,7 +29,7 @@ fn code(i: usize) -> i64 {
 fn reply(engine: &str) -> Value {
     let entries = (0..50).map(|i| {
         let (j, c) = (jid(i), code(i));
-        let add = (c == 403).then(|| ("AbCdEfGhIjKlMnOp", 1_900_000_000));
+        let add = (c == 403).then_some(("AbCdEfGhIjKlMnOp", 1_900_000_000));
         match engine {
             "session-service" | "wuts" => json!({
                 "jid": j, "phone_number": j, "is_admin": false, "is_super_admin": false,
@@ -67,7 +67,10 @@ fn webjs_reply() -> Value {
             0 => 200,
             c => c,
         };
-        map.insert(id, json!({"code": c, "message": "", "isInviteV4Sent": false}));
+        map.insert(
+            id,
+            json!({"code": c, "message": "", "isInviteV4Sent": false}),
+        );
     }
     Value::Object(map)
 }
@@ -82,7 +85,11 @@ fn bench(c: &mut Criterion) {
             .collect(),
     };
     let cases = [
-        ("session-service", EngineKind::SessionService, reply("session-service")),
+        (
+            "session-service",
+            EngineKind::SessionService,
+            reply("session-service"),
+        ),
         ("wuts", EngineKind::Wuts, reply("wuts")),
         ("evolution", EngineKind::Evolution, reply("evolution")),
         ("waha/GOWS", EngineKind::Waha, reply("waha/GOWS")),

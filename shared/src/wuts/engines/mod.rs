@@ -303,6 +303,22 @@ mod tests {
         );
         assert_eq!((got[1].error, got[1].phone_number.as_deref()), (None, None));
 
+        // A GOWS list with an entry of the wrong types: read leniently, that
+        // entry accounting for nobody.
+        let odd = reply(
+            200,
+            json!([
+                {"JID": "5511888888888@s.whatsapp.net", "Error": "409"},
+                {"JID": "962700000000@s.whatsapp.net", "Error": 0},
+            ]),
+        );
+        let got = dialect::participants_reply(EngineKind::Waha, &c, &odd).unwrap();
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            (got[0].jid.as_str(), got[0].error),
+            ("962700000000@s.whatsapp.net", None)
+        );
+
         // NOWEB: Baileys' list.
         let noweb = reply(
             200,

@@ -101,6 +101,12 @@ pub fn participants_reply(
     if text.is_empty() {
         return Ok(Vec::new());
     }
+    // The common shape first, typed (no intermediate tree): GOWS's list.
+    if text.starts_with('[')
+        && let Ok(list) = serde_json::from_str::<Vec<Gows>>(text)
+    {
+        return Ok(list.into_iter().map(Gows::into_participant).collect());
+    }
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(_) if text.contains("no admin rights") => {
@@ -153,6 +159,67 @@ pub fn participants_reply(
     }
 }
 
+/// whatsmeow's `types.GroupParticipant` as GOWS sends it (Go field names),
+/// read typed; a list that does not fit is read leniently entry by entry
+/// ([`whatsmeow_entry`]).
+#[derive(serde::Deserialize)]
+struct Gows {
+    #[serde(rename = "JID")]
+    jid: String,
+    #[serde(rename = "PhoneNumber", default)]
+    phone_number: Option<String>,
+    #[serde(rename = "LID", default)]
+    lid: Option<String>,
+    #[serde(rename = "IsAdmin", default)]
+    is_admin: bool,
+    #[serde(rename = "IsSuperAdmin", default)]
+    is_super_admin: bool,
+    #[serde(rename = "Error", default)]
+    error: i64,
+    #[serde(rename = "AddRequest", default)]
+    add_request: Option<GowsAddRequest>,
+}
+
+#[derive(serde::Deserialize)]
+struct GowsAddRequest {
+    #[serde(rename = "Code")]
+    code: String,
+    #[serde(rename = "Expiration", default)]
+    expiration: Option<Value>,
+}
+
+impl Gows {
+    fn into_participant(self) -> WutsParticipant {
+        let name = |s: Option<String>| s.filter(|s| !s.is_empty()).map(|s| our_id(&s));
+        let jid = our_id(&self.jid);
+        WutsParticipant {
+            phone_number: name(self.phone_number),
+            lid: name(self.lid).or_else(|| jid.ends_with("@lid").then(|| jid.clone())),
+            jid,
+            is_admin: self.is_admin,
+            is_super_admin: self.is_super_admin,
+            error: (self.error != 0).then_some(self.error),
+            add_request: self.add_request.map(|a| AddRequest {
+                code: a.code,
+                expiration: a.expiration.as_ref().and_then(expiration),
+            }),
+        }
+    }
+}
+
+/// An add request's expiry: epoch seconds, or an RFC 3339 time.
+fn expiration(e: &Value) -> Option<i64> {
+    match e {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|t| t.unix_timestamp())
+        }
+        _ => None,
+    }
+}
+
 /// whatsmeow's `types.GroupParticipant`, Go field names as they are.
 fn whatsmeow_entry(v: &Value) -> Option<WutsParticipant> {
     let name = |key: &str| {
@@ -165,18 +232,14 @@ fn whatsmeow_entry(v: &Value) -> Option<WutsParticipant> {
     let add_request = v.get("AddRequest").filter(|a| !a.is_null()).and_then(|a| {
         Some(AddRequest {
             code: a.get("Code")?.as_str()?.to_string(),
-            expiration: a.get("Expiration").and_then(|e| match e {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => {
-                    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                        .ok()
-                        .map(|t| t.unix_timestamp())
-                }
-                _ => None,
-            }),
+            expiration: a.get("Expiration").and_then(expiration),
         })
     });
-    let error = v.get("Error").and_then(Value::as_i64).unwrap_or(0);
+    // An `Error` we cannot read makes the entry unreadable: never "done".
+    let error = match v.get("Error") {
+        None | Some(Value::Null) => 0,
+        Some(e) => e.as_i64()?,
+    };
     Some(WutsParticipant {
         phone_number: name("PhoneNumber"),
         lid: name("LID").or_else(|| jid.ends_with("@lid").then(|| jid.clone())),
