@@ -327,3 +327,54 @@ async fn an_engine_behind_a_private_ca_needs_engine_ca_bundle() {
     assert!(err.to_string().contains("ENGINE_CA_BUNDLE"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn no_engine_redirect_is_followed() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Where a redirect would lead: counts what reaches it.
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = reached.clone();
+    let target = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            "{}"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, target).await;
+    });
+    let redirector = axum::Router::new().fallback(move || {
+        let location = format!("{target_url}/elsewhere");
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [("location", location)],
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirecting = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, redirector).await;
+    });
+    for_every_engine(|f| {
+        let redirecting = redirecting.clone();
+        async move {
+            let h = harness_for(f).await;
+            h.store
+                .put_tenant(&tenant_for(f, &redirecting))
+                .await
+                .unwrap();
+            let state = harness_on(&h, std::time::Duration::ZERO);
+            let a = send(&state, events::load("reset-group-invite-link.json")).await;
+            assert_error(&a, 502, "UPSTREAM_ERROR");
+            assert_eq!(a.body["outcome"], "unknown", "{}: {}", f.name(), a.body);
+        }
+    })
+    .await;
+    assert_eq!(reached.load(Ordering::SeqCst), 0, "a redirect was followed");
+}
