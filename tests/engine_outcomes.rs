@@ -210,66 +210,75 @@ async fn a_connection_dropped_after_sending_is_kept_and_never_sent_again() {
 
 #[tokio::test]
 async fn calls_that_never_left_release_the_key_and_are_not_audited() {
-    for (name, store) in stores("calls_that_never_left").await {
-        // A plain-http engine URL while WUTS_ALLOW_HTTP is false: refused
-        // before sending.
-        let fake = WutsFake::start().await;
-        let state = state_on(store.clone(), &fake.base_url(), false).await;
-        for _ in 0..2 {
-            let a = no_hang(send(&state, reset("never-sent-1"))).await;
-            assert_error(&a, 502, "UPSTREAM_ERROR");
-            assert!(!outcome_unknown(&a), "{name}: {}", a.body);
-            assert!(!replayed(&a), "{name}: the key was released");
-        }
-        assert!(fake.calls().is_empty());
+    for flavour in Flavour::ALL {
+        for (store_name, store) in stores("calls_that_never_left").await {
+            let name = format!("{store_name}/{}", flavour.name());
+            // A plain-http engine URL while WUTS_ALLOW_HTTP is false: refused
+            // before sending.
+            let fake = WutsFake::start_engine(flavour).await;
+            let state = state_for(flavour, store.clone(), &fake.base_url(), false).await;
+            for _ in 0..2 {
+                let a = no_hang(send(&state, reset("never-sent-1"))).await;
+                assert_error(&a, 502, "UPSTREAM_ERROR");
+                assert!(!outcome_unknown(&a), "{name}: {}", a.body);
+                assert!(!replayed(&a), "{name}: the key was released");
+            }
+            assert!(fake.calls().is_empty());
 
-        // Nothing listening: the connection is never established.
-        let closed = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            format!("http://{}", l.local_addr().unwrap())
-        };
-        store.put_tenant(&tenant(&closed)).await.unwrap();
-        let state = AppState::new(
-            store.clone(),
-            engine(true, UPSTREAM_DEADLINE),
-            Duration::ZERO,
-        );
-        for _ in 0..2 {
-            let a = no_hang(send(&state, reset("never-sent-2"))).await;
-            assert_error(&a, 502, "UPSTREAM_ERROR");
-            assert!(!outcome_unknown(&a), "{name}: {}", a.body);
-            assert!(!replayed(&a), "{name}: the key was released");
+            // Nothing listening: the connection is never established.
+            let closed = {
+                let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                format!("http://{}", l.local_addr().unwrap())
+            };
+            store
+                .put_tenant(&tenant_for(flavour, &closed))
+                .await
+                .unwrap();
+            let state = AppState::new(
+                store.clone(),
+                engine(true, UPSTREAM_DEADLINE),
+                Duration::ZERO,
+            );
+            for _ in 0..2 {
+                let a = no_hang(send(&state, reset("never-sent-2"))).await;
+                assert_error(&a, 502, "UPSTREAM_ERROR");
+                assert!(!outcome_unknown(&a), "{name}: {}", a.body);
+                assert!(!replayed(&a), "{name}: the key was released");
+            }
+            assert!(
+                audit(store.as_ref()).await.is_empty(),
+                "{name}: nothing reached an engine, nothing is audited"
+            );
         }
-        assert!(
-            audit(store.as_ref()).await.is_empty(),
-            "{name}: nothing reached an engine, nothing is audited"
-        );
     }
 }
 
 #[tokio::test]
 async fn refusals_are_audited_and_release_the_key() {
-    for (name, store) in stores("refusals").await {
-        let fake = WutsFake::start().await;
-        let state = state_on(store.clone(), &fake.base_url(), true).await;
-        fake.push_fault(Fault::Status {
-            status: 409,
-            code: Some("session_not_connected"),
-            retry_after: None,
-        });
-        let a = no_hang(send(&state, reset("refused-1"))).await;
-        assert_error(&a, 503, "DEVICE_NOT_READY");
-        assert!(!outcome_unknown(&a));
-        let b = no_hang(send(&state, reset("refused-1"))).await;
-        assert_eq!(b.status, 200, "{name}: {}", b.body);
-        assert!(!replayed(&b), "{name}");
-        assert_eq!(fake.calls().len(), 2);
-        let statuses: Vec<u16> = audit(store.as_ref())
-            .await
-            .iter()
-            .map(|r| r.status)
-            .collect();
-        assert_eq!(statuses, vec![503, 200], "{name}");
+    for flavour in Flavour::ALL {
+        for (store_name, store) in stores("refusals").await {
+            let name = format!("{store_name}/{}", flavour.name());
+            let fake = WutsFake::start_engine(flavour).await;
+            let state = state_for(flavour, store.clone(), &fake.base_url(), true).await;
+            fake.push_fault(Fault::Status {
+                status: 409,
+                code: Some("session_not_connected"),
+                retry_after: None,
+            });
+            let a = no_hang(send(&state, reset("refused-1"))).await;
+            assert_error(&a, 503, "DEVICE_NOT_READY");
+            assert!(!outcome_unknown(&a));
+            let b = no_hang(send(&state, reset("refused-1"))).await;
+            assert_eq!(b.status, 200, "{name}: {}", b.body);
+            assert!(!replayed(&b), "{name}");
+            assert_eq!(fake.calls().len(), 2);
+            let statuses: Vec<u16> = audit(store.as_ref())
+                .await
+                .iter()
+                .map(|r| r.status)
+                .collect();
+            assert_eq!(statuses, vec![503, 200], "{name}");
+        }
     }
 }
 
