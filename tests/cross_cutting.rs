@@ -48,7 +48,7 @@ fn path_with_jid(route: &Route, jid: &str) -> String {
 /// Whether `flavour`'s engine can serve `route` at all (Evolution and WAHA
 /// have no community routes: those answer 501 with no upstream call).
 fn serves(flavour: Flavour, route: &Route) -> bool {
-    !route.path.starts_with("/communities") || flavour.supports_communities()
+    flavour.supports(route.function)
 }
 
 async fn scoped_harness(flavour: Flavour) -> Harness {

@@ -378,3 +378,59 @@ async fn no_engine_redirect_is_followed() {
     .await;
     assert_eq!(reached.load(Ordering::SeqCst), 0, "a redirect was followed");
 }
+
+#[tokio::test]
+async fn leave_and_the_ephemeral_timer_where_the_engine_has_them() {
+    use shared::wuts::sim::DEMO_SPARE_GROUP;
+    for_every_engine(|f| async move {
+        let h = harness_for(f).await;
+        let engine = f.name();
+        let a = h
+            .send(
+                events::load("set-group-ephemeral.json").with_header("idempotency-key", "timer-1"),
+            )
+            .await;
+        if f.supports("set-group-ephemeral") {
+            assert_eq!(a.status, 200, "{engine}: {}", a.body);
+            assert_eq!(a.body["duration_seconds"], 604_800);
+            assert_eq!(
+                h.fake.sim.group(DEMO_GROUP).unwrap().ephemeral_seconds,
+                604_800,
+                "{engine}: the timer was set"
+            );
+            // The same key with another duration is another request.
+            let other = events::load("set-group-ephemeral.json")
+                .with_header("idempotency-key", "timer-1")
+                .with_body(r#"{"duration_seconds": 0}"#);
+            assert_error(&h.send(other).await, 422, "IDEMPOTENCY_KEY_REUSED");
+        } else {
+            assert_error(&a, 501, "NOT_SUPPORTED");
+        }
+
+        let a = h.send(events::load("leave-group.json")).await;
+        if f.supports("leave-group") {
+            assert_eq!(a.status, 200, "{engine}: {}", a.body);
+            assert_eq!(a.body, serde_json::json!({"success": true}));
+            assert!(
+                h.fake.sim.group(DEMO_SPARE_GROUP).is_none(),
+                "{engine}: left"
+            );
+            // Gone: the next call on it is the engine's "no such group".
+            let again = h.send(events::load("leave-group.json")).await;
+            assert_error(&again, 404, "NOT_FOUND");
+        } else {
+            assert_error(&a, 501, "NOT_SUPPORTED");
+            assert!(h.fake.sim.group(DEMO_SPARE_GROUP).is_some());
+        }
+        let sent = usize::from(f.supports("set-group-ephemeral"))
+            + 2 * usize::from(f.supports("leave-group"));
+        assert_eq!(
+            h.fake.calls().len(),
+            sent,
+            "{engine}: nothing sent for a 501"
+        );
+        let audited = h.store.list_audit("acme", None, 10).await.unwrap();
+        assert_eq!(audited.len(), sent, "{engine}");
+    })
+    .await;
+}

@@ -697,6 +697,24 @@ impl WutsClient for PanickingWuts {
     ) -> Result<String, WutsError> {
         panic!("deliberate panic in a fake");
     }
+    async fn leave_group(
+        &self,
+        _: &WutsTarget,
+        _: &GroupJid,
+        _: CallMeta,
+    ) -> Result<(), WutsError> {
+        panic!("deliberate panic in a fake");
+    }
+
+    async fn set_ephemeral(
+        &self,
+        _: &WutsTarget,
+        _: &GroupJid,
+        _: u32,
+        _: CallMeta,
+    ) -> Result<(), WutsError> {
+        panic!("deliberate panic in a fake");
+    }
 }
 
 #[tokio::test]
@@ -788,9 +806,14 @@ async fn unreachable_dynamodb_is_503() {
 async fn a_token_in_the_documented_data_model_works_on_every_route() {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let url = moto_or_skip!();
-    let fake = WutsFake::start().await;
+    // The WUTS engine: it serves every route.
+    let flavour = integration_tests::engine_fakes::Flavour::Wuts;
+    let fake = WutsFake::start_engine(flavour).await;
     let store = Arc::new(moto::fresh_store(&url).await);
-    store.put_tenant(&tenant(&fake.base_url())).await.unwrap();
+    store
+        .put_tenant(&tenant_for(flavour, &fake.base_url()))
+        .await
+        .unwrap();
     store
         .client()
         .put_item()
@@ -915,6 +938,28 @@ impl WutsClient for UnsupportingEngine {
     ) -> Result<String, WutsError> {
         Err(WutsError::NotSupported {
             operation: "read invite links",
+        })
+    }
+    async fn leave_group(
+        &self,
+        _: &WutsTarget,
+        _: &GroupJid,
+        _: CallMeta,
+    ) -> Result<(), WutsError> {
+        Err(WutsError::NotSupported {
+            operation: "leave groups",
+        })
+    }
+
+    async fn set_ephemeral(
+        &self,
+        _: &WutsTarget,
+        _: &GroupJid,
+        _: u32,
+        _: CallMeta,
+    ) -> Result<(), WutsError> {
+        Err(WutsError::NotSupported {
+            operation: "set timers",
         })
     }
 }

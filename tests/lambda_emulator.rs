@@ -432,11 +432,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
                 event["headers"]["authorization"] = json!(format!("Bearer {token}"));
                 event["requestContext"]["requestId"] =
                     json!(format!("eng-{}-{function}", flavour.engine()));
-                let want = if function.contains("community") && !flavour.supports_communities() {
-                    501
-                } else {
-                    200
-                };
+                let want = if flavour.supports(function) { 200 } else { 501 };
                 let got = emulated.invoke(&event).await;
                 check(
                     &format!("{function} <- {}", flavour.name()),
@@ -477,7 +473,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
     for (flavour, _, engine_fake) in &engine_tenants {
         let supported = ROUTES
             .iter()
-            .filter(|r| !r.function.contains("community") || flavour.supports_communities())
+            .filter(|r| flavour.supports(r.function))
             .count();
         assert_eq!(
             engine_fake.calls().len(),

@@ -70,6 +70,12 @@ impl Key {
 /// raw bytes. `…%40g.us` and `…@g.us`, `{}` and no body, `+55 11 88888-8888`
 /// and `5511888888888@s.whatsapp.net` are the same request.
 pub fn fingerprint(route: &Route, subject: Subject<'_>) -> String {
+    fingerprint_with(route, subject, "")
+}
+
+/// The same, for a command that carries more than its subject (a setting,
+/// a name): `extra` is that part, normalised.
+pub fn fingerprint_with(route: &Route, subject: Subject<'_>, extra: &str) -> String {
     let mut hash = Sha256::new();
     for part in [
         route.method,
@@ -84,6 +90,8 @@ pub fn fingerprint(route: &Route, subject: Subject<'_>) -> String {
         hash.update(participant.as_str().as_bytes());
         hash.update(b",");
     }
+    hash.update(b"\n");
+    hash.update(extra.as_bytes());
     hex::encode(hash.finalize())
 }
 

@@ -105,6 +105,18 @@ impl Flavour {
         matches!(self.engine(), EngineKind::SessionService | EngineKind::Wuts)
     }
 
+    /// Whether this engine can serve the route of function binary
+    /// `function` (else `501 NOT_SUPPORTED`, nothing sent): docs/ENGINES.md.
+    pub fn supports(self, function: &str) -> bool {
+        let engine = self.engine();
+        match function {
+            f if f.contains("community") => self.supports_communities(),
+            "leave-group" => engine != EngineKind::SessionService,
+            "set-group-ephemeral" => matches!(engine, EngineKind::Wuts | EngineKind::Evolution),
+            _ => true,
+        }
+    }
+
     /// Whether the engine reports each participant's outcome for `action`
     /// (WAHA on WEBJS does not for remove, promote and demote).
     pub fn reports_outcomes(self, action: Action) -> bool {
@@ -350,6 +362,27 @@ fn wuts(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
                 Err(e) => f.refuse(e),
             }
         }
+        ("DELETE", ["", "groups", jid, "leave"]) => match group_of(jid).and_then(|g| sim.leave(&g))
+        {
+            Ok(()) => json_response(200, json!({"success": true})),
+            Err(e) => f.refuse(e),
+        },
+        ("PUT", ["", "groups", jid, "ephemeral"]) => {
+            let seconds = serde_json::from_str::<Value>(req.body)
+                .ok()
+                .and_then(|v| v["duration_seconds"].as_u64())
+                .and_then(|d| u32::try_from(d).ok());
+            let Some(seconds) = seconds else {
+                return f.error(&Canonical {
+                    status: 400,
+                    code: Some("bad_request"),
+                });
+            };
+            match group_of(jid).and_then(|g| sim.set_ephemeral(&g, seconds)) {
+                Ok(()) => json_response(200, json!({"success": true, "duration_seconds": seconds})),
+                Err(e) => f.refuse(e),
+            }
+        }
         ("GET", ["", "groups", jid, "invite"]) => {
             match group_of(jid).and_then(|g| sim.current_invite(&g)) {
                 Ok(link) => json_response(
@@ -424,7 +457,11 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             code: Some("unauthorized"),
         });
     }
-    let Some(group) = req.query("groupJid") else {
+    // `groupJid` from the body first, then the query (Evolution's `groupValidate`).
+    let from_body = serde_json::from_str::<Value>(req.body)
+        .ok()
+        .and_then(|v| v["groupJid"].as_str().map(str::to_string));
+    let Some(group) = from_body.or_else(|| req.query("groupJid")) else {
         return json_response(
             400,
             json!({"status": 400, "error": "Bad Request",
@@ -454,6 +491,27 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             }
             Err(e) => f.refuse(e),
         },
+        ("DELETE", "leaveGroup") => match group_of(&group).and_then(|g| sim.leave(&g)) {
+            Ok(()) => json_response(200, json!({"groupJid": group, "leave": true})),
+            Err(e) => f.refuse(e),
+        },
+        ("POST", "toggleEphemeral") => {
+            let seconds = serde_json::from_str::<Value>(req.body)
+                .ok()
+                .and_then(|v| v["expiration"].as_u64())
+                .and_then(|d| u32::try_from(d).ok())
+                .filter(|d| [0, 86_400, 604_800, 7_776_000].contains(d));
+            let Some(seconds) = seconds else {
+                return f.error(&Canonical {
+                    status: 400,
+                    code: Some("bad_request"),
+                });
+            };
+            match group_of(&group).and_then(|g| sim.set_ephemeral(&g, seconds)) {
+                Ok(()) => json_response(201, json!({"success": true})),
+                Err(e) => f.refuse(e),
+            }
+        }
         ("POST", "revokeInviteCode") => match group_of(&group).and_then(|g| sim.reset(&g)) {
             Ok(link) => {
                 let code = link.rsplit('/').next().unwrap_or("").to_string();
@@ -550,6 +608,10 @@ fn waha(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
         }
     };
     match (req.method, rest) {
+        ("POST", ["leave"]) => match group_of(jid).and_then(|g| sim.leave(&g)) {
+            Ok(()) => StatusCode::OK.into_response(),
+            Err(e) => f.refuse(e),
+        },
         ("GET", ["invite-code"]) => match group_of(jid).and_then(|g| sim.current_invite(&g)) {
             Ok(link) => text(200, code_of(link)),
             Err(e) => f.refuse(e),

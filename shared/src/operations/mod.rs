@@ -9,17 +9,21 @@ mod add_community_participants;
 mod add_group_participants;
 mod get_group_invite_link;
 pub mod invite;
+mod leave_group;
 pub mod participants;
 mod remove_community_participants;
 mod remove_group_participants;
 mod reset_group_invite_link;
+pub mod set_group_ephemeral;
 
 pub use add_community_participants::AddCommunityParticipants;
 pub use add_group_participants::AddGroupParticipants;
 pub use get_group_invite_link::GetGroupInviteLink;
+pub use leave_group::LeaveGroup;
 pub use remove_community_participants::RemoveCommunityParticipants;
 pub use remove_group_participants::RemoveGroupParticipants;
 pub use reset_group_invite_link::ResetGroupInviteLink;
+pub use set_group_ephemeral::SetGroupEphemeral;
 
 use std::time::Duration;
 
@@ -71,6 +75,8 @@ operations!(
     AddCommunityParticipants,
     ResetGroupInviteLink,
     GetGroupInviteLink,
+    LeaveGroup,
+    SetGroupEphemeral,
 );
 
 /// Resolves a request line against the API's route table.

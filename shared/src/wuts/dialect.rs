@@ -119,6 +119,67 @@ pub fn invite_reply(engine: EngineKind, reply: &Reply) -> Result<String, WutsErr
     }
 }
 
+/// The account leaving the group, as `engine` sends it.
+pub fn leave_request(
+    base: &str,
+    target: &WutsTarget,
+    group: &GroupJid,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(session_service::not_in_contract(
+            "leave a group (the session-service contract has no such call)",
+        )),
+        EngineKind::Wuts => Ok(wuts::leave(base, group)),
+        EngineKind::Evolution => Ok(evolution::leave(base, target, group)),
+        EngineKind::Waha => Ok(waha::leave(base, target, group)),
+    }
+}
+
+/// The disappearing-message timer, as `engine` sends it.
+pub fn ephemeral_request(
+    base: &str,
+    target: &WutsTarget,
+    group: &GroupJid,
+    seconds: u32,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(session_service::not_in_contract(
+            "set the disappearing-message timer (the session-service contract has no such call)",
+        )),
+        EngineKind::Wuts => Ok(wuts::ephemeral(base, group, seconds)),
+        EngineKind::Evolution => Ok(evolution::ephemeral(base, target, group, seconds)),
+        EngineKind::Waha => Err(WutsError::NotSupported {
+            operation: "set the disappearing-message timer (WAHA has no such route)",
+        }),
+    }
+}
+
+/// The reply to a call whose success has no content (leave, ephemeral):
+/// any 2xx, unless its body says the opposite (`success`/`leave`: false).
+pub fn done_reply(engine: EngineKind, reply: &Reply) -> Result<(), WutsError> {
+    if !reply.is_success() {
+        return Err(match engine {
+            EngineKind::SessionService => session_service::error(reply),
+            EngineKind::Wuts => wuts::error(reply),
+            EngineKind::Evolution => evolution::error(reply),
+            EngineKind::Waha => waha::error(reply),
+        });
+    }
+    let said_no = serde_json::from_slice::<serde_json::Value>(&reply.body)
+        .ok()
+        .is_some_and(|v| {
+            ["success", "leave"]
+                .iter()
+                .any(|k| v.get(k) == Some(&serde_json::Value::Bool(false)))
+        });
+    if said_no {
+        return Err(WutsError::InvalidResponse(
+            "a 2xx whose body says it was not done".into(),
+        ));
+    }
+    Ok(())
+}
+
 const LINK_PREFIX: &str = "https://chat.whatsapp.com/";
 
 /// An invite link from what an engine gave: a whole link on

@@ -233,6 +233,29 @@ impl WutsClient for HttpWuts {
     ) -> Result<String, WutsError> {
         self.invite(target, group, InviteCall::Get, meta).await
     }
+
+    async fn leave_group(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        meta: CallMeta,
+    ) -> Result<(), WutsError> {
+        let out = dialect::leave_request(self.base_url(target)?, target, group)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::done_reply(target.engine, &reply)
+    }
+
+    async fn set_ephemeral(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        seconds: u32,
+        meta: CallMeta,
+    ) -> Result<(), WutsError> {
+        let out = dialect::ephemeral_request(self.base_url(target)?, target, group, seconds)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::done_reply(target.engine, &reply)
+    }
 }
 
 #[cfg(test)]

@@ -358,6 +358,23 @@ pub trait WutsClient: Send + Sync {
         group: &GroupJid,
         meta: CallMeta,
     ) -> Result<String, WutsError>;
+
+    /// The account leaves the group.
+    async fn leave_group(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        meta: CallMeta,
+    ) -> Result<(), WutsError>;
+
+    /// Sets the group's disappearing-message timer (0 turns it off).
+    async fn set_ephemeral(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        seconds: u32,
+        meta: CallMeta,
+    ) -> Result<(), WutsError>;
 }
 
 /// An engine's `Retry-After`, either form (RFC 9110): delay-seconds, or an

@@ -14,6 +14,9 @@ use super::{
 use crate::jid::GroupJid;
 
 pub const DEMO_GROUP: &str = "120363039000000000@g.us";
+/// A second demo group, the one the leave event leaves (so the other events
+/// keep their group).
+pub const DEMO_SPARE_GROUP: &str = "120363039000000001@g.us";
 pub const DEMO_COMMUNITY: &str = "120363099000000000@g.us";
 pub const DEMO_MEMBERS: [&str; 3] = [
     "5511888888888@s.whatsapp.net",
@@ -35,6 +38,8 @@ pub struct SimGroup {
     pub members: BTreeMap<String, Member>,
     pub capacity: usize,
     pub invite_code: String,
+    /// The disappearing-message timer, in seconds (0: off).
+    pub ephemeral_seconds: u32,
 }
 
 impl SimGroup {
@@ -48,6 +53,7 @@ impl SimGroup {
                 .collect(),
             capacity: 1024,
             invite_code: new_invite_code(),
+            ephemeral_seconds: 0,
         }
     }
 
@@ -108,6 +114,7 @@ impl Simulator {
     pub fn demo() -> Self {
         let sim = Self::new();
         sim.put_group(DEMO_GROUP, SimGroup::new(&DEMO_MEMBERS));
+        sim.put_group(DEMO_SPARE_GROUP, SimGroup::new(&DEMO_MEMBERS));
         sim.put_group(DEMO_COMMUNITY, SimGroup::community(&DEMO_MEMBERS));
         sim
     }
@@ -225,6 +232,24 @@ impl Simulator {
         self.with_plain_group(group, |g| invite_link(&g.invite_code))
     }
 
+    /// The account leaves: the group is gone from its list. Any member may
+    /// leave, admin or not.
+    pub fn leave(&self, group: &GroupJid) -> Result<(), WutsError> {
+        let mut state = self.lock();
+        if !state.connected {
+            return Err(wuts_status(409, "session_not_connected"));
+        }
+        state
+            .groups
+            .remove(group.as_str())
+            .map(|_| ())
+            .ok_or_else(|| wuts_status(404, "group_not_found"))
+    }
+
+    pub fn set_ephemeral(&self, group: &GroupJid, seconds: u32) -> Result<(), WutsError> {
+        self.with_plain_group(group, |g| g.ephemeral_seconds = seconds)
+    }
+
     /// Runs `f` on a plain group of a connected session (the invite calls).
     fn with_plain_group<T>(
         &self,
@@ -270,6 +295,25 @@ impl WutsClient for Simulator {
         _meta: CallMeta,
     ) -> Result<String, WutsError> {
         self.current_invite(group)
+    }
+
+    async fn leave_group(
+        &self,
+        _target: &WutsTarget,
+        group: &GroupJid,
+        _meta: CallMeta,
+    ) -> Result<(), WutsError> {
+        self.leave(group)
+    }
+
+    async fn set_ephemeral(
+        &self,
+        _target: &WutsTarget,
+        group: &GroupJid,
+        seconds: u32,
+        _meta: CallMeta,
+    ) -> Result<(), WutsError> {
+        Simulator::set_ephemeral(self, group, seconds)
     }
 }
 

@@ -20,7 +20,7 @@ use clap::Parser;
 use shared::provision::{self, NewTenant};
 use shared::store::TenantStatus;
 use shared::store::memory::MemoryStore;
-use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, Simulator};
+use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, DEMO_SPARE_GROUP, Simulator};
 use shared::{ApiError, AppState};
 
 /// Bodies are read up to this size; larger ones get the 413 envelope at once
@@ -74,6 +74,7 @@ fn banner(base: &str, token: &str) -> String {
         format!("demo token: {token}"),
         format!("demo group: {DEMO_GROUP} (members {})", DEMO_MEMBERS.join(", ")),
         format!("demo community: {DEMO_COMMUNITY}"),
+        format!("a group to leave: {DEMO_SPARE_GROUP}"),
         "try:".to_string(),
         format!(
             "curl -sS -X DELETE \"{base}/groups/{DEMO_GROUP}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"{}\"]}}'",
@@ -91,6 +92,10 @@ fn banner(base: &str, token: &str) -> String {
         ),
         format!("curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/invite/reset\" {auth}"),
         format!("curl -sS -X GET \"{base}/groups/{DEMO_GROUP}/invite\" {auth}"),
+        format!(
+            "curl -sS -X PUT \"{base}/groups/{DEMO_GROUP}/ephemeral\" {auth} -H \"Content-Type: application/json\" -d '{{\"duration_seconds\": 604800}}'"
+        ),
+        format!("curl -sS -X DELETE \"{base}/groups/{DEMO_SPARE_GROUP}/leave\" {auth}"),
     ]
     .join("\n")
 }

@@ -141,6 +141,28 @@ pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCa
     }
 }
 
+/// `DELETE /group/leaveGroup/{instance}?groupJid=` → 200 `{groupJid,
+/// leave: true}`.
+pub fn leave(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+    Outgoing {
+        method: Method::DELETE,
+        url: url(base, "leaveGroup", target, group),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+/// `POST /group/toggleEphemeral/{instance}` `{groupJid, expiration}` (a
+/// number: 0, 86400, 604800, 7776000) → 201 `{success: true}`.
+pub fn ephemeral(base: &str, target: &WutsTarget, group: &GroupJid, seconds: u32) -> Outgoing {
+    Outgoing {
+        method: Method::POST,
+        url: format!("{base}/group/toggleEphemeral/{}", enc(&target.session_id)),
+        auth: AUTH,
+        body: Some(serde_json::json!({ "groupJid": group.as_str(), "expiration": seconds })),
+    }
+}
+
 #[derive(Deserialize)]
 struct InviteCode {
     #[serde(rename = "inviteCode")]

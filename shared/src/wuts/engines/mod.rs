@@ -454,6 +454,81 @@ mod tests {
     }
 
     #[test]
+    fn leave_and_ephemeral_per_engine() {
+        let group = GroupJid::parse("120363039000000000@g.us").unwrap();
+        let leave =
+            |engine, session| dialect::leave_request("https://e", &target(engine, session), &group);
+        let out = leave(EngineKind::Wuts, "").unwrap();
+        assert_eq!(
+            (out.method, out.url.as_str()),
+            (
+                Method::DELETE,
+                "https://e/groups/120363039000000000@g.us/leave"
+            )
+        );
+        let out = leave(EngineKind::Evolution, "acme").unwrap();
+        assert_eq!(
+            (out.method, out.url.as_str()),
+            (
+                Method::DELETE,
+                "https://e/group/leaveGroup/acme?groupJid=120363039000000000%40g.us"
+            )
+        );
+        let out = leave(EngineKind::Waha, "default").unwrap();
+        assert_eq!(
+            (out.method, out.url.as_str()),
+            (
+                Method::POST,
+                "https://e/api/default/groups/120363039000000000%40g.us/leave"
+            )
+        );
+        let err = leave(EngineKind::SessionService, "s").unwrap_err();
+        assert_eq!(answered(err), (501, "NOT_SUPPORTED", Reach::NotSent));
+
+        let timer = |engine, session| {
+            dialect::ephemeral_request("https://e", &target(engine, session), &group, 86_400)
+        };
+        let out = timer(EngineKind::Wuts, "").unwrap();
+        assert_eq!(out.method, Method::PUT);
+        assert_eq!(out.body.unwrap(), json!({"duration_seconds": 86400}));
+        let out = timer(EngineKind::Evolution, "acme").unwrap();
+        assert_eq!(out.url, "https://e/group/toggleEphemeral/acme");
+        assert_eq!(
+            out.body.unwrap(),
+            json!({"groupJid": "120363039000000000@g.us", "expiration": 86400})
+        );
+        for engine in [EngineKind::Waha, EngineKind::SessionService] {
+            assert_eq!(
+                answered(timer(engine, "s").unwrap_err()),
+                (501, "NOT_SUPPORTED", Reach::NotSent)
+            );
+        }
+
+        // Replies: any 2xx is done, unless its body says otherwise.
+        for (engine, r) in [
+            (EngineKind::Wuts, reply(200, json!({"success": true}))),
+            (
+                EngineKind::Evolution,
+                reply(200, json!({"groupJid": "1@g.us", "leave": true})),
+            ),
+            (EngineKind::Evolution, reply(201, json!({"success": true}))),
+            (EngineKind::Waha, text(200, "")),
+        ] {
+            assert!(dialect::done_reply(engine, &r).is_ok(), "{engine}");
+        }
+        let no = dialect::done_reply(EngineKind::Evolution, &reply(200, json!({"leave": false})))
+            .unwrap_err();
+        assert_eq!(answered(no), (502, "UPSTREAM_ERROR", Reach::MayHaveActed));
+        let refused = dialect::done_reply(
+            EngineKind::Evolution,
+            &reply(400, json!({"status": 400, "error": "Bad Request",
+                               "response": {"message": ["Unable to leave the group", "Error: item-not-found"]}})),
+        )
+        .unwrap_err();
+        assert_eq!(answered(refused), (404, "NOT_FOUND", Reach::Refused));
+    }
+
+    #[test]
     fn wuts_errors() {
         let err = |status: u16, body: serde_json::Value| {
             answered(dialect::invite_reply(EngineKind::Wuts, &reply(status, body)).unwrap_err())

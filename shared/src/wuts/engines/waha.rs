@@ -254,6 +254,16 @@ fn whatsmeow_entry(v: &Value) -> Option<WutsParticipant> {
     })
 }
 
+/// `POST /api/{session}/groups/{id}/leave` → 200, an empty body.
+pub fn leave(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+    Outgoing {
+        method: Method::POST,
+        url: url(base, target, group, "leave"),
+        auth: AUTH,
+        body: None,
+    }
+}
+
 /// `GET …/invite-code`, `POST …/invite-code/revoke`: the code (NOWEB,
 /// WEBJS) or the whole link (GOWS), as raw text.
 pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCall) -> Outgoing {

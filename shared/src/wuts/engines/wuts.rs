@@ -75,6 +75,27 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
     invite_link(&json::<InviteReply>(reply)?.invite_link)
 }
 
+/// `DELETE /groups/{jid}/leave` → `{success: true}`.
+pub fn leave(base: &str, group: &GroupJid) -> Outgoing {
+    Outgoing {
+        method: Method::DELETE,
+        url: group_url(base, GroupKind::Group, group, "leave"),
+        auth: Auth::Bearer,
+        body: None,
+    }
+}
+
+/// `PUT /groups/{jid}/ephemeral` `{duration_seconds}` → `{success,
+/// duration_seconds}`.
+pub fn ephemeral(base: &str, group: &GroupJid, seconds: u32) -> Outgoing {
+    Outgoing {
+        method: Method::PUT,
+        url: group_url(base, GroupKind::Group, group, "ephemeral"),
+        auth: Auth::Bearer,
+        body: Some(serde_json::json!({ "duration_seconds": seconds })),
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct ErrorBody {
     #[serde(default)]
