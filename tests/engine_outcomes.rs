@@ -22,14 +22,12 @@ use integration_tests::moto;
 use integration_tests::wuts_fake::{Fault, WutsFake};
 use serde_json::{Value, json};
 use shared::AppState;
-use shared::config::WutsConfig;
 use shared::store::dynamo::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyStore, Store, StoreError,
     StoredBody, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStore,
 };
-use shared::wuts::http::HttpWuts;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Fails the test if `fut` hangs (a guard, not a timing assertion).
@@ -50,18 +48,6 @@ async fn stores(test: &str) -> Vec<(&'static str, Arc<dyn Store>)> {
     stores
 }
 
-fn engine(allow_http: bool, timeout: Duration) -> Arc<HttpWuts> {
-    Arc::new(
-        HttpWuts::new(WutsConfig {
-            default_base_url: None,
-            timeout,
-            allow_http,
-            ca_bundle: None,
-        })
-        .unwrap(),
-    )
-}
-
 async fn state_on(store: Arc<dyn Store>, base_url: &str, allow_http: bool) -> AppState {
     state_for(Flavour::SessionService, store, base_url, allow_http).await
 }
@@ -80,7 +66,7 @@ async fn state_for(
     store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
     AppState::new(
         store,
-        engine(allow_http, UPSTREAM_DEADLINE),
+        http_engine(allow_http, UPSTREAM_DEADLINE),
         Duration::from_secs(30),
     )
 }
@@ -236,7 +222,7 @@ async fn calls_that_never_left_release_the_key_and_are_not_audited() {
                 .unwrap();
             let state = AppState::new(
                 store.clone(),
-                engine(true, UPSTREAM_DEADLINE),
+                http_engine(true, UPSTREAM_DEADLINE),
                 Duration::ZERO,
             );
             for _ in 0..2 {
@@ -293,7 +279,7 @@ async fn a_slow_engine_is_cut_at_the_request_deadline_and_kept() {
         // 2 s kept for the audit and the key.)
         let mut state = AppState::new(
             store.clone(),
-            engine(true, Duration::from_secs(4)),
+            http_engine(true, Duration::from_secs(4)),
             Duration::from_secs(30),
         );
         state.settings.request_deadline = Duration::from_millis(3_500);

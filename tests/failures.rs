@@ -12,10 +12,8 @@ use integration_tests::harness::*;
 use integration_tests::moto;
 use integration_tests::wuts_fake::WutsFake;
 use shared::AppState;
-use shared::config::WutsConfig;
 use shared::store::dynamo::{DynamoStore, create_tables};
 use shared::store::memory::MemoryStore;
-use shared::wuts::http::HttpWuts;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Fails the test if `fut` hangs: it must finish well within this guard.
@@ -28,14 +26,7 @@ async fn no_hang<T>(fut: impl Future<Output = T>) -> T {
 async fn memory_state(base_url: &str, deadline: Duration) -> AppState {
     let store = Arc::new(MemoryStore::new());
     seed(store.as_ref(), base_url).await;
-    let wuts = HttpWuts::new(WutsConfig {
-        default_base_url: None,
-        timeout: deadline,
-        allow_http: true,
-        ca_bundle: None,
-    })
-    .unwrap();
-    AppState::new(store, Arc::new(wuts), Duration::from_secs(30))
+    AppState::new(store, http_engine(true, deadline), Duration::from_secs(30))
 }
 
 #[tokio::test]

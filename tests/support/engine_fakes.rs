@@ -13,7 +13,7 @@ use shared::wuts::sim::Simulator;
 use shared::wuts::{Action, EngineKind, GroupKind, WutsError, WutsParticipant};
 
 use crate::wuts_fake::{
-    API_KEY, SESSION_ID, apply, canonical, group_of, json_response, read_participants, segments,
+    API_KEY, SESSION_ID, apply, group_of, json_response, read_participants, segments,
 };
 
 /// The Evolution instance and WAHA session of the test tenant.
@@ -32,9 +32,9 @@ pub enum Flavour {
 
 /// An error in session-service terms.
 #[derive(Debug, Clone, Copy)]
-pub struct Canonical {
+pub struct Canonical<'a> {
     pub status: u16,
-    pub code: Option<&'static str>,
+    pub code: Option<&'a str>,
 }
 
 pub struct Request<'a> {
@@ -134,7 +134,7 @@ impl Flavour {
     }
 
     /// `err` as this engine renders it.
-    pub fn error(self, err: &Canonical) -> Response {
+    pub fn error(self, err: &Canonical<'_>) -> Response {
         let code = err.code.unwrap_or("");
         match self.engine() {
             EngineKind::SessionService => match err.code {
@@ -239,7 +239,16 @@ impl Flavour {
     }
 
     fn refuse(self, err: WutsError) -> Response {
-        self.error(&canonical(err))
+        match err {
+            WutsError::Status { status, code, .. } => self.error(&Canonical {
+                status,
+                code: code.as_deref(),
+            }),
+            _ => self.error(&Canonical {
+                status: 500,
+                code: None,
+            }),
+        }
     }
 }
 
@@ -567,26 +576,25 @@ fn waha(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
         _ => None,
     };
     if let Some(action) = action {
-        let list: Option<Vec<ParticipantJid>> =
+        // The ids as sent (WEBJS keys its reply by them) and as JIDs.
+        let ids: Option<Vec<(String, ParticipantJid)>> =
             serde_json::from_str::<Value>(req.body).ok().and_then(|v| {
                 v["participants"]
                     .as_array()?
                     .iter()
-                    .map(|p| p["id"].as_str().and_then(from_waha_id))
+                    .map(|p| {
+                        let id = p["id"].as_str()?;
+                        Some((id.to_string(), from_waha_id(id)?))
+                    })
                     .collect()
             });
-        let Some(list) = list else {
+        let Some(ids) = ids else {
             return f.error(&Canonical {
                 status: 400,
                 code: Some("bad_request"),
             });
         };
-        let sent: Vec<String> = serde_json::from_str::<Value>(req.body).unwrap()["participants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_str().unwrap().to_string())
-            .collect();
+        let (sent, list): (Vec<String>, Vec<ParticipantJid>) = ids.into_iter().unzip();
         return match apply(sim, GroupKind::Group, jid, action, list) {
             Ok(reply) => waha_reply(f, action, &sent, &reply),
             Err(e) => f.refuse(e),

@@ -92,11 +92,16 @@ pub async fn seed(store: &dyn Store, base_url: &str) {
 }
 
 pub fn http_wuts() -> Arc<HttpWuts> {
+    http_engine(true, UPSTREAM_DEADLINE)
+}
+
+/// The reqwest engine client with its own http policy and deadline.
+pub fn http_engine(allow_http: bool, timeout: Duration) -> Arc<HttpWuts> {
     Arc::new(
         HttpWuts::new(WutsConfig {
             default_base_url: None,
-            timeout: UPSTREAM_DEADLINE,
-            allow_http: true,
+            timeout,
+            allow_http,
             ca_bundle: None,
         })
         .unwrap(),

@@ -207,31 +207,13 @@ pub fn apply(
     action: Action,
     participants: Vec<ParticipantJid>,
 ) -> Result<Vec<shared::wuts::WutsParticipant>, WutsError> {
-    let group = GroupJid::parse(jid).map_err(|_| WutsError::Status {
-        status: 400,
-        code: Some("bad_request".into()),
-        retry_after: None,
-    })?;
+    let group = group_of(jid)?;
     sim.apply(&ParticipantsCall {
         kind,
         group,
         action,
         participants,
     })
-}
-
-/// A simulator refusal in canonical terms.
-pub fn canonical(err: WutsError) -> Canonical {
-    match err {
-        WutsError::Status { status, code, .. } => Canonical {
-            status,
-            code: code.map(|c| &*Box::leak(c.into_boxed_str())),
-        },
-        _ => Canonical {
-            status: 500,
-            code: None,
-        },
-    }
 }
 
 /// The group an invite call names, or a 400.

@@ -126,9 +126,9 @@ pub fn leave_request(
     group: &GroupJid,
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(session_service::not_in_contract(
-            "leave a group (the session-service contract has no such call)",
-        )),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: "leave a group (the session-service contract has no such call)",
+        }),
         EngineKind::Wuts => Ok(wuts::leave(base, group)),
         EngineKind::Evolution => Ok(evolution::leave(base, target, group)),
         EngineKind::Waha => Ok(waha::leave(base, target, group)),
@@ -143,9 +143,9 @@ pub fn ephemeral_request(
     seconds: u32,
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(session_service::not_in_contract(
-            "set the disappearing-message timer (the session-service contract has no such call)",
-        )),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: "set the disappearing-message timer (the session-service contract has no such call)",
+        }),
         EngineKind::Wuts => Ok(wuts::ephemeral(base, group, seconds)),
         EngineKind::Evolution => Ok(evolution::ephemeral(base, target, group, seconds)),
         EngineKind::Waha => Err(WutsError::NotSupported {
@@ -201,6 +201,20 @@ pub fn invite_link(link_or_code: &str) -> Result<String, WutsError> {
         Err(WutsError::InvalidResponse(
             "the invite link is not a chat.whatsapp.com link or code".into(),
         ))
+    }
+}
+
+/// An add request's expiry as engines write it: epoch seconds (a number or
+/// a numeric string, Baileys) or an RFC 3339 time (whatsmeow).
+pub fn expiration(e: &serde_json::Value) -> Option<i64> {
+    match e {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok().or_else(|| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|t| t.unix_timestamp())
+        }),
+        _ => None,
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::jid::GroupJid;
 use crate::wuts::dialect::{
-    Auth, InviteCall, Outgoing, Reply, enc, invite_link, json, refusal, status_as_is,
+    Auth, InviteCall, Outgoing, Reply, enc, expiration, invite_link, json, refusal, status_as_is,
 };
 use crate::wuts::{
     AddRequest, ENGINE_MISCONFIGURED, GroupKind, ParticipantsCall, WutsError, WutsParticipant,
@@ -106,11 +106,7 @@ pub(crate) fn baileys_entry(v: &Value) -> Option<WutsParticipant> {
             let attrs = node.get("attrs")?;
             Some(AddRequest {
                 code: attrs.get("code")?.as_str()?.to_string(),
-                expiration: attrs.get("expiration").and_then(|e| match e {
-                    Value::String(s) => s.parse().ok(),
-                    Value::Number(n) => n.as_i64(),
-                    _ => None,
-                }),
+                expiration: attrs.get("expiration").and_then(expiration),
             })
         });
     Some(WutsParticipant {

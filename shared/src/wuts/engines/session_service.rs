@@ -71,11 +71,6 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
     invite_link(&link)
 }
 
-/// An operation `upstream-wuts.md` has no call for: nothing is sent.
-pub fn not_in_contract(operation: &'static str) -> WutsError {
-    WutsError::NotSupported { operation }
-}
-
 /// `{"error": "...", "code": "snake_case"}` with the status as it is.
 pub fn error(reply: &Reply) -> WutsError {
     let code = serde_json::from_slice::<WutsErrorBody>(&reply.body)

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::evolution::baileys_entry;
 use crate::jid::GroupJid;
 use crate::wuts::dialect::{
-    Auth, InviteCall, Outgoing, Reply, enc, invite_link, refusal, status_as_is,
+    Auth, InviteCall, Outgoing, Reply, enc, expiration, invite_link, refusal, status_as_is,
 };
 use crate::wuts::{
     Action, AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, GroupKind, ParticipantsCall,
@@ -204,19 +204,6 @@ impl Gows {
                 expiration: a.expiration.as_ref().and_then(expiration),
             }),
         }
-    }
-}
-
-/// An add request's expiry: epoch seconds, or an RFC 3339 time.
-fn expiration(e: &Value) -> Option<i64> {
-    match e {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .ok()
-                .map(|t| t.unix_timestamp())
-        }
-        _ => None,
     }
 }
 
