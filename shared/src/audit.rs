@@ -41,6 +41,7 @@ pub(crate) fn build<E: WutsClient + ?Sized, S: Store + ?Sized>(
             })
             .collect()
     };
+    let audit_group = result.as_ref().ok().and_then(|e| e.audit_group.clone());
     let (status, error_code, participants) = match result {
         // The outcomes are only the audit's: moved, not copied.
         Ok(executed) if !executed.outcomes.is_empty() => (
@@ -64,7 +65,11 @@ pub(crate) fn build<E: WutsClient + ?Sized, S: Store + ?Sized>(
         token_id: principal.token_id.clone(),
         route: route.key(),
         action: subject.action.to_string(),
-        group_jid: subject.group.as_str().to_string(),
+        group_jid: subject
+            .group
+            .map(|g| g.as_str().to_string())
+            .or(audit_group)
+            .unwrap_or_default(),
         participants,
         status,
         error_code,

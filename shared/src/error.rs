@@ -219,7 +219,27 @@ impl ApiError {
         self.render(request_id, true)
     }
 
+    /// The envelope with `extra` fields besides the usual ones (a
+    /// partly-applied update names what was and was not applied).
+    pub fn to_response_with(
+        &self,
+        request_id: &str,
+        outcome_unknown: bool,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Response<Body> {
+        self.render_with(request_id, outcome_unknown, extra)
+    }
+
     fn render(&self, request_id: &str, outcome_unknown: bool) -> Response<Body> {
+        self.render_with(request_id, outcome_unknown, serde_json::Map::new())
+    }
+
+    fn render_with(
+        &self,
+        request_id: &str,
+        outcome_unknown: bool,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Response<Body> {
         let (status, code, mut message) = self.parts();
         if outcome_unknown {
             message.push_str(
@@ -241,6 +261,9 @@ impl ApiError {
             && !fields.is_empty()
         {
             body["validation"] = json!(fields);
+        }
+        for (key, value) in extra {
+            body[key] = value;
         }
         let mut response = crate::http::json_response(status, &body, request_id);
         let headers = response.headers_mut();

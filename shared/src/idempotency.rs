@@ -22,6 +22,7 @@ use crate::auth::Principal;
 use crate::config::IDEMPOTENCY_RETENTION_SECS;
 use crate::context::RequestCtx;
 use crate::error::{ApiError, FieldError};
+use crate::jid::GroupJid;
 use crate::operation::Subject;
 use crate::routes::Route;
 use crate::state::AppState;
@@ -81,7 +82,7 @@ pub fn fingerprint_with(route: &Route, subject: Subject<'_>, extra: &str) -> Str
         route.method,
         route.path,
         subject.action,
-        subject.group.as_str(),
+        subject.group.map_or("", GroupJid::as_str),
     ] {
         hash.update(part.as_bytes());
         hash.update(b"\n");

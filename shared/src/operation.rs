@@ -51,7 +51,8 @@ pub trait Operation: Send + Sync + 'static {
 pub struct Subject<'a> {
     /// `remove`, `add`, `reset_invite`, ...
     pub action: &'static str,
-    pub group: &'a GroupJid,
+    /// The group acted on; none for a create, a list or a join by link.
+    pub group: Option<&'a GroupJid>,
     pub participants: &'a [ParticipantJid],
 }
 
@@ -59,6 +60,9 @@ pub struct Subject<'a> {
 pub struct Executed {
     pub response: Response<Body>,
     pub outcomes: Vec<AuditParticipant>,
+    /// The group the audit record names when the command named none (the
+    /// group created or joined).
+    pub audit_group: Option<String>,
 }
 
 impl Executed {
@@ -66,6 +70,13 @@ impl Executed {
         Self {
             response,
             outcomes: Vec::new(),
+            audit_group: None,
         }
+    }
+
+    /// Names the group for the audit record.
+    pub fn on_group(mut self, jid: Option<String>) -> Self {
+        self.audit_group = jid;
+        self
     }
 }

@@ -22,7 +22,7 @@ pub fn prepare(params: &Params<'_>, req: &Request) -> Result<GroupJid, ApiError>
 pub fn subject<'a>(group: &'a GroupJid, action: &'static str) -> Subject<'a> {
     Subject {
         action,
-        group,
+        group: Some(group),
         participants: &[],
     }
 }

@@ -7,23 +7,43 @@
 
 mod add_community_participants;
 mod add_group_participants;
+mod community_link;
+pub mod create_community;
+pub mod create_group;
+pub mod fields;
+mod get_group;
 mod get_group_invite_link;
 pub mod invite;
+pub mod join_group;
 mod leave_group;
+mod link_community_group;
+pub mod list_groups;
 pub mod participants;
 mod remove_community_participants;
 mod remove_group_participants;
 mod reset_group_invite_link;
 pub mod set_group_ephemeral;
+pub mod set_group_picture;
+mod unlink_community_group;
+pub mod update_group;
 
 pub use add_community_participants::AddCommunityParticipants;
 pub use add_group_participants::AddGroupParticipants;
+pub use create_community::CreateCommunity;
+pub use create_group::CreateGroup;
+pub use get_group::GetGroup;
 pub use get_group_invite_link::GetGroupInviteLink;
+pub use join_group::JoinGroup;
 pub use leave_group::LeaveGroup;
+pub use link_community_group::LinkCommunityGroup;
+pub use list_groups::ListGroups;
 pub use remove_community_participants::RemoveCommunityParticipants;
 pub use remove_group_participants::RemoveGroupParticipants;
 pub use reset_group_invite_link::ResetGroupInviteLink;
 pub use set_group_ephemeral::SetGroupEphemeral;
+pub use set_group_picture::SetGroupPicture;
+pub use unlink_community_group::UnlinkCommunityGroup;
+pub use update_group::UpdateGroup;
 
 use std::time::Duration;
 
@@ -77,6 +97,15 @@ operations!(
     GetGroupInviteLink,
     LeaveGroup,
     SetGroupEphemeral,
+    CreateGroup,
+    CreateCommunity,
+    ListGroups,
+    GetGroup,
+    UpdateGroup,
+    JoinGroup,
+    SetGroupPicture,
+    LinkCommunityGroup,
+    UnlinkCommunityGroup,
 );
 
 /// Resolves a request line against the API's route table.
@@ -89,28 +118,22 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The `{jid}` path parameter: decoded once, validated strictly.
 pub fn path_jid(raw: &str) -> Result<GroupJid, ApiError> {
+    path_jid_named(raw, "jid")
+}
+
+/// A group JID path parameter named `field`.
+pub fn path_jid_named(raw: &str, field: &str) -> Result<GroupJid, ApiError> {
     GroupJid::from_path_segment(raw).map_err(|message| {
         ApiError::validation(
             "invalid group JID in the path",
-            vec![FieldError::new("jid", message)],
+            vec![FieldError::new(field, message)],
         )
     })
 }
 
 /// The body's bytes, after the size limit.
 pub fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
-    let bytes: &[u8] = match req.body() {
-        Body::Empty => &[],
-        Body::Text(t) => t.as_bytes(),
-        Body::Binary(b) => b,
-        _ => &[],
-    };
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
-    }
-    Ok(bytes)
+    body_bytes_up_to(req, MAX_BODY_BYTES)
 }
 
 /// Refuses a declared Content-Type that is not JSON (`application/json` or
@@ -175,11 +198,75 @@ const BACKSTOP_GRACE: Duration = Duration::from_millis(250);
 /// The 200 answer. Serialising straight from the typed body (no
 /// intermediate `serde_json::Value`) is most of the warm path's saving.
 pub fn ok(ctx: &RequestCtx, body: &impl serde::Serialize) -> Result<Response<Body>, ApiError> {
+    respond(ctx, lambda_http::http::StatusCode::OK, body)
+}
+
+/// The 201 answer of a create.
+pub fn created(ctx: &RequestCtx, body: &impl serde::Serialize) -> Result<Response<Body>, ApiError> {
+    respond(ctx, lambda_http::http::StatusCode::CREATED, body)
+}
+
+fn respond(
+    ctx: &RequestCtx,
+    status: lambda_http::http::StatusCode,
+    body: &impl serde::Serialize,
+) -> Result<Response<Body>, ApiError> {
     let text = serde_json::to_string(body)
         .map_err(|e| ApiError::internal(format!("serialising the response: {e}")))?;
     Ok(crate::http::text_json_response(
-        lambda_http::http::StatusCode::OK,
+        status,
         text,
         &ctx.request_id,
     ))
+}
+
+/// The body's bytes, after a route's own size limit (the picture route's
+/// is larger than [`MAX_BODY_BYTES`]).
+pub fn body_bytes_up_to(req: &Request, limit: usize) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// Per-participant audit entries of a create: each requested participant
+/// that the engine's group lists is `added`, the others `unconfirmed`.
+pub fn creation_outcomes(
+    requested: &[crate::jid::ParticipantJid],
+    group: &crate::wuts::groups::Group,
+) -> Vec<crate::store::AuditParticipant> {
+    let members: std::collections::HashSet<&str> = group
+        .participants
+        .iter()
+        .flatten()
+        .flat_map(|m| {
+            [
+                Some(m.jid.as_str()),
+                m.phone_number.as_deref(),
+                m.lid.as_deref(),
+            ]
+        })
+        .flatten()
+        .collect();
+    requested
+        .iter()
+        .map(|p| crate::store::AuditParticipant {
+            jid: p.as_str().to_string(),
+            status: Some(
+                if members.contains(p.as_str()) {
+                    "added"
+                } else {
+                    "unconfirmed"
+                }
+                .to_string(),
+            ),
+            code: None,
+        })
+        .collect()
 }

@@ -55,7 +55,7 @@ pub fn prepare(
 pub fn subject(call: &ParticipantsCall) -> Subject<'_> {
     Subject {
         action: call.action.as_str(),
-        group: &call.group,
+        group: Some(&call.group),
         participants: &call.participants,
     }
 }
@@ -100,7 +100,11 @@ pub async fn execute<const WITH_JID_AND_ACTION: bool, E: WutsClient + ?Sized>(
             },
         )?
     };
-    Ok(Executed { response, outcomes })
+    Ok(Executed {
+        response,
+        outcomes,
+        audit_group: None,
+    })
 }
 
 /// `POST /communities/{jid}/participants`'s body.
@@ -265,6 +269,15 @@ fn parse_participants(
         errors.push(FieldError::new("participants", "is required"));
         return None;
     };
+    parse_participant_list(value, errors)
+}
+
+/// A `participants` value: 1 to [`MAX_PARTICIPANTS`] entries, each
+/// normalised, duplicates sent once; every problem collected in `errors`.
+pub fn parse_participant_list(
+    value: &Value,
+    errors: &mut Vec<FieldError>,
+) -> Option<Vec<ParticipantJid>> {
     let Value::Array(items) = value else {
         errors.push(FieldError::new(
             "participants",

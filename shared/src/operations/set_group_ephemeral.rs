@@ -97,7 +97,7 @@ impl Operation for SetGroupEphemeral {
     fn subject(command: &EphemeralCommand) -> Subject<'_> {
         Subject {
             action: "set_ephemeral",
-            group: &command.group,
+            group: Some(&command.group),
             participants: &[],
         }
     }

@@ -9,6 +9,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
 use super::engines::{evolution, session_service, waha, wuts};
+use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use super::{EngineKind, ParticipantsCall, WutsError, WutsParticipant, WutsTarget};
 use crate::jid::GroupJid;
 
@@ -154,23 +155,30 @@ pub fn ephemeral_request(
     }
 }
 
-/// The reply to a call whose success has no content (leave, ephemeral):
-/// any 2xx, unless its body says the opposite (`success`/`leave`: false).
+/// An engine's error reply in the canonical form.
+pub fn error(engine: EngineKind, reply: &Reply) -> WutsError {
+    match engine {
+        EngineKind::SessionService => session_service::error(reply),
+        EngineKind::Wuts => wuts::error(reply),
+        EngineKind::Evolution => evolution::error(reply),
+        EngineKind::Waha => waha::error(reply),
+    }
+}
+
+/// The reply to a call whose success has no content (leave, ephemeral,
+/// one property, a link): any 2xx, unless its body says the opposite
+/// (`success`/`leave`/`update`: false, or WEBJS's bare `false`).
 pub fn done_reply(engine: EngineKind, reply: &Reply) -> Result<(), WutsError> {
     if !reply.is_success() {
-        return Err(match engine {
-            EngineKind::SessionService => session_service::error(reply),
-            EngineKind::Wuts => wuts::error(reply),
-            EngineKind::Evolution => evolution::error(reply),
-            EngineKind::Waha => waha::error(reply),
-        });
+        return Err(error(engine, reply));
     }
     let said_no = serde_json::from_slice::<serde_json::Value>(&reply.body)
         .ok()
         .is_some_and(|v| {
-            ["success", "leave"]
-                .iter()
-                .any(|k| v.get(k) == Some(&serde_json::Value::Bool(false)))
+            v == serde_json::Value::Bool(false)
+                || ["success", "leave", "accepted"]
+                    .iter()
+                    .any(|k| v.get(k) == Some(&serde_json::Value::Bool(false)))
         });
     if said_no {
         return Err(WutsError::InvalidResponse(
@@ -178,6 +186,183 @@ pub fn done_reply(engine: EngineKind, reply: &Reply) -> Result<(), WutsError> {
         ));
     }
     Ok(())
+}
+
+fn not_on(operation: &'static str) -> WutsError {
+    WutsError::NotSupported { operation }
+}
+
+const SESSION_SERVICE_HAS_NO_SUCH_CALL: &str =
+    "do this (the session-service contract has no such call)";
+
+pub fn create_group_request(
+    base: &str,
+    target: &WutsTarget,
+    new: &NewGroup,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Wuts => Ok(wuts::create_group(base, new)),
+        EngineKind::Evolution => evolution::create_group(base, target, new),
+        EngineKind::Waha => waha::create_group(base, target, new),
+    }
+}
+
+/// The created group (create) or the group asked for (info).
+pub fn group_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError> {
+    match engine {
+        EngineKind::Wuts => wuts::group_reply(reply, "group"),
+        EngineKind::Evolution => evolution::group_reply(reply),
+        EngineKind::Waha => waha::group_reply(reply),
+        EngineKind::SessionService => Err(error(engine, reply)),
+    }
+}
+
+pub fn create_community_request(
+    base: &str,
+    target: &WutsTarget,
+    new: &NewCommunity,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::Wuts => Ok(wuts::create_community(base, new)),
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Evolution => Err(not_on(
+            "create a community (Evolution API has no community routes)",
+        )),
+        EngineKind::Waha => Err(not_on("create a community (WAHA has no community routes)")),
+    }
+}
+
+pub fn community_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError> {
+    match engine {
+        EngineKind::Wuts => wuts::group_reply(reply, "community"),
+        _ => Err(error(engine, reply)),
+    }
+}
+
+pub fn list_request(base: &str, target: &WutsTarget) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Wuts => Ok(wuts::list(base)),
+        EngineKind::Evolution => Ok(evolution::list(base, target)),
+        EngineKind::Waha => Ok(waha::list(base, target)),
+    }
+}
+
+pub fn list_reply(engine: EngineKind, reply: &Reply) -> Result<Vec<Group>, WutsError> {
+    match engine {
+        EngineKind::Wuts => wuts::list_reply(reply),
+        EngineKind::Evolution => evolution::list_reply(reply),
+        EngineKind::Waha => waha::list_reply(reply),
+        EngineKind::SessionService => Err(error(engine, reply)),
+    }
+}
+
+pub fn info_request(
+    base: &str,
+    target: &WutsTarget,
+    group: &GroupJid,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Wuts => Ok(wuts::info(base, group)),
+        EngineKind::Evolution => Ok(evolution::info(base, target, group)),
+        EngineKind::Waha => Ok(waha::info(base, target, group)),
+    }
+}
+
+/// The calls `engine` needs for `change`, in order; `NotSupported` (nothing
+/// sent) if any part cannot be done.
+pub fn update_steps(
+    engine: EngineKind,
+    change: &GroupChange,
+) -> Result<Vec<GroupChange>, WutsError> {
+    match engine {
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Wuts => Ok(vec![change.clone()]),
+        EngineKind::Evolution => evolution::update_steps(change),
+        EngineKind::Waha => Ok(change.split()),
+    }
+}
+
+pub fn update_request(
+    base: &str,
+    target: &WutsTarget,
+    group: &GroupJid,
+    step: &GroupChange,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Wuts => Ok(wuts::update(base, group, step)),
+        EngineKind::Evolution => Ok(evolution::update(base, target, group, step)),
+        EngineKind::Waha => Ok(waha::update(base, target, group, step)),
+    }
+}
+
+/// One update call's reply: the refreshed group where the engine sends it.
+pub fn update_reply(engine: EngineKind, reply: &Reply) -> Result<Option<Group>, WutsError> {
+    match engine {
+        EngineKind::Wuts => wuts::update_reply(reply),
+        _ => done_reply(engine, reply).map(|()| None),
+    }
+}
+
+pub fn join_request(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Wuts => Ok(wuts::join(base, join)),
+        EngineKind::Evolution => evolution::join(base, target, join),
+        EngineKind::Waha => waha::join(base, target, join),
+    }
+}
+
+pub fn join_reply(engine: EngineKind, reply: &Reply) -> Result<Joined, WutsError> {
+    match engine {
+        EngineKind::Wuts => wuts::join_reply(reply),
+        EngineKind::Evolution => evolution::join_reply(reply),
+        EngineKind::Waha => waha::join_reply(reply),
+        EngineKind::SessionService => Err(error(engine, reply)),
+    }
+}
+
+pub fn picture_request(
+    base: &str,
+    target: &WutsTarget,
+    group: &GroupJid,
+    base64: &str,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Wuts => Ok(wuts::picture(base, group, base64)),
+        EngineKind::Evolution => Ok(evolution::picture(base, target, group, base64)),
+        EngineKind::Waha => Ok(waha::picture(base, target, group, base64)),
+    }
+}
+
+pub fn picture_reply(engine: EngineKind, reply: &Reply) -> Result<Option<String>, WutsError> {
+    match engine {
+        EngineKind::Wuts => wuts::picture_reply(reply),
+        _ => done_reply(engine, reply).map(|()| None),
+    }
+}
+
+pub fn link_request(
+    base: &str,
+    target: &WutsTarget,
+    community: &GroupJid,
+    group: &GroupJid,
+    link: bool,
+) -> Result<Outgoing, WutsError> {
+    match target.engine {
+        EngineKind::Wuts => Ok(wuts::link(base, community, group, link)),
+        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::Evolution => Err(not_on(
+            "link groups to a community (Evolution API has no community routes)",
+        )),
+        EngineKind::Waha => Err(not_on(
+            "link groups to a community (WAHA has no community routes)",
+        )),
+    }
 }
 
 const LINK_PREFIX: &str = "https://chat.whatsapp.com/";

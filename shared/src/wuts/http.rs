@@ -12,6 +12,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use tokio::time::Instant;
 
 use super::dialect::{self, Auth, InviteCall, Outgoing, Reply};
+use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use super::{
     CallMeta, ParticipantsCall, WutsClient, WutsError, WutsParticipant, WutsTarget, check_base_url,
 };
@@ -20,6 +21,11 @@ use crate::jid::GroupJid;
 
 /// Largest engine reply we read; anything bigger is not a documented reply.
 const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// Largest group list we read: 5,000 groups are ~1.5 MB in the bulkiest
+/// engine shape (Evolution's, with picture URLs); 16 MiB leaves room for
+/// ten times that. `GET /groups` bounds what it answers itself.
+pub const MAX_LIST_REPLY_BYTES: usize = 16 << 20;
 
 /// Built once per cold start; holds the connection pool.
 pub struct HttpWuts {
@@ -109,6 +115,17 @@ impl HttpWuts {
         target: &WutsTarget,
         meta: CallMeta,
     ) -> Result<Reply, WutsError> {
+        self.call_limited(out, target, meta, MAX_REPLY_BYTES).await
+    }
+
+    /// [`Self::call`], reading a reply of up to `max_reply` bytes.
+    async fn call_limited(
+        &self,
+        out: Outgoing,
+        target: &WutsTarget,
+        meta: CallMeta,
+        max_reply: usize,
+    ) -> Result<Reply, WutsError> {
         let deadline = meta.deadline.min(Instant::now() + self.config.timeout);
         let body = out.body.map(|b| b.to_string().into_bytes());
         let method = Method::from_bytes(out.method.as_str().as_bytes())
@@ -163,7 +180,7 @@ impl HttpWuts {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| super::retry_after_secs(v, std::time::SystemTime::now()));
-        let body = tokio::time::timeout_at(deadline, read_limited(response))
+        let body = tokio::time::timeout_at(deadline, read_limited(response, max_reply))
             .await
             .map_err(|_| WutsError::Timeout)??;
         Ok(Reply {
@@ -174,10 +191,13 @@ impl HttpWuts {
     }
 }
 
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, WutsError> {
+async fn read_limited(
+    mut response: reqwest::Response,
+    max_reply: usize,
+) -> Result<Vec<u8>, WutsError> {
     if response
         .content_length()
-        .is_some_and(|len| len > MAX_REPLY_BYTES as u64)
+        .is_some_and(|len| len > max_reply as u64)
     {
         return Err(WutsError::InvalidResponse("reply too large".into()));
     }
@@ -185,7 +205,7 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, WutsEr
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > MAX_REPLY_BYTES {
+                if bytes.len() + chunk.len() > max_reply {
                     return Err(WutsError::InvalidResponse("reply too large".into()));
                 }
                 bytes.extend_from_slice(&chunk);
@@ -253,6 +273,110 @@ impl WutsClient for HttpWuts {
         meta: CallMeta,
     ) -> Result<(), WutsError> {
         let out = dialect::ephemeral_request(self.base_url(target)?, target, group, seconds)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::done_reply(target.engine, &reply)
+    }
+
+    async fn create_group(
+        &self,
+        target: &WutsTarget,
+        new: &NewGroup,
+        meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        let out = dialect::create_group_request(self.base_url(target)?, target, new)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::group_reply(target.engine, &reply)
+    }
+
+    async fn create_community(
+        &self,
+        target: &WutsTarget,
+        new: &NewCommunity,
+        meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        let out = dialect::create_community_request(self.base_url(target)?, target, new)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::community_reply(target.engine, &reply)
+    }
+
+    async fn list_groups(
+        &self,
+        target: &WutsTarget,
+        meta: CallMeta,
+    ) -> Result<Vec<Group>, WutsError> {
+        let out = dialect::list_request(self.base_url(target)?, target)?;
+        let reply = self
+            .call_limited(out, target, meta, MAX_LIST_REPLY_BYTES)
+            .await?;
+        dialect::list_reply(target.engine, &reply)
+    }
+
+    async fn group_info(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        let out = dialect::info_request(self.base_url(target)?, target, group)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::group_reply(target.engine, &reply)
+    }
+
+    fn update_steps(
+        &self,
+        target: &WutsTarget,
+        change: &GroupChange,
+    ) -> Result<Vec<GroupChange>, WutsError> {
+        dialect::update_steps(target.engine, change)
+    }
+
+    async fn update_group(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        step: &GroupChange,
+        meta: CallMeta,
+    ) -> Result<Option<Group>, WutsError> {
+        let out = dialect::update_request(self.base_url(target)?, target, group, step)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::update_reply(target.engine, &reply)
+    }
+
+    async fn join_group(
+        &self,
+        target: &WutsTarget,
+        join: &Join,
+        meta: CallMeta,
+    ) -> Result<Joined, WutsError> {
+        let out = dialect::join_request(self.base_url(target)?, target, join)?;
+        let reply = self.call(out, target, meta).await?;
+        dialect::join_reply(target.engine, &reply)
+    }
+
+    async fn set_picture(
+        &self,
+        target: &WutsTarget,
+        group: &GroupJid,
+        jpeg: &[u8],
+        meta: CallMeta,
+    ) -> Result<Option<String>, WutsError> {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(jpeg);
+        let out = dialect::picture_request(self.base_url(target)?, target, group, &encoded)?;
+        drop(encoded);
+        let reply = self.call(out, target, meta).await?;
+        dialect::picture_reply(target.engine, &reply)
+    }
+
+    async fn link_group(
+        &self,
+        target: &WutsTarget,
+        community: &GroupJid,
+        group: &GroupJid,
+        link: bool,
+        meta: CallMeta,
+    ) -> Result<(), WutsError> {
+        let out = dialect::link_request(self.base_url(target)?, target, community, group, link)?;
         let reply = self.call(out, target, meta).await?;
         dialect::done_reply(target.engine, &reply)
     }

@@ -5,6 +5,7 @@
 
 pub mod dialect;
 pub mod engines;
+pub mod groups;
 #[cfg(feature = "adapters")]
 pub mod http;
 #[cfg(any(test, feature = "testkit"))]
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::jid::{GroupJid, ParticipantJid};
+use groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 
 /// Which WUTS route a participant update goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +283,10 @@ impl From<WutsError> for ApiError {
                     "the WhatsApp session service rejected the request",
                     vec![],
                 ),
+                (406, _) => ApiError::validation(
+                    "WhatsApp refused a value as not acceptable (a name too long for this server?)",
+                    vec![],
+                ),
                 (401, _) => ApiError::Upstream {
                     detail: format!(
                         "{detail}: configuration fault, WUTS refused the tenant's wuts_api_key"
@@ -375,6 +381,108 @@ pub trait WutsClient: Send + Sync {
         seconds: u32,
         meta: CallMeta,
     ) -> Result<(), WutsError>;
+
+    /// Creates a group; the engine's view of it back.
+    async fn create_group(
+        &self,
+        _target: &WutsTarget,
+        _new: &NewGroup,
+        _meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        Err(not_here("create a group"))
+    }
+
+    /// Creates a community (WhatsApp adds its announcement group).
+    async fn create_community(
+        &self,
+        _target: &WutsTarget,
+        _new: &NewCommunity,
+        _meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        Err(not_here("create a community"))
+    }
+
+    /// The groups the account has joined, participants left out.
+    async fn list_groups(
+        &self,
+        _target: &WutsTarget,
+        _meta: CallMeta,
+    ) -> Result<Vec<Group>, WutsError> {
+        Err(not_here("list groups"))
+    }
+
+    /// One group with its participants.
+    async fn group_info(
+        &self,
+        _target: &WutsTarget,
+        _group: &GroupJid,
+        _meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        Err(not_here("read a group"))
+    }
+
+    /// How this engine applies `change`: the calls of [`Self::update_group`],
+    /// in order (one for an engine that takes them all at once, one per
+    /// property otherwise), or `NotSupported` if any part cannot be done
+    /// (then nothing is sent).
+    fn update_steps(
+        &self,
+        _target: &WutsTarget,
+        _change: &GroupChange,
+    ) -> Result<Vec<GroupChange>, WutsError> {
+        Err(not_here("update a group"))
+    }
+
+    /// Applies one step of [`Self::update_steps`]; the refreshed group if
+    /// the engine answers with it.
+    async fn update_group(
+        &self,
+        _target: &WutsTarget,
+        _group: &GroupJid,
+        _step: &GroupChange,
+        _meta: CallMeta,
+    ) -> Result<Option<Group>, WutsError> {
+        Err(not_here("update a group"))
+    }
+
+    /// Joins a group by invite.
+    async fn join_group(
+        &self,
+        _target: &WutsTarget,
+        _join: &Join,
+        _meta: CallMeta,
+    ) -> Result<Joined, WutsError> {
+        Err(not_here("join a group"))
+    }
+
+    /// Sets the group's picture (a JPEG); the picture id if the engine
+    /// gives one.
+    async fn set_picture(
+        &self,
+        _target: &WutsTarget,
+        _group: &GroupJid,
+        _jpeg: &[u8],
+        _meta: CallMeta,
+    ) -> Result<Option<String>, WutsError> {
+        Err(not_here("set a group picture"))
+    }
+
+    /// Links (`link`) or unlinks `group` to or from `community`.
+    async fn link_group(
+        &self,
+        _target: &WutsTarget,
+        _community: &GroupJid,
+        _group: &GroupJid,
+        _link: bool,
+        _meta: CallMeta,
+    ) -> Result<(), WutsError> {
+        Err(not_here("link a group to a community"))
+    }
+}
+
+/// What an adapter without an operation answers: nothing sent.
+fn not_here(operation: &'static str) -> WutsError {
+    WutsError::NotSupported { operation }
 }
 
 /// An engine's `Retry-After`, either form (RFC 9110): delay-seconds, or an

@@ -7,6 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use super::groups::{
+    Group, GroupChange, Join, Joined, Member as GroupMember, NewCommunity, NewGroup,
+};
 use super::{
     Action, AddRequest, CallMeta, GroupKind, ParticipantsCall, WutsClient, WutsError,
     WutsParticipant, WutsTarget,
@@ -18,6 +21,14 @@ pub const DEMO_GROUP: &str = "120363039000000000@g.us";
 /// keep their group).
 pub const DEMO_SPARE_GROUP: &str = "120363039000000001@g.us";
 pub const DEMO_COMMUNITY: &str = "120363099000000000@g.us";
+/// A group linked to the demo community (the unlink event's).
+pub const DEMO_LINKED_GROUP: &str = "120363039000000002@g.us";
+/// A group the account is not in, joinable with [`DEMO_INVITE_CODE`].
+pub const DEMO_JOINABLE_GROUP: &str = "120363039000000003@g.us";
+/// 22 letters and digits: every engine's invite-code form.
+pub const DEMO_INVITE_CODE: &str = "DemoJoinCode1234567890";
+/// The session's own account: owner of what it creates.
+pub const SIM_ACCOUNT: &str = "5511999999999@s.whatsapp.net";
 pub const DEMO_MEMBERS: [&str; 3] = [
     "5511888888888@s.whatsapp.net",
     "5511777777777@s.whatsapp.net",
@@ -40,6 +51,18 @@ pub struct SimGroup {
     pub invite_code: String,
     /// The disappearing-message timer, in seconds (0: off).
     pub ephemeral_seconds: u32,
+    pub name: String,
+    pub topic: Option<String>,
+    pub owner: Option<String>,
+    /// Epoch seconds.
+    pub created_at: i64,
+    pub announce: bool,
+    pub locked: bool,
+    pub join_approval: bool,
+    pub members_can_add: bool,
+    /// The community this group is linked to.
+    pub parent: Option<String>,
+    pub picture_id: Option<String>,
 }
 
 impl SimGroup {
@@ -54,6 +77,50 @@ impl SimGroup {
             capacity: 1024,
             invite_code: new_invite_code(),
             ephemeral_seconds: 0,
+            name: "Group".into(),
+            topic: None,
+            owner: Some(SIM_ACCOUNT.into()),
+            created_at: 1_781_524_800,
+            announce: false,
+            locked: false,
+            join_approval: false,
+            members_can_add: false,
+            parent: None,
+            picture_id: None,
+        }
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The group as our API shows it.
+    pub fn to_group(&self, jid: &str, with_participants: bool) -> Group {
+        Group {
+            jid: jid.to_string(),
+            name: self.name.clone(),
+            topic: self.topic.clone(),
+            owner: self.owner.clone(),
+            created_at: super::groups::epoch_to_rfc3339(Some(&self.created_at.into())),
+            is_announce: self.announce,
+            is_locked: self.locked,
+            join_approval: self.join_approval,
+            members_count: u32::try_from(self.members.len()).unwrap_or(u32::MAX),
+            participants: with_participants.then(|| {
+                self.members
+                    .iter()
+                    .map(|(jid, m)| GroupMember {
+                        jid: jid.clone(),
+                        phone_number: jid.ends_with("@s.whatsapp.net").then(|| jid.clone()),
+                        lid: jid.ends_with("@lid").then(|| jid.clone()),
+                        is_admin: m.is_admin || m.is_super_admin,
+                        is_super_admin: m.is_super_admin,
+                    })
+                    .collect()
+            }),
+            is_community: Some(self.is_community),
+            parent_jid: self.parent.clone(),
         }
     }
 
@@ -71,6 +138,9 @@ struct State {
     connected: bool,
     privacy_restricted: HashSet<String>,
     not_on_whatsapp: HashSet<String>,
+    /// Groups the account is not in, by invite code.
+    joinable: BTreeMap<String, (String, SimGroup)>,
+    created: u64,
 }
 
 pub struct Simulator {
@@ -113,9 +183,23 @@ impl Simulator {
     /// A demo group and a demo community with a few members each.
     pub fn demo() -> Self {
         let sim = Self::new();
-        sim.put_group(DEMO_GROUP, SimGroup::new(&DEMO_MEMBERS));
-        sim.put_group(DEMO_SPARE_GROUP, SimGroup::new(&DEMO_MEMBERS));
-        sim.put_group(DEMO_COMMUNITY, SimGroup::community(&DEMO_MEMBERS));
+        sim.put_group(DEMO_GROUP, SimGroup::new(&DEMO_MEMBERS).named("Demo group"));
+        sim.put_group(
+            DEMO_SPARE_GROUP,
+            SimGroup::new(&DEMO_MEMBERS).named("Spare group"),
+        );
+        sim.put_group(
+            DEMO_COMMUNITY,
+            SimGroup::community(&DEMO_MEMBERS).named("Demo community"),
+        );
+        let mut linked = SimGroup::new(&DEMO_MEMBERS).named("Linked group");
+        linked.parent = Some(DEMO_COMMUNITY.into());
+        sim.put_group(DEMO_LINKED_GROUP, linked);
+        sim.put_joinable(
+            DEMO_INVITE_CODE,
+            DEMO_JOINABLE_GROUP,
+            SimGroup::new(&DEMO_MEMBERS[..1]).named("Open group"),
+        );
         sim
     }
 
@@ -131,6 +215,13 @@ impl Simulator {
 
     pub fn group(&self, jid: &str) -> Option<SimGroup> {
         self.lock().groups.get(jid).cloned()
+    }
+
+    /// A group the account may join with `code`.
+    pub fn put_joinable(&self, code: &str, jid: &str, group: SimGroup) {
+        self.lock()
+            .joinable
+            .insert(code.to_string(), (jid.to_string(), group));
     }
 
     pub fn set_connected(&self, connected: bool) {
@@ -174,6 +265,7 @@ impl Simulator {
             connected,
             privacy_restricted: restricted,
             not_on_whatsapp,
+            ..
         } = &mut *state;
         let group = Self::writable_group(groups, *connected, call.kind, call.group.as_str())?;
         let mut reply = Vec::with_capacity(call.participants.len());
@@ -250,6 +342,202 @@ impl Simulator {
         self.with_plain_group(group, |g| g.ephemeral_seconds = seconds)
     }
 
+    fn connected(state: &State) -> Result<(), WutsError> {
+        if state.connected {
+            Ok(())
+        } else {
+            Err(wuts_status(409, "session_not_connected"))
+        }
+    }
+
+    /// A new group: the participants WhatsApp can add are in (privacy
+    /// refusals and numbers not on WhatsApp are not), the account owns it.
+    pub fn create(
+        &self,
+        name: &str,
+        participants: &[crate::jid::ParticipantJid],
+        community: bool,
+        topic: Option<&str>,
+    ) -> Result<(String, SimGroup), WutsError> {
+        let mut state = self.lock();
+        Self::connected(&state)?;
+        state.created += 1;
+        let jid = format!("1203630{:011}@g.us", 50_000_000_000 + state.created);
+        let mut group = SimGroup::new(&[]).named(name);
+        group.is_community = community;
+        group.topic = topic.map(str::to_string);
+        group.invite_code = new_invite_code();
+        for p in participants {
+            let p = p.as_str();
+            if !state.privacy_restricted.contains(p) && !state.not_on_whatsapp.contains(p) {
+                group.members.insert(p.to_string(), Member::default());
+            }
+        }
+        state.groups.insert(jid.clone(), group.clone());
+        Ok((jid, group))
+    }
+
+    pub fn create_group(&self, new: &NewGroup) -> Result<Group, WutsError> {
+        let o = &new.options;
+        if let Some(parent) = &o.parent_jid {
+            let state = self.lock();
+            match state.groups.get(parent.as_str()) {
+                Some(g) if g.is_community => {}
+                Some(_) => return Err(wuts_status(404, "not_a_community")),
+                None => return Err(wuts_status(404, "group_not_found")),
+            }
+        }
+        let (jid, _) = self.create(&new.name, &new.participants, o.community, None)?;
+        let mut state = self.lock();
+        let group = state
+            .groups
+            .get_mut(&jid)
+            .ok_or_else(|| wuts_status(404, "group_not_found"))?;
+        group.announce = o.announcement;
+        group.locked = o.locked;
+        group.join_approval = o.join_approval;
+        group.parent = o.parent_jid.as_ref().map(|p| p.as_str().to_string());
+        Ok(group.to_group(&jid, true))
+    }
+
+    pub fn create_community(&self, new: &NewCommunity) -> Result<Group, WutsError> {
+        let (jid, group) = self.create(
+            &new.name,
+            &new.participants,
+            true,
+            new.description.as_deref(),
+        )?;
+        Ok(group.to_group(&jid, true))
+    }
+
+    /// The groups the account is in, without participants.
+    pub fn list(&self) -> Result<Vec<Group>, WutsError> {
+        let state = self.lock();
+        Self::connected(&state)?;
+        Ok(state
+            .groups
+            .iter()
+            .map(|(jid, g)| g.to_group(jid, false))
+            .collect())
+    }
+
+    /// One group the account is in, with participants.
+    pub fn info(&self, group: &GroupJid) -> Result<Group, WutsError> {
+        let state = self.lock();
+        Self::connected(&state)?;
+        state
+            .groups
+            .get(group.as_str())
+            .map(|g| g.to_group(group.as_str(), true))
+            .ok_or_else(|| wuts_status(404, "group_not_found"))
+    }
+
+    /// Applies a change (admins only); the refreshed group.
+    pub fn update(&self, group: &GroupJid, change: &GroupChange) -> Result<Group, WutsError> {
+        self.with_plain_group(group, |g| {
+            if let Some(v) = &change.name {
+                g.name = v.clone();
+            }
+            if let Some(v) = &change.topic {
+                g.topic = Some(v.clone()).filter(|t| !t.is_empty());
+            }
+            if let Some(v) = change.announcement {
+                g.announce = v;
+            }
+            if let Some(v) = change.locked {
+                g.locked = v;
+            }
+            if let Some(v) = change.join_approval {
+                g.join_approval = v;
+            }
+            if let Some(v) = change.member_add_mode {
+                g.members_can_add = v == super::groups::MemberAddMode::AllMembers;
+            }
+            g.to_group(group.as_str(), true)
+        })
+    }
+
+    /// Joins by invite code: a group asking for approval files a request
+    /// (pending); joining a group already joined names it again.
+    pub fn join(&self, join: &Join) -> Result<Joined, WutsError> {
+        let mut state = self.lock();
+        Self::connected(&state)?;
+        let code = join.code();
+        if let Some((jid, _)) = state.groups.iter().find(|(_, g)| g.invite_code == code) {
+            return Ok(Joined {
+                group_jid: Some(jid.clone()),
+                pending_approval: false,
+            });
+        }
+        let Some((jid, group)) = state.joinable.get(code).cloned() else {
+            return Err(wuts_status(404, "group_not_found"));
+        };
+        if group.join_approval {
+            return Ok(Joined {
+                group_jid: Some(jid),
+                pending_approval: true,
+            });
+        }
+        state.joinable.remove(code);
+        let mut group = group;
+        group.invite_code = code.to_string();
+        group.we_are_admin = false;
+        group
+            .members
+            .insert(SIM_ACCOUNT.to_string(), Member::default());
+        state.groups.insert(jid.clone(), group);
+        Ok(Joined {
+            group_jid: Some(jid),
+            pending_approval: false,
+        })
+    }
+
+    /// Sets the picture (admins only); its new id.
+    pub fn set_picture(&self, group: &GroupJid, jpeg: &[u8]) -> Result<String, WutsError> {
+        if !jpeg.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Err(wuts_status(400, "bad_request"));
+        }
+        self.with_plain_group(group, |g| {
+            let id = crate::clock::now_epoch().to_string() + &new_invite_code()[..6];
+            g.picture_id = Some(id.clone());
+            id
+        })
+    }
+
+    /// Links `group` to `community` (or unlinks it): the account must be
+    /// an admin of the community; unlinking a group not linked to it is a
+    /// 404.
+    pub fn link(
+        &self,
+        community: &GroupJid,
+        group: &GroupJid,
+        link: bool,
+    ) -> Result<(), WutsError> {
+        let mut state = self.lock();
+        let connected = state.connected;
+        Self::writable_group(
+            &mut state.groups,
+            connected,
+            GroupKind::Community,
+            community.as_str(),
+        )?;
+        let child = state
+            .groups
+            .get_mut(group.as_str())
+            .ok_or_else(|| wuts_status(404, "group_not_found"))?;
+        if child.is_community {
+            return Err(wuts_status(400, "bad_request"));
+        }
+        if link {
+            child.parent = Some(community.as_str().to_string());
+        } else if child.parent.as_deref() == Some(community.as_str()) {
+            child.parent = None;
+        } else {
+            return Err(wuts_status(404, "group_not_found"));
+        }
+        Ok(())
+    }
+
     /// Runs `f` on a plain group of a connected session (the invite calls).
     fn with_plain_group<T>(
         &self,
@@ -314,6 +602,90 @@ impl WutsClient for Simulator {
         _meta: CallMeta,
     ) -> Result<(), WutsError> {
         Simulator::set_ephemeral(self, group, seconds)
+    }
+
+    async fn create_group(
+        &self,
+        _target: &WutsTarget,
+        new: &NewGroup,
+        _meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        Simulator::create_group(self, new)
+    }
+
+    async fn create_community(
+        &self,
+        _target: &WutsTarget,
+        new: &NewCommunity,
+        _meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        Simulator::create_community(self, new)
+    }
+
+    async fn list_groups(
+        &self,
+        _target: &WutsTarget,
+        _meta: CallMeta,
+    ) -> Result<Vec<Group>, WutsError> {
+        self.list()
+    }
+
+    async fn group_info(
+        &self,
+        _target: &WutsTarget,
+        group: &GroupJid,
+        _meta: CallMeta,
+    ) -> Result<Group, WutsError> {
+        self.info(group)
+    }
+
+    /// The simulator takes a whole change at once, as WUTS does.
+    fn update_steps(
+        &self,
+        _target: &WutsTarget,
+        change: &GroupChange,
+    ) -> Result<Vec<GroupChange>, WutsError> {
+        Ok(vec![change.clone()])
+    }
+
+    async fn update_group(
+        &self,
+        _target: &WutsTarget,
+        group: &GroupJid,
+        step: &GroupChange,
+        _meta: CallMeta,
+    ) -> Result<Option<Group>, WutsError> {
+        self.update(group, step).map(Some)
+    }
+
+    async fn join_group(
+        &self,
+        _target: &WutsTarget,
+        join: &Join,
+        _meta: CallMeta,
+    ) -> Result<Joined, WutsError> {
+        self.join(join)
+    }
+
+    async fn set_picture(
+        &self,
+        _target: &WutsTarget,
+        group: &GroupJid,
+        jpeg: &[u8],
+        _meta: CallMeta,
+    ) -> Result<Option<String>, WutsError> {
+        Simulator::set_picture(self, group, jpeg).map(Some)
+    }
+
+    async fn link_group(
+        &self,
+        _target: &WutsTarget,
+        community: &GroupJid,
+        group: &GroupJid,
+        link: bool,
+        _meta: CallMeta,
+    ) -> Result<(), WutsError> {
+        self.link(community, group, link)
     }
 }
 

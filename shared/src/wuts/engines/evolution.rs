@@ -13,6 +13,7 @@ use crate::jid::GroupJid;
 use crate::wuts::dialect::{
     Auth, InviteCall, Outgoing, Reply, enc, expiration, invite_link, json, refusal, status_as_is,
 };
+use crate::wuts::groups::{Group, GroupChange, Join, Joined, NewGroup, from_baileys};
 use crate::wuts::{
     AddRequest, ENGINE_MISCONFIGURED, GroupKind, ParticipantsCall, WutsError, WutsParticipant,
     WutsTarget,
@@ -187,6 +188,7 @@ pub fn error(reply: &Reply) -> WutsError {
             refusal(404, ENGINE_MISCONFIGURED, reply)
         }
         _ if has("rate-overlimit") => refusal(429, "rate_limited", reply),
+        _ if has("not-acceptable") => refusal(406, "not_acceptable", reply),
         _ if has("not-authorized") || has("forbidden") => refusal(403, "not_admin", reply),
         _ if has("item-not-found") => refusal(404, "group_not_found", reply),
         _ if has("Connection Closed")
@@ -224,4 +226,203 @@ fn messages(body: &[u8]) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+// The rest of the Groups family (`group.router.ts`; docs/research/
+// evolution-groups-family.md). No community routes, no join-approval
+// route, no member-add-mode route on the released branch.
+
+fn instance_url(base: &str, route: &str, target: &WutsTarget) -> String {
+    format!("{base}/group/{route}/{}", enc(&target.session_id))
+}
+
+fn post(url: String, body: Value) -> Outgoing {
+    Outgoing {
+        method: Method::POST,
+        url,
+        auth: AUTH,
+        body: Some(body),
+    }
+}
+
+/// `POST /group/create/{instance}` `{subject, participants}` → 201, Baileys'
+/// `GroupMetadata`. Options other than the defaults would take calls
+/// Evolution cannot make in one request: refused before anything is sent.
+pub fn create_group(
+    base: &str,
+    target: &WutsTarget,
+    new: &NewGroup,
+) -> Result<Outgoing, WutsError> {
+    if !new.options.is_default() {
+        return Err(WutsError::NotSupported {
+            operation: "create a group with options (Evolution API takes none: create it, then PATCH it)",
+        });
+    }
+    Ok(post(
+        instance_url(base, "create", target),
+        serde_json::json!({
+            "subject": new.name,
+            "participants": new.participants.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+/// A 2xx whose body is one Baileys `GroupMetadata` (create, info); a
+/// `null` info is no such group.
+pub fn group_reply(reply: &Reply) -> Result<Group, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let v: Value = json(reply)?;
+    if v.is_null() {
+        return Err(refusal(404, "group_not_found", reply));
+    }
+    from_baileys(&v)
+        .ok_or_else(|| WutsError::InvalidResponse("not a group object".into()))?
+        .checked()
+}
+
+/// `GET /group/fetchAllGroups/{instance}?getParticipants=false` → a bare
+/// array of projections.
+pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
+    Outgoing {
+        method: Method::GET,
+        url: format!(
+            "{}?getParticipants=false",
+            instance_url(base, "fetchAllGroups", target)
+        ),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+pub fn list_reply(reply: &Reply) -> Result<Vec<Group>, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let items: Vec<Value> = json(reply)?;
+    Ok(crate::wuts::groups::list(
+        items.iter().filter_map(from_baileys),
+    ))
+}
+
+/// `GET /group/findGroupInfos/{instance}?groupJid=`.
+pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+    Outgoing {
+        method: Method::GET,
+        url: url(base, "findGroupInfos", target, group),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+/// One call per property; join approval and the member-add mode have no
+/// route, and a description cannot be cleared (Evolution refuses an empty
+/// one).
+pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError> {
+    if change.join_approval.is_some() {
+        return Err(WutsError::NotSupported {
+            operation: "set join approval (Evolution API has no such route); nothing was sent",
+        });
+    }
+    if change.member_add_mode.is_some() {
+        return Err(WutsError::NotSupported {
+            operation: "set the member-add mode (not in Evolution API's released version); nothing was sent",
+        });
+    }
+    if change.topic.as_deref() == Some("") {
+        return Err(WutsError::NotSupported {
+            operation: "clear a group's topic (Evolution API refuses an empty description); nothing was sent",
+        });
+    }
+    Ok(change.split())
+}
+
+/// `updateGroupSubject` `{groupJid, subject}`, `updateGroupDescription`
+/// `{groupJid, description}`, `updateSetting` `{groupJid, action}` → 201.
+pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
+    let jid = group.as_str();
+    let (route, body) = if let Some(name) = &step.name {
+        (
+            "updateGroupSubject",
+            serde_json::json!({"groupJid": jid, "subject": name}),
+        )
+    } else if let Some(topic) = &step.topic {
+        (
+            "updateGroupDescription",
+            serde_json::json!({"groupJid": jid, "description": topic}),
+        )
+    } else if let Some(on) = step.announcement {
+        let action = if on {
+            "announcement"
+        } else {
+            "not_announcement"
+        };
+        (
+            "updateSetting",
+            serde_json::json!({"groupJid": jid, "action": action}),
+        )
+    } else {
+        let action = if step.locked == Some(true) {
+            "locked"
+        } else {
+            "unlocked"
+        };
+        (
+            "updateSetting",
+            serde_json::json!({"groupJid": jid, "action": action}),
+        )
+    };
+    post(instance_url(base, route, target), body)
+}
+
+/// `GET /group/acceptInviteCode/{instance}?inviteCode=` → `{accepted,
+/// groupJid}`; no `groupJid` means WhatsApp filed a join request. A
+/// private invitation (add request) has no route.
+pub fn join(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
+    match join {
+        Join::Link { code } => Ok(Outgoing {
+            method: Method::GET,
+            url: format!(
+                "{}?inviteCode={}",
+                instance_url(base, "acceptInviteCode", target),
+                enc(code)
+            ),
+            auth: AUTH,
+            body: None,
+        }),
+        Join::Invite { .. } => Err(WutsError::NotSupported {
+            operation: "accept a private invitation (Evolution API joins by link only)",
+        }),
+    }
+}
+
+pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let v: Value = json(reply)?;
+    if v.get("accepted") == Some(&Value::Bool(false)) {
+        return Err(WutsError::InvalidResponse(
+            "a 2xx whose body says it was not accepted".into(),
+        ));
+    }
+    let group_jid = v
+        .get("groupJid")
+        .and_then(Value::as_str)
+        .filter(|j| GroupJid::parse(j).is_ok())
+        .map(str::to_string);
+    Ok(Joined {
+        pending_approval: group_jid.is_none(),
+        group_jid,
+    })
+}
+
+/// `POST /group/updateGroupPicture/{instance}` `{groupJid, image}` (plain
+/// base64) → 201 `{update: "success"}`; no picture id.
+pub fn picture(base: &str, target: &WutsTarget, group: &GroupJid, base64: &str) -> Outgoing {
+    post(
+        instance_url(base, "updateGroupPicture", target),
+        serde_json::json!({"groupJid": group.as_str(), "image": base64}),
+    )
 }

@@ -13,6 +13,9 @@ use crate::jid::GroupJid;
 use crate::wuts::dialect::{
     Auth, InviteCall, Outgoing, Reply, enc, expiration, invite_link, refusal, status_as_is,
 };
+use crate::wuts::groups::{
+    Group, GroupChange, Join, Joined, MemberAddMode, NewGroup, from_any, our_id,
+};
 use crate::wuts::{
     Action, AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, GroupKind, ParticipantsCall,
     WutsError, WutsParticipant, WutsTarget,
@@ -34,18 +37,6 @@ fn waha_id(jid: &str) -> String {
     match jid.strip_suffix("@s.whatsapp.net") {
         Some(digits) => format!("{digits}@c.us"),
         None => jid.to_string(),
-    }
-}
-
-/// An id from WAHA's reply in our form: `@c.us` is `@s.whatsapp.net`, a
-/// `:device` suffix goes.
-fn our_id(id: &str) -> String {
-    let (user, server) = id.split_once('@').unwrap_or((id, ""));
-    let user = user.split(':').next().unwrap_or(user);
-    match server {
-        "c.us" => format!("{user}@s.whatsapp.net"),
-        "" => user.to_string(),
-        other => format!("{user}@{other}"),
     }
 }
 
@@ -303,6 +294,7 @@ pub fn error(reply: &Reply) -> WutsError {
         422 if has("only 'default' session") => refusal(404, ENGINE_MISCONFIGURED, reply),
         501 => refusal(405, ENGINE_NOT_SUPPORTED, reply),
         _ if has("rate-overlimit") => refusal(429, "rate_limited", reply),
+        _ if has("not-acceptable") => refusal(406, "not_acceptable", reply),
         _ if has("not-authorized") || has("forbidden") || has("no admin rights") => {
             refusal(403, "not_admin", reply)
         }
@@ -312,4 +304,190 @@ pub fn error(reply: &Reply) -> WutsError {
         400 | 422 => refusal(400, "bad_request", reply),
         _ => status_as_is(reply, None),
     }
+}
+
+// The rest of the Groups family (`groups.controller.ts`; docs/research/
+// waha-groups-family.md). No timer and no community routes; replies are
+// the internal engine's raw objects, read by their shape (`from_any`).
+
+fn session_url(base: &str, target: &WutsTarget, tail: &str) -> String {
+    format!("{base}/api/{}/groups{tail}", enc(&target.session_id))
+}
+
+fn with_body(method: Method, url: String, body: Value) -> Outgoing {
+    Outgoing {
+        method,
+        url,
+        auth: AUTH,
+        body: Some(body),
+    }
+}
+
+/// The body as text, JSON-parsed if it is JSON (WAHA sends a string result
+/// as raw text, nothing for `undefined`).
+fn body_value(reply: &Reply) -> Result<Option<Value>, WutsError> {
+    let text = String::from_utf8_lossy(&reply.body);
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(text).map(Some).map_err(|_| {
+        WutsError::InvalidResponse(format!(
+            "status {}: the engine answered text, not an object",
+            reply.status
+        ))
+    })
+}
+
+/// `POST /api/{session}/groups` `{name, participants: [{id}]}` → 201, the
+/// internal engine's object (whatsmeow `GroupInfo`, Baileys metadata, or
+/// whatsapp-web.js `CreateGroupResult`; its failure is a 201 with text).
+pub fn create_group(
+    base: &str,
+    target: &WutsTarget,
+    new: &NewGroup,
+) -> Result<Outgoing, WutsError> {
+    if !new.options.is_default() {
+        return Err(WutsError::NotSupported {
+            operation: "create a group with options (WAHA takes none: create it, then PATCH it)",
+        });
+    }
+    Ok(with_body(
+        Method::POST,
+        session_url(base, target, ""),
+        serde_json::json!({
+            "name": new.name,
+            "participants": new.participants.iter()
+                .map(|p| serde_json::json!({"id": waha_id(p.as_str())}))
+                .collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+/// One group object (create, info); an empty body is no such group
+/// (WEBJS's `undefined`).
+pub fn group_reply(reply: &Reply) -> Result<Group, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    match body_value(reply)? {
+        None | Some(Value::Null) => Err(refusal(404, "group_not_found", reply)),
+        Some(v) => from_any(&v)
+            .ok_or_else(|| WutsError::InvalidResponse("not a group object".into()))?
+            .checked(),
+    }
+}
+
+/// `GET /api/{session}/groups?exclude=participants` → an array (GOWS,
+/// WEBJS) or an object keyed by id (NOWEB).
+pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
+    Outgoing {
+        method: Method::GET,
+        url: session_url(base, target, "?exclude=participants"),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+pub fn list_reply(reply: &Reply) -> Result<Vec<Group>, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    match body_value(reply)? {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            Ok(crate::wuts::groups::list(items.iter().filter_map(from_any)))
+        }
+        Some(Value::Object(map)) => {
+            Ok(crate::wuts::groups::list(map.values().filter_map(from_any)))
+        }
+        Some(_) => Err(WutsError::InvalidResponse(
+            "a group list of no known shape".into(),
+        )),
+    }
+}
+
+/// `GET /api/{session}/groups/{id}`.
+pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+    Outgoing {
+        method: Method::GET,
+        url: session_url(base, target, &format!("/{}", enc(group.as_str()))),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+/// One `PUT` per property: `subject`, `description`, and the four
+/// `settings/security/*` switches, each with an explicit value.
+pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
+    let (tail, body) = if let Some(name) = &step.name {
+        ("subject", serde_json::json!({ "subject": name }))
+    } else if let Some(topic) = &step.topic {
+        ("description", serde_json::json!({ "description": topic }))
+    } else if let Some(on) = step.announcement {
+        (
+            "settings/security/messages-admin-only",
+            serde_json::json!({ "adminsOnly": on }),
+        )
+    } else if let Some(on) = step.locked {
+        (
+            "settings/security/info-admin-only",
+            serde_json::json!({ "adminsOnly": on }),
+        )
+    } else if let Some(on) = step.join_approval {
+        (
+            "settings/security/membership-approval",
+            serde_json::json!({ "newMembersApprovalRequired": on }),
+        )
+    } else {
+        let all = step.member_add_mode == Some(MemberAddMode::AllMembers);
+        (
+            "settings/security/member-add-mode",
+            serde_json::json!({ "membersCanAddNewMember": all }),
+        )
+    };
+    with_body(Method::PUT, url(base, target, group, tail), body)
+}
+
+/// `POST /api/{session}/groups/join` `{code}` → 200 `{id}`. A private
+/// invitation has no route.
+pub fn join(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
+    match join {
+        Join::Link { code } => Ok(with_body(
+            Method::POST,
+            session_url(base, target, "/join"),
+            serde_json::json!({ "code": code }),
+        )),
+        Join::Invite { .. } => Err(WutsError::NotSupported {
+            operation: "accept a private invitation (WAHA joins by link only)",
+        }),
+    }
+}
+
+pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let v = body_value(reply)?.unwrap_or_default();
+    let group_jid = v
+        .get("id")
+        .and_then(Value::as_str)
+        .map(our_id)
+        .filter(|j| GroupJid::parse(j).is_ok());
+    Ok(Joined {
+        pending_approval: group_jid.is_none(),
+        group_jid,
+    })
+}
+
+/// `PUT /api/{session}/groups/{id}/picture` `{file: {mimetype, filename,
+/// data}}` → 200 `{success: true}`.
+pub fn picture(base: &str, target: &WutsTarget, group: &GroupJid, base64: &str) -> Outgoing {
+    with_body(
+        Method::PUT,
+        url(base, target, group, "picture"),
+        serde_json::json!({"file": {
+            "mimetype": "image/jpeg", "filename": "group.jpg", "data": base64,
+        }}),
+    )
 }

@@ -9,6 +9,7 @@ use crate::jid::GroupJid;
 use crate::wuts::dialect::{
     Auth, InviteCall, Outgoing, Reply, invite_link, json, refusal, status_as_is,
 };
+use crate::wuts::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use crate::wuts::{
     Action, GroupKind, InviteReply, ParticipantsCall, ParticipantsReply, WutsError, WutsParticipant,
 };
@@ -120,4 +121,203 @@ pub fn error(reply: &Reply) -> WutsError {
         // 503 without a code, and every other status, as it is.
         _ => status_as_is(reply, code.map(|c| c.to_ascii_lowercase())),
     }
+}
+
+// The rest of the Groups family: WUTS's own routes, bodies as ours.
+
+fn plain(method: Method, url: String, body: Option<serde_json::Value>) -> Outgoing {
+    Outgoing {
+        method,
+        url,
+        auth: Auth::Bearer,
+        body,
+    }
+}
+
+fn jids(list: &[crate::jid::ParticipantJid]) -> Vec<&str> {
+    list.iter().map(|p| p.as_str()).collect()
+}
+
+/// `POST /groups` `{name, participants, options?}` → 201 `{success, group}`.
+pub fn create_group(base: &str, new: &NewGroup) -> Outgoing {
+    let mut body = serde_json::json!({"name": new.name, "participants": jids(&new.participants)});
+    if !new.options.is_default() {
+        let o = &new.options;
+        let mut options = serde_json::json!({
+            "announcement": o.announcement, "locked": o.locked,
+            "join_approval": o.join_approval, "community": o.community,
+        });
+        if let Some(parent) = &o.parent_jid {
+            options["parent_jid"] = serde_json::json!(parent.as_str());
+        }
+        body["options"] = options;
+    }
+    plain(Method::POST, format!("{base}/groups"), Some(body))
+}
+
+/// `POST /communities` `{name, participants?, description?}` → 201
+/// `{success, community}`.
+pub fn create_community(base: &str, new: &NewCommunity) -> Outgoing {
+    let mut body = serde_json::json!({"name": new.name});
+    if !new.participants.is_empty() {
+        body["participants"] = serde_json::json!(jids(&new.participants));
+    }
+    if let Some(d) = &new.description {
+        body["description"] = serde_json::json!(d);
+    }
+    plain(Method::POST, format!("{base}/communities"), Some(body))
+}
+
+/// `GET /groups` → `{success, groups}`.
+pub fn list(base: &str) -> Outgoing {
+    plain(Method::GET, format!("{base}/groups"), None)
+}
+
+/// `GET /groups/{jid}` → `{success, group}`.
+pub fn info(base: &str, group: &GroupJid) -> Outgoing {
+    plain(
+        Method::GET,
+        format!("{base}/groups/{}", group.as_str()),
+        None,
+    )
+}
+
+/// `PATCH /groups/{jid}` with every field at once → `{success, group}`.
+pub fn update(base: &str, group: &GroupJid, change: &GroupChange) -> Outgoing {
+    let mut body = serde_json::Map::new();
+    if let Some(v) = &change.name {
+        body.insert("name".into(), v.as_str().into());
+    }
+    if let Some(v) = &change.topic {
+        body.insert("topic".into(), v.as_str().into());
+    }
+    for (key, v) in [
+        ("announcement", change.announcement),
+        ("locked", change.locked),
+        ("join_approval", change.join_approval),
+    ] {
+        if let Some(v) = v {
+            body.insert(key.into(), v.into());
+        }
+    }
+    if let Some(mode) = change.member_add_mode {
+        body.insert("member_add_mode".into(), mode.as_str().into());
+    }
+    plain(
+        Method::PATCH,
+        format!("{base}/groups/{}", group.as_str()),
+        Some(serde_json::Value::Object(body)),
+    )
+}
+
+/// `POST /groups/join` `{link}` or `{code, group_jid, inviter_jid}` →
+/// `{success, group_jid, pending_approval}`.
+pub fn join(base: &str, join: &Join) -> Outgoing {
+    let body = match join {
+        Join::Link { code } => {
+            serde_json::json!({"link": format!("https://chat.whatsapp.com/{code}")})
+        }
+        Join::Invite {
+            code,
+            group,
+            inviter,
+        } => serde_json::json!({
+            "code": code, "group_jid": group.as_str(), "inviter_jid": inviter.as_str(),
+        }),
+    };
+    plain(Method::POST, format!("{base}/groups/join"), Some(body))
+}
+
+/// `POST /groups/{jid}/picture` `{image_base64}` → `{success, picture_id}`.
+pub fn picture(base: &str, group: &GroupJid, base64: &str) -> Outgoing {
+    plain(
+        Method::POST,
+        format!("{base}/groups/{}/picture", group.as_str()),
+        Some(serde_json::json!({ "image_base64": base64 })),
+    )
+}
+
+/// `POST /communities/{jid}/groups` `{group_jid}`, or `DELETE
+/// /communities/{jid}/groups/{group_jid}`.
+pub fn link(base: &str, community: &GroupJid, group: &GroupJid, link: bool) -> Outgoing {
+    let url = format!("{base}/communities/{}/groups", community.as_str());
+    if link {
+        plain(
+            Method::POST,
+            url,
+            Some(serde_json::json!({ "group_jid": group.as_str() })),
+        )
+    } else {
+        plain(Method::DELETE, format!("{url}/{}", group.as_str()), None)
+    }
+}
+
+/// The group under `key` (`group`, `community`) of a 2xx reply.
+pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let mut v: serde_json::Value = json(reply)?;
+    let group: Group = serde_json::from_value(v[key].take())
+        .map_err(|e| WutsError::InvalidResponse(format!("the {key} object: {e}")))?;
+    group.checked()
+}
+
+#[derive(Deserialize)]
+struct GroupList {
+    groups: Vec<Group>,
+}
+
+pub fn list_reply(reply: &Reply) -> Result<Vec<Group>, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    Ok(crate::wuts::groups::list(json::<GroupList>(reply)?.groups))
+}
+
+/// PATCH's refreshed group, if the reply carries one.
+pub fn update_reply(reply: &Reply) -> Result<Option<Group>, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+    if v.get("success") == Some(&serde_json::Value::Bool(false)) {
+        return Err(WutsError::InvalidResponse(
+            "a 2xx whose body says it was not done".into(),
+        ));
+    }
+    Ok(v.get("group")
+        .and_then(|g| serde_json::from_value::<Group>(g.clone()).ok())
+        .and_then(|g| g.checked().ok()))
+}
+
+#[derive(Deserialize)]
+struct JoinReply {
+    #[serde(default)]
+    group_jid: Option<String>,
+    #[serde(default)]
+    pending_approval: bool,
+}
+
+pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let r: JoinReply = json(reply)?;
+    Ok(Joined {
+        group_jid: r.group_jid.filter(|j| GroupJid::parse(j).is_ok()),
+        pending_approval: r.pending_approval,
+    })
+}
+
+pub fn picture_reply(reply: &Reply) -> Result<Option<String>, WutsError> {
+    if !reply.is_success() {
+        return Err(error(reply));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+    Ok(match v.get("picture_id") {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
 }

@@ -1,0 +1,56 @@
+//! What linking and unlinking a group share: the community in the path, the
+//! group in the body (link) or the path (unlink), one engine call, and
+//! `{success, community_jid, group_jid}` back.
+
+use serde::Serialize;
+
+use super::ok;
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::jid::GroupJid;
+use crate::operation::{Executed, Subject};
+use crate::routes::Route;
+use crate::wuts::{WutsClient, WutsTarget};
+
+pub struct LinkCommand {
+    pub community: GroupJid,
+    pub group: GroupJid,
+}
+
+#[derive(Serialize)]
+struct Reply<'a> {
+    success: bool,
+    community_jid: &'a str,
+    group_jid: &'a str,
+}
+
+pub fn subject<'a>(command: &'a LinkCommand, action: &'static str) -> Subject<'a> {
+    Subject {
+        action,
+        group: Some(&command.community),
+        participants: &[],
+    }
+}
+
+pub fn fingerprint(route: &Route, command: &LinkCommand, action: &'static str) -> String {
+    crate::idempotency::fingerprint_with(route, subject(command, action), command.group.as_str())
+}
+
+pub async fn execute<E: WutsClient + ?Sized>(
+    command: &LinkCommand,
+    link: bool,
+    engine: &E,
+    target: &WutsTarget,
+    ctx: &mut RequestCtx,
+) -> Result<Executed, ApiError> {
+    super::engine_call(ctx, |meta| {
+        engine.link_group(target, &command.community, &command.group, link, meta)
+    })
+    .await?;
+    let reply = Reply {
+        success: true,
+        community_jid: command.community.as_str(),
+        group_jid: command.group.as_str(),
+    };
+    Ok(Executed::plain(ok(ctx, &reply)?))
+}

@@ -1,0 +1,125 @@
+//! `POST /communities`: creates a community (WhatsApp adds its announcement
+//! group), `{name, participants?, description?}` → 201 `{success,
+//! community}`. Not idempotent upstream: an `Idempotency-Key` makes a retry
+//! replay the first answer.
+
+use lambda_http::Request;
+use serde::Serialize;
+
+use super::fields::{self, finish};
+use super::participants::parse_participant_list;
+use super::{body_bytes, created, creation_outcomes, require_json};
+use crate::context::RequestCtx;
+use crate::error::{ApiError, FieldError};
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::groups::{Group, NewCommunity};
+use crate::wuts::{WutsClient, WutsTarget};
+
+pub struct CreateCommunity;
+
+#[derive(Serialize)]
+struct Reply<'a> {
+    success: bool,
+    community: &'a Group,
+}
+
+pub fn parse_body(bytes: &[u8]) -> Result<NewCommunity, ApiError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let map = fields::object(bytes, &["name", "participants", "description"], &mut errors)?;
+    let name = fields::name(map.get("name"), "name", &mut errors);
+    let participants = match map.get("participants") {
+        None => Some(Vec::new()),
+        Some(serde_json::Value::Array(a)) if a.is_empty() => Some(Vec::new()),
+        Some(v) => parse_participant_list(v, &mut errors),
+    };
+    let description = map
+        .get("description")
+        .and_then(|v| fields::topic(v, "description", &mut errors))
+        .filter(|d| !d.is_empty());
+    let new = match (name, participants) {
+        (Some(name), Some(participants)) => Some(NewCommunity {
+            name,
+            participants,
+            description,
+        }),
+        _ => None,
+    };
+    finish(errors, new)
+}
+
+impl Operation for CreateCommunity {
+    const ROUTE: Route = Route {
+        method: "POST",
+        path: "/communities",
+        function: "create-community",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = NewCommunity;
+
+    fn prepare(_params: &Params<'_>, req: &Request) -> Result<NewCommunity, ApiError> {
+        let bytes = body_bytes(req)?;
+        if !bytes.is_empty() {
+            require_json(req)?;
+        }
+        parse_body(bytes)
+    }
+
+    fn subject(new: &NewCommunity) -> Subject<'_> {
+        Subject {
+            action: "create_community",
+            group: None,
+            participants: &new.participants,
+        }
+    }
+
+    fn fingerprint(new: &NewCommunity) -> String {
+        let extra = serde_json::json!([new.name, new.description]);
+        crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(new), &extra.to_string())
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        new: &NewCommunity,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        let community = super::engine_call(ctx, |meta| engine.create_community(target, new, meta))
+            .await
+            .map_err(fields::name_refused)?;
+        let response = created(
+            ctx,
+            &Reply {
+                success: true,
+                community: &community,
+            },
+        )?;
+        Ok(Executed {
+            response,
+            outcomes: creation_outcomes(&new.participants, &community),
+            audit_group: Some(community.jid.clone()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies() {
+        let c = parse_body(br#"{"name":"Neighbours","description":"Street news"}"#).unwrap();
+        assert!(c.participants.is_empty());
+        assert_eq!(c.description.as_deref(), Some("Street news"));
+        for bad in [
+            r#"{}"#,
+            r#"{"name":""}"#,
+            r#"{"name":"x","participants":["nope"]}"#,
+            r#"{"name":"x","topic":"y"}"#,
+        ] {
+            assert!(parse_body(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}

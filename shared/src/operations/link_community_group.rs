@@ -1,0 +1,69 @@
+//! `POST /communities/{jid}/groups` `{group_jid}`: links an existing group
+//! to the community → `{success, community_jid, group_jid}`.
+
+use lambda_http::Request;
+
+use super::community_link::{self, LinkCommand};
+use super::fields::{self, finish};
+use super::{body_bytes, path_jid, require_json};
+use crate::context::RequestCtx;
+use crate::error::{ApiError, FieldError};
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{WutsClient, WutsTarget};
+
+pub struct LinkCommunityGroup;
+
+impl Operation for LinkCommunityGroup {
+    const ROUTE: Route = Route {
+        method: "POST",
+        path: "/communities/{jid}/groups",
+        function: "link-community-group",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = LinkCommand;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {
+        let community = path_jid(params.get("jid"))?;
+        let bytes = body_bytes(req)?;
+        if !bytes.is_empty() {
+            require_json(req)?;
+        }
+        let mut errors: Vec<FieldError> = Vec::new();
+        let map = fields::object(bytes, &["group_jid"], &mut errors)?;
+        let group = match map.get("group_jid") {
+            None => {
+                errors.push(FieldError::new("group_jid", "is required"));
+                None
+            }
+            Some(v) => fields::group_jid(v, "group_jid", &mut errors),
+        };
+        if group.as_ref() == Some(&community) {
+            errors.push(FieldError::new(
+                "group_jid",
+                "is the community itself; name a group to link",
+            ));
+        }
+        let group = finish(errors, group)?;
+        Ok(LinkCommand { community, group })
+    }
+
+    fn subject(command: &LinkCommand) -> Subject<'_> {
+        community_link::subject(command, "link_group")
+    }
+
+    fn fingerprint(command: &LinkCommand) -> String {
+        community_link::fingerprint(&Self::ROUTE, command, "link_group")
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        command: &LinkCommand,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        community_link::execute(command, true, engine, target, ctx).await
+    }
+}

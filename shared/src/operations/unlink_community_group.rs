@@ -1,0 +1,50 @@
+//! `DELETE /communities/{jid}/groups/{group_jid}`: unlinks the group from
+//! the community → `{success, community_jid, group_jid}`.
+
+use lambda_http::Request;
+
+use super::community_link::{self, LinkCommand};
+use super::{body_bytes, invite::check_no_body, path_jid, path_jid_named};
+use crate::context::RequestCtx;
+use crate::error::ApiError;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::{WutsClient, WutsTarget};
+
+pub struct UnlinkCommunityGroup;
+
+impl Operation for UnlinkCommunityGroup {
+    const ROUTE: Route = Route {
+        method: "DELETE",
+        path: "/communities/{jid}/groups/{group_jid}",
+        function: "unlink-community-group",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = LinkCommand;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {
+        let community = path_jid(params.get("jid"))?;
+        let group = path_jid_named(params.get("group_jid"), "group_jid")?;
+        check_no_body(body_bytes(req)?)?;
+        Ok(LinkCommand { community, group })
+    }
+
+    fn subject(command: &LinkCommand) -> Subject<'_> {
+        community_link::subject(command, "unlink_group")
+    }
+
+    fn fingerprint(command: &LinkCommand) -> String {
+        community_link::fingerprint(&Self::ROUTE, command, "unlink_group")
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        command: &LinkCommand,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        community_link::execute(command, false, engine, target, ctx).await
+    }
+}

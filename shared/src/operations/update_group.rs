@@ -1,0 +1,249 @@
+//! `PATCH /groups/{jid}`: updates a group's properties, at least one of
+//! `{name, topic (or its alias description), announcement, locked,
+//! join_approval, member_add_mode}` → `{success, applied, group}` (the
+//! group refreshed). An engine with one call per property gets them in a
+//! fixed order (`GroupChange::split`); the first failure stops the rest,
+//! and the answer says what was applied and what was not — it never
+//! claims a change that did not happen.
+
+use lambda_http::Request;
+use serde::Serialize;
+use serde_json::json;
+
+use super::fields::{self, finish};
+use super::{body_bytes, ok, path_jid, require_json};
+use crate::context::RequestCtx;
+use crate::error::{ApiError, FieldError};
+use crate::jid::GroupJid;
+use crate::operation::{Executed, Operation, Subject};
+use crate::routes::{Params, Route};
+use crate::scope::Scope;
+use crate::wuts::groups::{Group, GroupChange, MemberAddMode};
+use crate::wuts::{Reach, WutsClient, WutsTarget};
+
+pub struct UpdateGroup;
+
+pub struct UpdateCommand {
+    pub group: GroupJid,
+    pub change: GroupChange,
+}
+
+const FIELDS: [&str; 7] = [
+    "name",
+    "topic",
+    "description",
+    "announcement",
+    "locked",
+    "join_approval",
+    "member_add_mode",
+];
+
+#[derive(Serialize)]
+struct Reply<'a> {
+    success: bool,
+    applied: &'a [&'static str],
+    /// Absent when the refresh after the change failed (the change stands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a Group>,
+}
+
+pub fn parse_body(bytes: &[u8]) -> Result<GroupChange, ApiError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let map = fields::object(bytes, &FIELDS, &mut errors)?;
+    let mut change = GroupChange::default();
+    if map.contains_key("name") {
+        change.name = fields::name(map.get("name"), "name", &mut errors);
+    }
+    let topic = map
+        .get("topic")
+        .and_then(|v| fields::topic(v, "topic", &mut errors));
+    let description = map
+        .get("description")
+        .and_then(|v| fields::topic(v, "description", &mut errors));
+    change.topic = match (topic, description) {
+        (Some(t), Some(d)) if t != d => {
+            errors.push(FieldError::new(
+                "description",
+                "is the topic under another name; send one of topic and description",
+            ));
+            None
+        }
+        (t, d) => t.or(d),
+    };
+    change.announcement = fields::switch(&map, "announcement", &mut errors);
+    change.locked = fields::switch(&map, "locked", &mut errors);
+    change.join_approval = fields::switch(&map, "join_approval", &mut errors);
+    change.member_add_mode = match map.get("member_add_mode") {
+        None => None,
+        Some(v) => match v.as_str() {
+            Some("admin") => Some(MemberAddMode::Admin),
+            Some("all_members") => Some(MemberAddMode::AllMembers),
+            _ => {
+                errors.push(
+                    FieldError::new("member_add_mode", "must be \"admin\" or \"all_members\"")
+                        .with_value(&v.to_string()),
+                );
+                None
+            }
+        },
+    };
+    if errors.is_empty() && change.is_empty() {
+        errors.push(FieldError::new(
+            "body",
+            format!("at least one field is required: {}", FIELDS.join(", ")),
+        ));
+    }
+    finish(errors, Some(change))
+}
+
+impl Operation for UpdateGroup {
+    const ROUTE: Route = Route {
+        method: "PATCH",
+        path: "/groups/{jid}",
+        function: "update-group",
+        scope: Scope::GroupsWrite,
+        mutating: true,
+    };
+    type Command = UpdateCommand;
+
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<UpdateCommand, ApiError> {
+        let group = path_jid(params.get("jid"))?;
+        let bytes = body_bytes(req)?;
+        if !bytes.is_empty() {
+            require_json(req)?;
+        }
+        Ok(UpdateCommand {
+            group,
+            change: parse_body(bytes)?,
+        })
+    }
+
+    fn subject(command: &UpdateCommand) -> Subject<'_> {
+        Subject {
+            action: "update_group",
+            group: Some(&command.group),
+            participants: &[],
+        }
+    }
+
+    fn fingerprint(command: &UpdateCommand) -> String {
+        let c = &command.change;
+        let extra = json!([
+            c.name,
+            c.topic,
+            c.announcement,
+            c.locked,
+            c.join_approval,
+            c.member_add_mode.map(MemberAddMode::as_str),
+        ]);
+        crate::idempotency::fingerprint_with(
+            &Self::ROUTE,
+            Self::subject(command),
+            &extra.to_string(),
+        )
+    }
+
+    async fn execute<E: WutsClient + ?Sized>(
+        command: &UpdateCommand,
+        engine: &E,
+        target: &WutsTarget,
+        ctx: &mut RequestCtx,
+    ) -> Result<Executed, ApiError> {
+        let group = &command.group;
+        // An engine that cannot do a part of it: 501 before anything is sent.
+        let steps = engine.update_steps(target, &command.change)?;
+        let mut applied: Vec<&'static str> = Vec::new();
+        let mut refreshed: Option<Group> = None;
+        for (i, step) in steps.iter().enumerate() {
+            let result =
+                super::engine_call(ctx, |meta| engine.update_group(target, group, step, meta))
+                    .await;
+            match result {
+                Ok(group) => {
+                    applied.extend(step.fields());
+                    refreshed = group;
+                }
+                Err(e) if applied.is_empty() => {
+                    return Err(if step.name.is_some() {
+                        fields::name_refused(e)
+                    } else {
+                        e.into()
+                    });
+                }
+                Err(e) => {
+                    let unknown = e.reach() == Reach::MayHaveActed;
+                    let failed = step.fields();
+                    let not_attempted: Vec<&str> = steps[i + 1..]
+                        .iter()
+                        .flat_map(GroupChange::fields)
+                        .collect();
+                    let err: ApiError = e.into();
+                    let mut extra = serde_json::Map::new();
+                    extra.insert("applied".into(), json!(applied));
+                    extra.insert("failed".into(), json!(failed));
+                    extra.insert("not_attempted".into(), json!(not_attempted));
+                    let (_, _, message) = err.parts();
+                    extra.insert(
+                        "validation".into(),
+                        json!(
+                            failed
+                                .iter()
+                                .map(|f| FieldError::new(*f, message.clone()))
+                                .collect::<Vec<_>>()
+                        ),
+                    );
+                    let mut response = err.to_response_with(&ctx.request_id, unknown, extra);
+                    // Stored under an Idempotency-Key like a success: what
+                    // was applied must not be sent again.
+                    response.headers_mut().insert(
+                        "x-partial-update",
+                        lambda_http::http::HeaderValue::from_static("true"),
+                    );
+                    return Ok(Executed::plain(response));
+                }
+            }
+        }
+        let group_now = match refreshed {
+            Some(g) => Some(g),
+            None => super::engine_call(ctx, |meta| engine.group_info(target, group, meta))
+                .await
+                .ok(),
+        };
+        let reply = Reply {
+            success: true,
+            applied: &applied,
+            group: group_now.as_ref(),
+        };
+        Ok(Executed::plain(ok(ctx, &reply)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies() {
+        let c =
+            parse_body(br#"{"description":"About us","locked":true,"member_add_mode":"admin"}"#)
+                .unwrap();
+        assert_eq!(c.topic.as_deref(), Some("About us"));
+        assert_eq!(c.fields(), ["topic", "locked", "member_add_mode"]);
+        assert!(parse_body(br#"{"topic":"a","description":"a"}"#).is_ok());
+        for (bad, field) in [
+            ("{}", "body"),
+            (r#"{"name":""}"#, "name"),
+            (r#"{"topic":"a","description":"b"}"#, "description"),
+            (r#"{"locked":"yes"}"#, "locked"),
+            (r#"{"member_add_mode":"everyone"}"#, "member_add_mode"),
+            (r#"{"owner":"x"}"#, "owner"),
+        ] {
+            match parse_body(bad.as_bytes()) {
+                Err(ApiError::Validation { fields, .. }) => {
+                    assert!(fields.iter().any(|f| f.field == field), "{bad}: {fields:?}")
+                }
+                _ => panic!("{bad} accepted"),
+            }
+        }
+    }
+}
