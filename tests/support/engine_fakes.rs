@@ -7,8 +7,12 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use serde_json::{Value, json};
-use shared::jid::ParticipantJid;
+use shared::jid::{GroupJid, ParticipantJid};
+use shared::wuts::groups::{
+    Group, GroupChange, GroupOptions, Join, MemberAddMode, NewCommunity, NewGroup,
+};
 use shared::wuts::sim::Simulator;
 use shared::wuts::{Action, EngineKind, GroupKind, WutsError, WutsParticipant};
 
@@ -110,8 +114,19 @@ impl Flavour {
     pub fn supports(self, function: &str) -> bool {
         let engine = self.engine();
         match function {
+            // The four calls of the session-service contract.
+            "remove-group-participants"
+            | "add-group-participants"
+            | "remove-community-participants"
+            | "add-community-participants"
+            | "reset-group-invite-link"
+            | "get-group-invite-link"
+                if engine == EngineKind::SessionService =>
+            {
+                true
+            }
+            _ if engine == EngineKind::SessionService => false,
             f if f.contains("community") => self.supports_communities(),
-            "leave-group" => engine != EngineKind::SessionService,
             "set-group-ephemeral" => matches!(engine, EngineKind::Wuts | EngineKind::Evolution),
             _ => true,
         }
@@ -401,6 +416,108 @@ fn wuts(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
                 Err(e) => f.refuse(e),
             }
         }
+        ("POST", ["", "groups"]) => {
+            let Some(new) = wuts_new_group(req.body) else {
+                return f.bad_request();
+            };
+            match sim.create_group(&new) {
+                Ok(g) => json_response(201, json!({"success": true, "group": g})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("POST", ["", "communities"]) => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let new = NewCommunity {
+                name: v["name"].as_str().unwrap_or_default().to_string(),
+                participants: jid_list(&v["participants"]).unwrap_or_default(),
+                description: v["description"].as_str().map(str::to_string),
+            };
+            match sim.create_community(&new) {
+                Ok(g) => json_response(201, json!({"success": true, "community": g})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("GET", ["", "groups"]) => match sim.list() {
+            Ok(groups) => json_response(200, json!({"success": true, "groups": groups})),
+            Err(e) => f.refuse(e),
+        },
+        ("POST", ["", "groups", "join"]) => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let join = match (v["link"].as_str(), v["code"].as_str()) {
+                (Some(link), None) => Join::Link {
+                    code: link.rsplit('/').next().unwrap_or("").to_string(),
+                },
+                (None, Some(code)) => {
+                    let (Ok(group), Some(Ok(inviter))) = (
+                        GroupJid::parse(v["group_jid"].as_str().unwrap_or("")),
+                        v["inviter_jid"].as_str().map(ParticipantJid::normalise),
+                    ) else {
+                        return f.bad_request();
+                    };
+                    Join::Invite {
+                        code: code.to_string(),
+                        group,
+                        inviter,
+                    }
+                }
+                _ => return f.bad_request(),
+            };
+            match sim.join(&join) {
+                Ok(j) => json_response(
+                    200,
+                    json!({"success": true, "group_jid": j.group_jid, "pending_approval": j.pending_approval}),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("GET", ["", "groups", jid]) => match group_of(jid).and_then(|g| sim.info(&g)) {
+            Ok(g) => json_response(200, json!({"success": true, "group": g})),
+            Err(e) => f.refuse(e),
+        },
+        ("PATCH", ["", "groups", jid]) => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let Some(change) = change_of(&v, "name", "topic") else {
+                return f.bad_request();
+            };
+            match group_of(jid).and_then(|g| sim.update(&g, &change)) {
+                Ok(g) => json_response(200, json!({"success": true, "group": g})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("POST", ["", "groups", jid, "picture"]) => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let Some(jpeg) = v["image_base64"].as_str().and_then(b64) else {
+                return f.bad_request();
+            };
+            match group_of(jid).and_then(|g| sim.set_picture(&g, &jpeg)) {
+                Ok(id) => json_response(200, json!({"success": true, "picture_id": id})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("POST", ["", "communities", community, "groups"]) => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let Ok(group) = GroupJid::parse(v["group_jid"].as_str().unwrap_or("")) else {
+                return f.bad_request();
+            };
+            match group_of(community).and_then(|c| sim.link(&c, &group, true)) {
+                Ok(()) => json_response(
+                    200,
+                    json!({"success": true, "community_jid": community, "group_jid": group.as_str()}),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("DELETE", ["", "communities", community, "groups", group]) => {
+            let linked = group_of(community)
+                .and_then(|c| group_of(group).and_then(|g| sim.link(&c, &g, false)));
+            match linked {
+                Ok(()) => json_response(
+                    200,
+                    json!({"success": true, "community_jid": community, "group_jid": group}),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
         _ => f.error(&Canonical {
             status: 404,
             code: Some("not_found"),
@@ -466,6 +583,9 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             code: Some("unauthorized"),
         });
     }
+    if let Some(answer) = evolution_instance_routes(f, sim, req, route) {
+        return answer;
+    }
     // `groupJid` from the body first, then the query (Evolution's `groupValidate`).
     let from_body = serde_json::from_str::<Value>(req.body)
         .ok()
@@ -521,6 +641,68 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
                 Err(e) => f.refuse(e),
             }
         }
+        ("GET", "findGroupInfos") => match group_of(&group).and_then(|g| sim.info(&g)) {
+            Ok(g) => json_response(200, baileys_group(&g, true)),
+            Err(e) => f.refuse(e),
+        },
+        ("POST", "updateGroupSubject" | "updateGroupDescription" | "updateSetting") => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let change = match *route {
+                "updateGroupSubject" => {
+                    v["subject"]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| GroupChange {
+                            name: Some(s.to_string()),
+                            ..GroupChange::default()
+                        })
+                }
+                "updateGroupDescription" => v["description"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| GroupChange {
+                        topic: Some(s.to_string()),
+                        ..GroupChange::default()
+                    }),
+                _ => match v["action"].as_str() {
+                    Some("announcement") => Some(GroupChange {
+                        announcement: Some(true),
+                        ..GroupChange::default()
+                    }),
+                    Some("not_announcement") => Some(GroupChange {
+                        announcement: Some(false),
+                        ..GroupChange::default()
+                    }),
+                    Some("locked") => Some(GroupChange {
+                        locked: Some(true),
+                        ..GroupChange::default()
+                    }),
+                    Some("unlocked") => Some(GroupChange {
+                        locked: Some(false),
+                        ..GroupChange::default()
+                    }),
+                    _ => None,
+                },
+            };
+            let Some(change) = change else {
+                return f.bad_request();
+            };
+            match group_of(&group).and_then(|g| sim.update(&g, &change)) {
+                Ok(_) if *route == "updateSetting" => json_response(201, json!({})),
+                Ok(_) => json_response(201, json!({"update": "success"})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("POST", "updateGroupPicture") => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let Some(jpeg) = v["image"].as_str().and_then(b64) else {
+                return f.bad_request();
+            };
+            match group_of(&group).and_then(|g| sim.set_picture(&g, &jpeg)) {
+                Ok(_) => json_response(201, json!({"update": "success"})),
+                Err(e) => f.refuse(e),
+            }
+        }
         ("POST", "revokeInviteCode") => match group_of(&group).and_then(|g| sim.reset(&g)) {
             Ok(link) => {
                 let code = link.rsplit('/').next().unwrap_or("").to_string();
@@ -556,6 +738,12 @@ fn waha(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
     }
     let segments = segments(req.path);
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let ["", "api", session, "groups", tail @ ..] = segs.as_slice()
+        && *session == ENGINE_SESSION
+        && let Some(answer) = waha_session_routes(f, sim, req, tail)
+    {
+        return answer;
+    }
     let ["", "api", session, "groups", jid, rest @ ..] = segs.as_slice() else {
         return json_response(
             404,
@@ -600,14 +788,6 @@ fn waha(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             Err(e) => f.refuse(e),
         };
     }
-    let text = |status: u16, body: String| {
-        (
-            StatusCode::from_u16(status).unwrap(),
-            [("content-type", "text/html; charset=utf-8")],
-            body,
-        )
-            .into_response()
-    };
     let code_of = |link: String| -> String {
         if f == Flavour::WahaGows {
             link
@@ -620,6 +800,74 @@ fn waha(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             Ok(()) => StatusCode::OK.into_response(),
             Err(e) => f.refuse(e),
         },
+        ("GET", []) => match group_of(jid).and_then(|g| sim.info(&g)) {
+            Ok(g) => json_response(200, waha_group(f, &g)),
+            Err(e) => f.refuse(e),
+        },
+        ("PUT", ["picture"]) => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let Some(jpeg) = v["file"]["data"].as_str().and_then(b64) else {
+                return f.bad_request();
+            };
+            match group_of(jid).and_then(|g| sim.set_picture(&g, &jpeg)) {
+                Ok(_) => json_response(200, json!({"success": true})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("PUT", tail) => {
+            let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+            let flag = |key: &str| v[key].as_bool();
+            let change = match tail {
+                ["subject"] => v["subject"].as_str().map(|s| GroupChange {
+                    name: Some(s.into()),
+                    ..GroupChange::default()
+                }),
+                ["description"] => v["description"].as_str().map(|s| GroupChange {
+                    topic: Some(s.into()),
+                    ..GroupChange::default()
+                }),
+                ["settings", "security", "messages-admin-only"] => {
+                    flag("adminsOnly").map(|b| GroupChange {
+                        announcement: Some(b),
+                        ..GroupChange::default()
+                    })
+                }
+                ["settings", "security", "info-admin-only"] => {
+                    flag("adminsOnly").map(|b| GroupChange {
+                        locked: Some(b),
+                        ..GroupChange::default()
+                    })
+                }
+                ["settings", "security", "membership-approval"] => {
+                    flag("newMembersApprovalRequired").map(|b| GroupChange {
+                        join_approval: Some(b),
+                        ..GroupChange::default()
+                    })
+                }
+                ["settings", "security", "member-add-mode"] => {
+                    flag("membersCanAddNewMember").map(|b| GroupChange {
+                        member_add_mode: Some(if b {
+                            MemberAddMode::AllMembers
+                        } else {
+                            MemberAddMode::Admin
+                        }),
+                        ..GroupChange::default()
+                    })
+                }
+                _ => None,
+            };
+            let Some(change) = change else {
+                return f.bad_request();
+            };
+            let approval = change.join_approval.is_some();
+            match group_of(jid).and_then(|g| sim.update(&g, &change)) {
+                // membership-approval answers `true` on every engine; the
+                // rest nothing (GOWS, NOWEB) or `true` (WEBJS).
+                Ok(_) if approval || f == Flavour::WahaWebjs => text(200, "true".into()),
+                Ok(_) => StatusCode::OK.into_response(),
+                Err(e) => f.refuse(e),
+            }
+        }
         ("GET", ["invite-code"]) => match group_of(jid).and_then(|g| sim.current_invite(&g)) {
             Ok(link) => text(200, code_of(link)),
             Err(e) => f.refuse(e),
@@ -674,4 +922,343 @@ fn waha_reply(f: Flavour, action: Action, sent: &[String], reply: &[WutsParticip
         }
         _ => json_response(200, json!({"status": 200})),
     }
+}
+
+impl Flavour {
+    fn bad_request(self) -> Response {
+        self.error(&Canonical {
+            status: 400,
+            code: Some("bad_request"),
+        })
+    }
+}
+
+fn b64(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
+fn jid_list(v: &Value) -> Option<Vec<ParticipantJid>> {
+    v.as_array()?
+        .iter()
+        .map(|p| ParticipantJid::normalise(p.as_str()?).ok())
+        .collect()
+}
+
+/// WUTS's create body.
+fn wuts_new_group(body: &str) -> Option<NewGroup> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let o = &v["options"];
+    Some(NewGroup {
+        name: v["name"].as_str()?.to_string(),
+        participants: jid_list(&v["participants"])?,
+        options: GroupOptions {
+            announcement: o["announcement"].as_bool().unwrap_or(false),
+            locked: o["locked"].as_bool().unwrap_or(false),
+            join_approval: o["join_approval"].as_bool().unwrap_or(false),
+            community: o["community"].as_bool().unwrap_or(false),
+            parent_jid: o["parent_jid"]
+                .as_str()
+                .and_then(|p| GroupJid::parse(p).ok()),
+        },
+    })
+}
+
+/// A change from a body with our field names (`name_key`, `topic_key`).
+fn change_of(v: &Value, name_key: &str, topic_key: &str) -> Option<GroupChange> {
+    let change = GroupChange {
+        name: v[name_key].as_str().map(str::to_string),
+        topic: v[topic_key].as_str().map(str::to_string),
+        announcement: v["announcement"].as_bool(),
+        locked: v["locked"].as_bool(),
+        join_approval: v["join_approval"].as_bool(),
+        member_add_mode: match v["member_add_mode"].as_str() {
+            Some("admin") => Some(MemberAddMode::Admin),
+            Some("all_members") => Some(MemberAddMode::AllMembers),
+            Some(_) => return None,
+            None => None,
+        },
+    };
+    (!change.is_empty()).then_some(change)
+}
+
+fn epoch_of(created_at: &Option<String>) -> i64 {
+    created_at
+        .as_deref()
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map_or(0, |t| t.unix_timestamp())
+}
+
+/// Baileys' `GroupMetadata` (Evolution; WAHA on NOWEB).
+pub fn baileys_group(g: &Group, with_participants: bool) -> Value {
+    let mut v = json!({
+        "id": g.jid, "subject": g.name, "subjectOwner": g.owner, "subjectTime": epoch_of(&g.created_at),
+        "size": g.members_count, "creation": epoch_of(&g.created_at), "owner": g.owner,
+        "restrict": g.is_locked, "announce": g.is_announce, "isCommunity": g.is_community.unwrap_or(false),
+        "isCommunityAnnounce": false, "joinApprovalMode": g.join_approval, "memberAddMode": false,
+        "pictureUrl": null,
+    });
+    if let Some(t) = &g.topic {
+        v["desc"] = json!(t);
+        v["descId"] = json!("3EB0C0A1B2C3D4E5");
+    }
+    if let Some(p) = &g.parent_jid {
+        v["linkedParent"] = json!(p);
+    }
+    if with_participants {
+        v["participants"] = json!(
+            g.participants
+                .iter()
+                .flatten()
+                .map(|m| {
+                    let admin = if m.is_super_admin {
+                        json!("superadmin")
+                    } else if m.is_admin {
+                        json!("admin")
+                    } else {
+                        Value::Null
+                    };
+                    let mut p = json!({"id": m.jid, "admin": admin});
+                    if m.jid.ends_with("@lid")
+                        && let Some(pn) = &m.phone_number
+                    {
+                        p["phoneNumber"] = json!(pn);
+                    }
+                    p
+                })
+                .collect::<Vec<_>>()
+        );
+    }
+    v
+}
+
+fn c_us(jid: &str) -> String {
+    match jid.strip_suffix("@s.whatsapp.net") {
+        Some(d) => format!("{d}@c.us"),
+        None => jid.to_string(),
+    }
+}
+
+/// whatsmeow's `GroupInfo` (GOWS).
+fn gows_group(g: &Group) -> Value {
+    json!({
+        "JID": g.jid, "OwnerJID": g.owner.clone().unwrap_or_default(), "OwnerPN": "",
+        "Name": g.name, "NameSetAt": g.created_at, "NameSetBy": "",
+        "Topic": g.topic.clone().unwrap_or_default(), "TopicID": "", "TopicSetAt": "0001-01-01T00:00:00Z",
+        "TopicDeleted": false, "IsLocked": g.is_locked, "IsAnnounce": g.is_announce,
+        "AnnounceVersionID": "", "IsEphemeral": false, "DisappearingTimer": 0, "IsIncognito": false,
+        "IsParent": g.is_community.unwrap_or(false), "DefaultMembershipApprovalMode": "",
+        "LinkedParentJID": g.parent_jid.clone().unwrap_or_default(), "IsDefaultSubGroup": false,
+        "IsJoinApprovalRequired": g.join_approval, "AddressingMode": "pn",
+        "GroupCreated": g.created_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
+        "ParticipantVersionID": "", "MemberAddMode": "admin_add",
+        "Participants": g.participants.as_ref().map(|list| list.iter().map(|m| json!({
+            "JID": m.jid, "PhoneNumber": m.phone_number.clone().unwrap_or_default(),
+            "LID": m.lid.clone().unwrap_or_default(), "IsAdmin": m.is_admin,
+            "IsSuperAdmin": m.is_super_admin, "DisplayName": "", "Error": 0, "AddRequest": null,
+        })).collect::<Vec<_>>()),
+    })
+}
+
+/// whatsapp-web.js's `GroupChat` (WEBJS).
+fn webjs_chat(g: &Group) -> Value {
+    let wid = |jid: &str| {
+        let jid = c_us(jid);
+        let (user, server) = jid.split_once('@').unwrap_or((&jid, ""));
+        json!({"server": server, "user": user, "_serialized": jid})
+    };
+    let mut meta = json!({
+        "id": wid(&g.jid), "creation": epoch_of(&g.created_at),
+        "owner": g.owner.as_deref().map(wid), "subject": g.name, "subjectTime": epoch_of(&g.created_at),
+        "restrict": g.is_locked, "announce": g.is_announce,
+        "membershipApprovalMode": g.join_approval, "size": g.members_count,
+        "isParentGroup": g.is_community.unwrap_or(false), "pendingParticipants": [],
+    });
+    if let Some(t) = &g.topic {
+        meta["desc"] = json!(t);
+    }
+    if let Some(p) = &g.parent_jid {
+        meta["parentGroup"] = wid(p);
+    }
+    if let Some(list) = &g.participants {
+        meta["participants"] = json!(
+            list.iter()
+                .map(|m| json!({
+                    "id": wid(&m.jid), "isAdmin": m.is_admin, "isSuperAdmin": m.is_super_admin,
+                }))
+                .collect::<Vec<_>>()
+        );
+    }
+    json!({"id": wid(&g.jid), "name": g.name, "isGroup": true, "unreadCount": 0,
+           "timestamp": epoch_of(&g.created_at), "groupMetadata": meta})
+}
+
+/// A group as WAHA's internal engine renders it.
+fn waha_group(f: Flavour, g: &Group) -> Value {
+    match f {
+        Flavour::WahaGows => gows_group(g),
+        Flavour::WahaNoweb => baileys_group(g, g.participants.is_some()),
+        _ => webjs_chat(g),
+    }
+}
+
+fn text(status: u16, body: String) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap(),
+        [("content-type", "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Evolution's routes that name no group: create, list, join.
+fn evolution_instance_routes(
+    f: Flavour,
+    sim: &Simulator,
+    req: &Request<'_>,
+    route: &str,
+) -> Option<Response> {
+    let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+    Some(match (req.method, route) {
+        ("POST", "create") => {
+            let (Some(name), Some(participants)) =
+                (v["subject"].as_str(), jid_list(&v["participants"]))
+            else {
+                return Some(f.bad_request());
+            };
+            let new = NewGroup {
+                name: name.to_string(),
+                participants,
+                options: GroupOptions::default(),
+            };
+            match sim.create_group(&new) {
+                Ok(g) => json_response(201, baileys_group(&g, true)),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("GET", "fetchAllGroups") => {
+            let Some(with) = req.query("getParticipants") else {
+                return Some(json_response(
+                    400,
+                    json!({"status": 400, "error": "Bad Request",
+                           "response": {"message": ["The getParticipants needs to be informed in the query"]}}),
+                ));
+            };
+            match sim.list() {
+                Ok(groups) => json_response(
+                    200,
+                    json!(
+                        groups
+                            .iter()
+                            .map(|g| baileys_group(g, with == "true"))
+                            .collect::<Vec<_>>()
+                    ),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("GET", "acceptInviteCode") => {
+            let code = req.query("inviteCode").unwrap_or_default();
+            if code.len() != 22 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Some(f.bad_request());
+            }
+            match sim.join(&Join::Link { code }) {
+                Ok(j) if j.pending_approval => json_response(200, json!({"accepted": true})),
+                Ok(j) => json_response(200, json!({"accepted": true, "groupJid": j.group_jid})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// WAHA's session routes that name no group (create, list, join), and
+/// refusing the id WAHA does not route (`join-info`, `count`).
+fn waha_session_routes(
+    f: Flavour,
+    sim: &Simulator,
+    req: &Request<'_>,
+    tail: &[&str],
+) -> Option<Response> {
+    let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+    Some(match (req.method, tail) {
+        ("POST", []) => {
+            let ids: Option<Vec<ParticipantJid>> = v["participants"].as_array().and_then(|list| {
+                list.iter()
+                    .map(|p| from_waha_id(p["id"].as_str()?))
+                    .collect()
+            });
+            let (Some(name), Some(participants)) = (v["name"].as_str(), ids) else {
+                return Some(f.bad_request());
+            };
+            let new = NewGroup {
+                name: name.to_string(),
+                participants: participants.clone(),
+                options: GroupOptions::default(),
+            };
+            match sim.create_group(&new) {
+                Ok(g) if f == Flavour::WahaWebjs => {
+                    let members: Vec<&str> = g
+                        .participants
+                        .iter()
+                        .flatten()
+                        .map(|m| m.jid.as_str())
+                        .collect();
+                    let mut results = serde_json::Map::new();
+                    for p in &participants {
+                        let code = if members.contains(&p.as_str()) {
+                            200
+                        } else {
+                            403
+                        };
+                        results.insert(c_us(p.as_str()), json!({"statusCode": code, "message": "", "isGroupCreator": false, "isInviteV4Sent": code == 403}));
+                    }
+                    let (user, server) = g.jid.split_once('@').unwrap_or((&g.jid, ""));
+                    json_response(
+                        201,
+                        json!({"title": g.name, "gid": {"server": server, "user": user, "_serialized": g.jid},
+                               "participants": results}),
+                    )
+                }
+                Ok(g) => json_response(201, waha_group(f, &g)),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("GET", []) => {
+            let exclude = req.query("exclude").as_deref() == Some("participants");
+            match sim.list() {
+                Ok(groups) if f == Flavour::WahaNoweb => {
+                    let mut map = serde_json::Map::new();
+                    for g in &groups {
+                        let mut v = baileys_group(g, !exclude);
+                        if exclude {
+                            v.as_object_mut().map(|o| o.remove("participants"));
+                        }
+                        map.insert(g.jid.clone(), v);
+                    }
+                    json_response(200, Value::Object(map))
+                }
+                Ok(groups) => json_response(
+                    200,
+                    json!(groups.iter().map(|g| waha_group(f, g)).collect::<Vec<_>>()),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("POST", ["join"]) => {
+            let code = v["code"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            match sim.join(&Join::Link { code }) {
+                Ok(j) => json_response(200, json!({"id": j.group_jid})),
+                Err(e) => f.refuse(e),
+            }
+        }
+        _ => return None,
+    })
 }

@@ -20,12 +20,15 @@ use clap::Parser;
 use shared::provision::{self, NewTenant};
 use shared::store::TenantStatus;
 use shared::store::memory::MemoryStore;
-use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, DEMO_SPARE_GROUP, Simulator};
+use shared::wuts::sim::{
+    DEMO_COMMUNITY, DEMO_GROUP, DEMO_INVITE_CODE, DEMO_LINKED_GROUP, DEMO_MEMBERS,
+    DEMO_SPARE_GROUP, Simulator,
+};
 use shared::{ApiError, AppState};
 
 /// Bodies are read up to this size; larger ones get the 413 envelope at once
-/// (the handler's own limit is smaller still).
-const MAX_READ_BYTES: usize = 1 << 20;
+/// (the handlers' own limits are smaller still: 16 KiB, 2 MiB for a picture).
+const MAX_READ_BYTES: usize = 4 << 20;
 
 #[derive(Parser)]
 #[command(
@@ -96,6 +99,29 @@ fn banner(base: &str, token: &str) -> String {
             "curl -sS -X PUT \"{base}/groups/{DEMO_GROUP}/ephemeral\" {auth} -H \"Content-Type: application/json\" -d '{{\"duration_seconds\": 604800}}'"
         ),
         format!("curl -sS -X DELETE \"{base}/groups/{DEMO_SPARE_GROUP}/leave\" {auth}"),
+        format!(
+            "curl -sS -X POST \"{base}/groups\" {auth} -H \"Content-Type: application/json\" -H \"Idempotency-Key: create-1\" -d '{{\"name\": \"Launch team\", \"participants\": [\"+55 11 90000-0003\"]}}'"
+        ),
+        format!(
+            "curl -sS -X POST \"{base}/communities\" {auth} -H \"Content-Type: application/json\" -d '{{\"name\": \"Neighbourhood\", \"description\": \"News from the street\"}}'"
+        ),
+        format!("curl -sS -X GET \"{base}/groups\" {auth}"),
+        format!("curl -sS -X GET \"{base}/groups/{DEMO_GROUP}\" {auth}"),
+        format!(
+            "curl -sS -X PATCH \"{base}/groups/{DEMO_GROUP}\" {auth} -H \"Content-Type: application/json\" -d '{{\"topic\": \"Release planning\", \"announcement\": true}}'"
+        ),
+        format!(
+            "curl -sS -X POST \"{base}/groups/join\" {auth} -H \"Content-Type: application/json\" -d '{{\"link\": \"https://chat.whatsapp.com/{DEMO_INVITE_CODE}\"}}'"
+        ),
+        format!(
+            "curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/picture\" {auth} -H \"Content-Type: application/json\" -d '{{\"image_base64\": \"/9j/4AAQSkZJRgABAQAAAQABAAD/2Q==\"}}'"
+        ),
+        format!(
+            "curl -sS -X POST \"{base}/communities/{DEMO_COMMUNITY}/groups\" {auth} -H \"Content-Type: application/json\" -d '{{\"group_jid\": \"{DEMO_GROUP}\"}}'"
+        ),
+        format!(
+            "curl -sS -X DELETE \"{base}/communities/{DEMO_COMMUNITY}/groups/{DEMO_LINKED_GROUP}\" {auth}"
+        ),
     ]
     .join("\n")
 }
@@ -138,7 +164,7 @@ async fn handle(
             shared::serve_detached(state, lambda_http::Request::from_parts(parts, body)).await
         }
         Err(_) => ApiError::PayloadTooLarge {
-            limit: shared::operations::MAX_BODY_BYTES,
+            limit: shared::operations::set_group_picture::MAX_PICTURE_BODY_BYTES,
         }
         .to_response(&shared::context::new_request_id()),
     };
