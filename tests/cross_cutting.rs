@@ -45,16 +45,8 @@ fn path_with_jid(route: &Route, jid: &str) -> String {
         .join("/")
 }
 
-/// The engine calls `route`'s event takes: a PATCH on an engine with one
-/// call per property is that call and the refresh.
 fn calls_for(flavour: Flavour, route: &Route) -> usize {
-    if route.function == "update-group"
-        && !matches!(flavour, Flavour::Wuts | Flavour::SessionService)
-    {
-        2
-    } else {
-        1
-    }
+    flavour.calls_for(route.function)
 }
 
 /// The same route with another request: another group in the path, or
@@ -112,11 +104,7 @@ async fn every_route_succeeds_with_its_event_on(flavour: Flavour) {
             assert_eq!(h.fake.calls().len(), before, "{engine} {}", route.key());
             continue;
         }
-        let want = if route.key() == "POST /groups" || route.key() == "POST /communities" {
-            201
-        } else {
-            200
-        };
+        let want = integration_tests::engine_fakes::success_status(route.function);
         assert_eq!(a.status, want, "{engine} {}: {}", route.key(), a.body);
         assert_eq!(a.body["success"], true, "{}", route.key());
         assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());
@@ -313,7 +301,9 @@ async fn every_route_refuses_bad_input_before_any_upstream_call_on(flavour: Flav
         } else {
             shared::operations::MAX_BODY_BYTES
         };
-        let a = h.send(valid(&route).with_body(&"x".repeat(limit + 1))).await;
+        let a = h
+            .send(valid(&route).with_body(&"x".repeat(limit + 1)))
+            .await;
         assert_error(&a, 413, "PAYLOAD_TOO_LARGE");
     }
     assert!(

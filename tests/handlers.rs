@@ -365,7 +365,7 @@ async fn unknown_routes_and_methods() {
     assert_error(&a, 405, "METHOD_NOT_ALLOWED");
     assert_eq!(a.headers["allow"], "DELETE, POST");
     let a = h
-        .send(events::load("remove-group-participants.json").with_path("/groups"))
+        .send(events::load("remove-group-participants.json").with_path("/chats"))
         .await;
     assert_error(&a, 404, "NOT_FOUND");
     // A Lambda serves only its own route.
@@ -829,7 +829,8 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(30));
     for route in shared::operations::ROUTES {
         let a = send(&state, events::load(&format!("{}.json", route.function))).await;
-        assert_eq!(a.status, 200, "{}: {}", route.key(), a.body);
+        let want = integration_tests::engine_fakes::success_status(route.function);
+        assert_eq!(a.status, want, "{}: {}", route.key(), a.body);
     }
     let audit = store.list_audit("acme", None, 100).await.unwrap();
     let derived = shared::store::TokenRecord::derived_token_id(&hash_token(TOKEN));

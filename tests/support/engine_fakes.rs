@@ -20,6 +20,14 @@ use crate::wuts_fake::{
     API_KEY, SESSION_ID, apply, group_of, json_response, read_participants, segments,
 };
 
+/// The status a route's success answers with: 201 for a create.
+pub fn success_status(function: &str) -> u16 {
+    match function {
+        "create-group" | "create-community" => 201,
+        _ => 200,
+    }
+}
+
 /// The Evolution instance and WAHA session of the test tenant.
 pub const ENGINE_SESSION: &str = "acme-main";
 
@@ -129,6 +137,18 @@ impl Flavour {
             f if f.contains("community") => self.supports_communities(),
             "set-group-ephemeral" => matches!(engine, EngineKind::Wuts | EngineKind::Evolution),
             _ => true,
+        }
+    }
+
+    /// The engine calls the event of `function` takes: a PATCH on an engine
+    /// with one call per property is that call and the refresh.
+    pub fn calls_for(self, function: &str) -> usize {
+        if function == "update-group"
+            && matches!(self.engine(), EngineKind::Evolution | EngineKind::Waha)
+        {
+            2
+        } else {
+            1
         }
     }
 

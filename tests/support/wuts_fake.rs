@@ -50,6 +50,8 @@ pub enum Fault {
     Delay(Duration),
     /// Answer the headers at once, then stall the (normal) body this long.
     SlowBody(Duration),
+    /// Answer normally (a fault for a later call).
+    Pass,
 }
 
 #[derive(Default)]
@@ -119,7 +121,7 @@ async fn handle(State((sim, shared, flavour)): State<AppState>, req: Request) ->
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
-    let body = to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+    let body = to_bytes(req.into_body(), 4 << 20).await.unwrap_or_default();
     let body = String::from_utf8_lossy(&body).into_owned();
     shared.calls.lock().unwrap().push(RecordedCall {
         method: method.clone(),
@@ -148,7 +150,7 @@ async fn handle(State((sim, shared, flavour)): State<AppState>, req: Request) ->
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::SlowBody(d)) => stall = Some(d),
-        None => {}
+        Some(Fault::Pass) | None => {}
     }
 
     let request = EngineRequest {
