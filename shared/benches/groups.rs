@@ -1,0 +1,48 @@
+//! Issue 15's numbers: mapping a 5,000-group list reply, and a
+//! 50-participant create reply, per engine shape — the engine's bytes →
+//! our `Group`s (`dialect::list_reply` / `group_reply`) → our JSON answer.
+//! Peak memory for the same list: `cargo run --release -p shared --example
+//! list_rss`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use shared::operations::list_groups;
+use shared::wuts::dialect::{self, Reply};
+
+#[path = "support/shapes.rs"]
+mod shapes;
+
+fn bench(c: &mut Criterion) {
+    for (name, engine, bytes) in shapes::lists(5_000) {
+        let reply = Reply {
+            status: 200,
+            retry_after: None,
+            body: bytes,
+        };
+        assert_eq!(dialect::list_reply(engine, &reply).unwrap().len(), 5_000);
+        c.bench_function(&format!("list 5000 groups: {name}"), |b| {
+            b.iter(|| {
+                let groups = dialect::list_reply(engine, &reply).unwrap();
+                serde_json::to_string(&list_groups::reply(&groups)).unwrap()
+            })
+        });
+    }
+    for (name, engine, bytes) in shapes::creates(50) {
+        let reply = Reply {
+            status: 201,
+            retry_after: None,
+            body: bytes,
+        };
+        let g = dialect::group_reply(engine, &reply).unwrap();
+        assert_eq!(g.participants.as_ref().map(Vec::len), Some(50), "{name}");
+        c.bench_function(&format!("create with 50 participants: {name}"), |b| {
+            b.iter(|| {
+                let group = dialect::group_reply(engine, &reply).unwrap();
+                serde_json::to_string(&serde_json::json!({"success": true, "group": group}))
+                    .unwrap()
+            })
+        });
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,73 @@
+//! Peak memory of `GET /groups`'s mapping for a 5,000-group reply, per
+//! engine shape, in a process of its own: the reply's bytes (as the adapter
+//! holds them) → our groups → our JSON answer. Prints the reply size, the
+//! time of one mapping, and VmHWM (peak RSS) before and after.
+//! `cargo run --release -p shared --example list_rss [engine] [groups]`
+
+#[path = "../benches/support/shapes.rs"]
+mod shapes;
+
+use std::time::Instant;
+
+use shared::operations::list_groups;
+use shared::wuts::dialect::{self, Reply};
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let only = args.next().unwrap_or_else(|| "evolution".into());
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5_000);
+    let Ok(file) = std::env::var("LIST_RSS_FILE") else {
+        // Build the reply here, then measure in a fresh process that only
+        // reads its bytes: building it costs more memory than mapping it.
+        let (_, _, body) = shapes::list_of(&only, n)
+            .expect("engine: wuts, evolution, waha/GOWS, waha/NOWEB or waha/WEBJS");
+        let file = std::env::temp_dir().join(format!("list_rss_{}.json", std::process::id()));
+        std::fs::write(&file, body).unwrap();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([&only, &n.to_string()])
+            .env("LIST_RSS_FILE", &file)
+            .status()
+            .unwrap();
+        let _ = std::fs::remove_file(&file);
+        std::process::exit(status.code().unwrap_or(1));
+    };
+    let engine = match only.as_str() {
+        "wuts" => shared::wuts::EngineKind::Wuts,
+        "evolution" => shared::wuts::EngineKind::Evolution,
+        _ => shared::wuts::EngineKind::Waha,
+    };
+    let body = std::fs::read(&file).unwrap();
+    let reply_bytes = body.len();
+    let reply = Reply {
+        status: 200,
+        retry_after: None,
+        body,
+    };
+    let before = vm_hwm_kib();
+    let started = Instant::now();
+    let groups = dialect::list_reply(engine, &reply).unwrap();
+    let answer = serde_json::to_string(&list_groups::reply(&groups)).unwrap();
+    let elapsed = started.elapsed();
+    let after = vm_hwm_kib();
+    println!(
+        "{only}: {n} groups, reply {:.2} MB, answer {:.2} MB, mapped in {:.1} ms; peak RSS {} KiB holding the reply, {} KiB after mapping (+{} KiB)",
+        reply_bytes as f64 / 1e6,
+        answer.len() as f64 / 1e6,
+        elapsed.as_secs_f64() * 1e3,
+        before,
+        after,
+        after - before
+    );
+}
