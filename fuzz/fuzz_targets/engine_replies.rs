@@ -1,6 +1,8 @@
 //! Engine replies are untrusted: whatever bytes and status an engine sends,
 //! reading them as each engine's participants or invite reply never panics,
-//! and an invite link that comes out is always a chat.whatsapp.com link.
+//! and an invite link that comes out is always a chat.whatsapp.com link; a
+//! group that comes out of a create, info or list reply always has a valid
+//! group JID.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -31,5 +33,16 @@ fuzz_target!(|data: &[u8]| {
             let code = &link["https://chat.whatsapp.com/".len()..];
             assert!(code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         }
+        if let Ok(group) = dialect::group_reply(engine, &reply) {
+            assert!(GroupJid::parse(&group.jid).is_ok(), "{}", group.jid);
+        }
+        if let Ok(groups) = dialect::list_reply(engine, &reply) {
+            assert!(groups.iter().all(|g| GroupJid::parse(&g.jid).is_ok()));
+            assert!(groups.iter().all(|g| g.participants.is_none()));
+        }
+        let _ = dialect::join_reply(engine, &reply);
+        let _ = dialect::update_reply(engine, &reply);
+        let _ = dialect::picture_reply(engine, &reply);
+        let _ = dialect::community_reply(engine, &reply);
     }
 });
