@@ -83,9 +83,22 @@ pub fn match_pattern<'p>(pattern: &'static str, path: &'p str) -> Option<Params<
 }
 
 /// Resolves a request line against `routes` (the API's: `operations::resolve`).
+///
+/// Where several patterns match, the most specific wins (the most literal
+/// segments, as API Gateway chooses): `/groups/join` is the join route's,
+/// never a group called `join`, whatever the method.
 pub fn resolve_in<'p>(routes: &[Route], method: &Method, path: &'p str) -> Resolution<'p> {
+    let literals = |pattern: &str| pattern.split('/').filter(|s| !s.starts_with('{')).count();
+    let best = routes
+        .iter()
+        .filter(|r| match_pattern(r.path, path).is_some())
+        .map(|r| literals(r.path))
+        .max();
     let mut allow: Vec<&'static str> = Vec::new();
     for (index, route) in routes.iter().enumerate() {
+        if Some(literals(route.path)) != best {
+            continue;
+        }
         if let Some(params) = match_pattern(route.path, path) {
             if method.as_str() == route.method {
                 return Resolution::Found(index, params);
@@ -113,6 +126,20 @@ mod tests {
             Resolution::Found(i, params) => (ROUTES[i].function, params.get("jid").to_string()),
             other => panic!("{method} {path}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn literal_segments_win() {
+        assert_eq!(found(Method::POST, "/groups/join").0, "join-group");
+        assert_eq!(
+            resolve(&Method::PATCH, "/groups/join"),
+            Resolution::MethodNotAllowed("POST".into())
+        );
+        assert_eq!(found(Method::PATCH, "/groups/1@g.us").0, "update-group");
+        assert_eq!(
+            resolve(&Method::DELETE, "/groups"),
+            Resolution::MethodNotAllowed("GET, POST".into())
+        );
     }
 
     #[test]
