@@ -587,3 +587,53 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod group_reply_tests {
+    use crate::wuts::EngineKind;
+    use crate::wuts::dialect::{self, Reply};
+
+    /// Whatever a 2xx carries, reading it as any group reply never panics
+    /// (a bare number once did: indexing a JSON number panics).
+    #[test]
+    fn odd_bodies_never_panic() {
+        for body in [
+            "0",
+            "[]",
+            "[0]",
+            "\"x\"",
+            "null",
+            "true",
+            "false",
+            "{}",
+            "{\"group\":0}",
+            "{\"groups\":{}}",
+            "{\"JID\":5}",
+            "{\"gid\":[]}",
+            "{\"groupMetadata\":1}",
+            "",
+        ] {
+            for status in [200, 201] {
+                let reply = Reply {
+                    status,
+                    retry_after: None,
+                    body: body.as_bytes().to_vec(),
+                };
+                for engine in EngineKind::ALL {
+                    let _ = dialect::group_reply(engine, &reply);
+                    let _ = dialect::community_reply(engine, &reply);
+                    let _ = dialect::list_reply(engine, &reply);
+                    let _ = dialect::join_reply(engine, &reply);
+                    let _ = dialect::update_reply(engine, &reply);
+                    let _ = dialect::picture_reply(engine, &reply);
+                }
+            }
+        }
+        let zero = Reply {
+            status: 200,
+            retry_after: None,
+            body: b"0".to_vec(),
+        };
+        assert!(dialect::group_reply(EngineKind::Wuts, &zero).is_err());
+    }
+}

@@ -258,7 +258,12 @@ pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, WutsError> {
         return Err(error(reply));
     }
     let mut v: serde_json::Value = json(reply)?;
-    let group: Group = serde_json::from_value(v[key].take())
+    // `get_mut`, never indexing: a reply that is not an object must not panic.
+    let object = v
+        .get_mut(key)
+        .map(serde_json::Value::take)
+        .unwrap_or_default();
+    let group: Group = serde_json::from_value(object)
         .map_err(|e| WutsError::InvalidResponse(format!("the {key} object: {e}")))?;
     group.checked()
 }
