@@ -2,7 +2,8 @@
 # The project's one test command. It installs what it needs (a Python venv
 # with moto's server, aws-sam-cli and cargo-lambda), starts moto on a free
 # loopback port, and runs format, lint, every test of the workspace and the
-# template checks, schemathesis against local-api, and a short fuzz smoke run.
+# template checks, schemathesis against local-api, the /docs page in headless
+# Chromium (scripts/browser-test.sh), and a short fuzz smoke run.
 # BUILD_LAMBDAS=1 also cross-builds the functions and checks their glibc needs
 # (scripts/build-lambdas.sh, which also runs `sam build`); SAM_LOCAL=1 runs
 # scripts/sam-local.sh (Docker: sam local invoke and start-api) at the end;
@@ -55,6 +56,9 @@ fi
 
 echo "==> schemathesis against local-api (embedded default)"
 ./scripts/schemathesis.sh "$venv" "${SCHEMATHESIS_EXAMPLES:-100}" | tee .tmp/schemathesis.log | tail -n 12
+
+echo "==> /docs in headless Chromium (Debian's chromium, playwright-core)"
+./scripts/browser-test.sh "$venv" | tail -n 4
 
 echo "==> fuzz smoke (${FUZZ_SECONDS:-10} s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"

@@ -153,6 +153,44 @@ fn parse_curl(line: &str) -> Curl {
     }
 }
 
+/// `/docs`'s init script and page: the security headers on both, and the
+/// token the script pre-fills (`null` when there is none).
+async fn docs_prefill(base: &str) -> String {
+    let client = reqwest::Client::new();
+    for path in [
+        "/docs",
+        "/docs/init.js",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/nope",
+    ] {
+        let resp = client.get(format!("{base}{path}")).send().await.unwrap();
+        let headers = resp.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("unsafe"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        let want = if path == "/docs/nope" { 404 } else { 200 };
+        assert_eq!(resp.status().as_u16(), want, "{path}");
+    }
+    let script = client
+        .get(format!("{base}/docs/init.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    script
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("var token = "))
+        .expect("the init script names its token")
+        .trim_end_matches(';')
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_default_answers_its_printed_curls() {
     let api = LocalApi::start(&[]).await;
@@ -167,6 +205,12 @@ async fn embedded_default_answers_its_printed_curls() {
         .filter(|l| l.starts_with("curl "))
         .map(|l| parse_curl(l))
         .collect();
+    // The API reference, with the demo token pre-filled.
+    assert!(
+        out.iter()
+            .any(|l| l == &format!("API reference: {}/docs", api.base))
+    );
+    assert_eq!(docs_prefill(&api.base).await, format!("\"{token}\""));
     // One ready-to-paste curl per route of the table.
     assert_eq!(curls.len(), shared::operations::ROUTES.len(), "{out:?}");
     for route in shared::operations::ROUTES {
@@ -373,6 +417,8 @@ async fn dynamodb_mode_provisioned_by_admin() {
     );
 
     let api = LocalApi::start(&env).await;
+    // In DynamoDB mode the reference pre-fills nothing.
+    assert_eq!(docs_prefill(&api.base).await, "null");
     let group = "120363039000000000@g.us";
     let urls = [
         (

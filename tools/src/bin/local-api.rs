@@ -8,6 +8,9 @@
 //! none, an embedded default: an in-process store with a demo tenant and
 //! token, and the in-process WUTS simulator with a demo group and community.
 
+#[path = "../docs.rs"]
+mod docs;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,10 +132,43 @@ fn banner(base: &str, token: &str) -> String {
 /// The API's OpenAPI document, served at `GET /openapi.yaml` without auth.
 const OPENAPI: &str = include_str!("../../../openapi.yaml");
 
+/// What every request of the server sees.
+struct Server {
+    state: Arc<AppState>,
+    docs: docs::Docs,
+}
+
 async fn handle(
-    State(state): State<Arc<AppState>>,
+    State(server): State<Arc<Server>>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
+    let state = server.state.clone();
+    let path = req.uri().path();
+    if path == "/docs" || path.starts_with("/docs/") {
+        if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
+            let mut response = to_axum(
+                ApiError::MethodNotAllowed {
+                    allow: "GET".into(),
+                }
+                .to_response(&shared::context::new_request_id()),
+            );
+            docs::secure(response.headers_mut());
+            return response;
+        }
+        return match server.docs.serve(path) {
+            Some(response) => response,
+            None => {
+                let mut response = to_axum(
+                    ApiError::NotFound {
+                        message: "no such page",
+                    }
+                    .to_response(&shared::context::new_request_id()),
+                );
+                docs::secure(response.headers_mut());
+                response
+            }
+        };
+    }
     if req.uri().path() == "/openapi.yaml" {
         if req.method() == axum::http::Method::GET {
             return (
@@ -238,8 +274,20 @@ async fn main() -> ExitCode {
         Some(token) => println!("{}", banner(&base, token)),
         None => println!("DynamoDB mode: tenants and tokens from TOKENS_TABLE / TENANTS_TABLE"),
     }
+    let docs = match docs::Docs::new(OPENAPI, token.as_deref()) {
+        Ok(docs) => docs,
+        Err(e) => {
+            eprintln!("local-api: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("API reference: {base}/docs");
     println!("listening on {base}");
-    let app = Router::new().fallback(handle).with_state(Arc::new(state));
+    let server = Server {
+        state: Arc::new(state),
+        docs,
+    };
+    let app = Router::new().fallback(handle).with_state(Arc::new(server));
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
