@@ -45,10 +45,6 @@ fn path_with_jid(route: &Route, jid: &str) -> String {
         .join("/")
 }
 
-fn calls_for(flavour: Flavour, route: &Route) -> usize {
-    flavour.calls_for(route.function)
-}
-
 /// The same route with another request: another group in the path, or
 /// (for a route without one) another name or invite link in the body.
 fn another_request(route: &Route) -> Request {
@@ -110,7 +106,7 @@ async fn every_route_succeeds_with_its_event_on(flavour: Flavour) {
         assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());
         assert_eq!(
             h.fake.calls().len(),
-            before + calls_for(flavour, &route),
+            before + flavour.calls_for(route.function),
             "{engine} {}: its upstream calls",
             route.key()
         );
@@ -413,7 +409,7 @@ async fn every_mutating_route_is_idempotent_and_audited_on(flavour: Flavour) {
         assert_eq!(again.status, first.status, "{key}");
         assert_eq!(again.body, first.body, "{key}: the stored answer, verbatim");
         assert_eq!(again.headers["idempotent-replayed"], "true", "{key}");
-        let calls = calls_for(flavour, route);
+        let calls = flavour.calls_for(route.function);
         assert_eq!(
             h.fake.calls().len(),
             before + calls,

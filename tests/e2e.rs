@@ -237,14 +237,15 @@ async fn embedded_default_answers_its_printed_curls() {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
-        let want = if curl.method == "POST"
-            && (curl.url.ends_with("/groups") || curl.url.ends_with("/communities"))
-            && !curl.url.contains("/communities/")
-        {
-            201
-        } else {
-            200
+        let path = curl.url.strip_prefix(&api.base).unwrap_or_default();
+        let shared::routes::Resolution::Found(index, _) =
+            shared::operations::resolve(&curl.method.parse().unwrap(), path)
+        else {
+            panic!("{} {}: no route", curl.method, curl.url);
         };
+        let want = integration_tests::engine_fakes::success_status(
+            shared::operations::ROUTES[index].function,
+        );
         assert_eq!(status, want, "{} {}: {body}", curl.method, curl.url);
         assert_eq!(body["success"], true);
     }

@@ -37,16 +37,7 @@ async fn no_hang<T>(fut: impl Future<Output = T>) -> T {
         .expect("the request hung")
 }
 
-/// The memory store, and DynamoDB on moto when the test command runs it.
-async fn stores(test: &str) -> Vec<(&'static str, Arc<dyn Store>)> {
-    let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
-        vec![("memory", Arc::new(MemoryStore::new()))];
-    match moto::moto_url() {
-        Some(url) => stores.push(("dynamodb", Arc::new(moto::fresh_store(&url).await))),
-        None => moto::say_skipped(&format!("{test} on DynamoDB"), "MOTO_URL is not set"),
-    }
-    stores
-}
+use integration_tests::moto::stores;
 
 async fn state_on(store: Arc<dyn Store>, base_url: &str, allow_http: bool) -> AppState {
     state_for(Flavour::SessionService, store, base_url, allow_http).await

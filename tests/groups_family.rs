@@ -12,13 +12,12 @@ use base64::Engine as _;
 use integration_tests::engine_fakes::Flavour;
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
-use integration_tests::moto;
 use integration_tests::wuts_fake::{Fault, WutsFake};
 use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
+use shared::store::AuditStore;
 use shared::store::memory::MemoryStore;
-use shared::store::{AuditStore, Store, TenantStore, TokenStore};
 use shared::wuts::sim::{
     DEMO_COMMUNITY, DEMO_GROUP, DEMO_JOINABLE_GROUP, DEMO_MEMBERS, SimGroup, Simulator,
 };
@@ -224,7 +223,7 @@ async fn a_group_with_approval_files_a_request() {
         let mut asks = SimGroup::new(&DEMO_MEMBERS[..1]);
         asks.join_approval = true;
         sim.put_joinable("AskFirstCode1234567890", "120363039000000004@g.us", asks);
-        let h = harness_with_sim(f, sim).await;
+        let h = harness_for_sim(f, sim, Duration::from_secs(30)).await;
         let a = h
             .send(request(
                 "join-group",
@@ -236,26 +235,6 @@ async fn a_group_with_approval_files_a_request() {
         assert_eq!(a.status, 200, "{}: {}", f.name(), a.body);
         assert_eq!(a.body["pending_approval"], true, "{}", f.name());
         assert!(h.fake.sim.group("120363039000000004@g.us").is_none());
-    }
-}
-
-async fn harness_with_sim(flavour: Flavour, sim: Simulator) -> Harness {
-    let fake = WutsFake::start_engine_with(flavour, sim).await;
-    let store = Arc::new(MemoryStore::new());
-    store
-        .put_tenant(&tenant_for(flavour, &fake.base_url()))
-        .await
-        .unwrap();
-    store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
-    let state = AppState::new(
-        store.clone(),
-        http_engine(true, UPSTREAM_DEADLINE),
-        Duration::from_secs(30),
-    );
-    Harness {
-        state: Arc::new(state),
-        store,
-        fake,
     }
 }
 
@@ -524,16 +503,7 @@ async fn the_picture_route_has_its_own_limits() {
     assert!(!format!("{audit:?}").contains("QkJC"));
 }
 
-/// The memory store, and DynamoDB on moto when the test command runs it.
-async fn stores(test: &str) -> Vec<(&'static str, Arc<dyn Store>)> {
-    let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
-        vec![("memory", Arc::new(MemoryStore::new()))];
-    match moto::moto_url() {
-        Some(url) => stores.push(("dynamodb", Arc::new(moto::fresh_store(&url).await))),
-        None => moto::say_skipped(&format!("{test} on DynamoDB"), "MOTO_URL is not set"),
-    }
-    stores
-}
+use integration_tests::moto::stores;
 
 #[tokio::test]
 async fn twenty_concurrent_identical_creates_make_one_on_each_store() {

@@ -2,6 +2,7 @@
 //! store, the WUTS fake, an `AppState`, and helpers to send events and check
 //! the envelope.
 
+use shared::wuts::sim::Simulator;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,7 +71,12 @@ pub async fn harness_for(flavour: Flavour) -> Harness {
 }
 
 pub async fn harness_for_with_ttl(flavour: Flavour, ttl: Duration) -> Harness {
-    let fake = WutsFake::start_engine(flavour).await;
+    harness_for_sim(flavour, Simulator::demo(), ttl).await
+}
+
+/// A harness whose tenant runs `flavour`'s engine over `sim`.
+pub async fn harness_for_sim(flavour: Flavour, sim: Simulator, ttl: Duration) -> Harness {
+    let fake = WutsFake::start_engine_with(flavour, sim).await;
     let store = Arc::new(MemoryStore::new());
     store
         .put_tenant(&tenant_for(flavour, &fake.base_url()))

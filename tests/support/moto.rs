@@ -16,6 +16,20 @@ pub fn moto_url() -> Option<String> {
         .filter(|u| !u.trim().is_empty())
 }
 
+/// The memory store, and DynamoDB on moto when the test command runs it
+/// (else one skip line for `test` on DynamoDB).
+pub async fn stores(test: &str) -> Vec<(&'static str, std::sync::Arc<dyn shared::store::Store>)> {
+    let mut stores: Vec<(&'static str, std::sync::Arc<dyn shared::store::Store>)> = vec![(
+        "memory",
+        std::sync::Arc::new(shared::store::memory::MemoryStore::new()),
+    )];
+    match moto_url() {
+        Some(url) => stores.push(("dynamodb", std::sync::Arc::new(fresh_store(&url).await))),
+        None => say_skipped(&format!("{test} on DynamoDB"), "MOTO_URL is not set"),
+    }
+    stores
+}
+
 /// The line a moto-backed test prints when it skips.
 pub fn skip_line(what: &str, why: &str) -> String {
     format!("SKIPPED {what}: {why} (scripts/test.sh starts moto_server and sets it)")

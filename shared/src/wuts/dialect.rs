@@ -188,10 +188,6 @@ pub fn done_reply(engine: EngineKind, reply: &Reply) -> Result<(), WutsError> {
     Ok(())
 }
 
-fn not_on(operation: &'static str) -> WutsError {
-    WutsError::NotSupported { operation }
-}
-
 const SESSION_SERVICE_HAS_NO_SUCH_CALL: &str =
     "do this (the session-service contract has no such call)";
 
@@ -201,7 +197,9 @@ pub fn create_group_request(
     new: &NewGroup,
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
         EngineKind::Wuts => Ok(wuts::create_group(base, new)),
         EngineKind::Evolution => evolution::create_group(base, target, new),
         EngineKind::Waha => waha::create_group(base, target, new),
@@ -225,11 +223,15 @@ pub fn create_community_request(
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
         EngineKind::Wuts => Ok(wuts::create_community(base, new)),
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
-        EngineKind::Evolution => Err(not_on(
-            "create a community (Evolution API has no community routes)",
-        )),
-        EngineKind::Waha => Err(not_on("create a community (WAHA has no community routes)")),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
+        EngineKind::Evolution => Err(WutsError::NotSupported {
+            operation: "create a community (Evolution API has no community routes)",
+        }),
+        EngineKind::Waha => Err(WutsError::NotSupported {
+            operation: "create a community (WAHA has no community routes)",
+        }),
     }
 }
 
@@ -242,7 +244,9 @@ pub fn community_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsE
 
 pub fn list_request(base: &str, target: &WutsTarget) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
         EngineKind::Wuts => Ok(wuts::list(base)),
         EngineKind::Evolution => Ok(evolution::list(base, target)),
         EngineKind::Waha => Ok(waha::list(base, target)),
@@ -264,7 +268,9 @@ pub fn info_request(
     group: &GroupJid,
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
         EngineKind::Wuts => Ok(wuts::info(base, group)),
         EngineKind::Evolution => Ok(evolution::info(base, target, group)),
         EngineKind::Waha => Ok(waha::info(base, target, group)),
@@ -278,7 +284,9 @@ pub fn update_steps(
     change: &GroupChange,
 ) -> Result<Vec<GroupChange>, WutsError> {
     match engine {
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
         EngineKind::Wuts => Ok(vec![change.clone()]),
         EngineKind::Evolution => evolution::update_steps(change),
         EngineKind::Waha => Ok(change.split()),
@@ -292,7 +300,9 @@ pub fn update_request(
     step: &GroupChange,
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
         EngineKind::Wuts => Ok(wuts::update(base, group, step)),
         EngineKind::Evolution => Ok(evolution::update(base, target, group, step)),
         EngineKind::Waha => Ok(waha::update(base, target, group, step)),
@@ -309,7 +319,9 @@ pub fn update_reply(engine: EngineKind, reply: &Reply) -> Result<Option<Group>, 
 
 pub fn join_request(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
         EngineKind::Wuts => Ok(wuts::join(base, join)),
         EngineKind::Evolution => evolution::join(base, target, join),
         EngineKind::Waha => waha::join(base, target, join),
@@ -332,7 +344,9 @@ pub fn picture_request(
     base64: &str,
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
         EngineKind::Wuts => Ok(wuts::picture(base, group, base64)),
         EngineKind::Evolution => Ok(evolution::picture(base, target, group, base64)),
         EngineKind::Waha => Ok(waha::picture(base, target, group, base64)),
@@ -355,13 +369,15 @@ pub fn link_request(
 ) -> Result<Outgoing, WutsError> {
     match target.engine {
         EngineKind::Wuts => Ok(wuts::link(base, community, group, link)),
-        EngineKind::SessionService => Err(not_on(SESSION_SERVICE_HAS_NO_SUCH_CALL)),
-        EngineKind::Evolution => Err(not_on(
-            "link groups to a community (Evolution API has no community routes)",
-        )),
-        EngineKind::Waha => Err(not_on(
-            "link groups to a community (WAHA has no community routes)",
-        )),
+        EngineKind::SessionService => Err(WutsError::NotSupported {
+            operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
+        }),
+        EngineKind::Evolution => Err(WutsError::NotSupported {
+            operation: "link groups to a community (Evolution API has no community routes)",
+        }),
+        EngineKind::Waha => Err(WutsError::NotSupported {
+            operation: "link groups to a community (WAHA has no community routes)",
+        }),
     }
 }
 

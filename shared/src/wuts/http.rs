@@ -363,7 +363,6 @@ impl WutsClient for HttpWuts {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(jpeg);
         let out = dialect::picture_request(self.base_url(target)?, target, group, &encoded)?;
-        drop(encoded);
         let reply = self.call(out, target, meta).await?;
         dialect::picture_reply(target.engine, &reply)
     }

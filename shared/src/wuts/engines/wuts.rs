@@ -282,15 +282,8 @@ pub fn list_reply(reply: &Reply) -> Result<Vec<Group>, WutsError> {
 
 /// PATCH's refreshed group, if the reply carries one.
 pub fn update_reply(reply: &Reply) -> Result<Option<Group>, WutsError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
+    crate::wuts::dialect::done_reply(crate::wuts::EngineKind::Wuts, reply)?;
     let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
-    if v.get("success") == Some(&serde_json::Value::Bool(false)) {
-        return Err(WutsError::InvalidResponse(
-            "a 2xx whose body says it was not done".into(),
-        ));
-    }
     Ok(v.get("group")
         .and_then(|g| serde_json::from_value::<Group>(g.clone()).ok())
         .and_then(|g| g.checked().ok()))
