@@ -26,7 +26,7 @@ ops = [{"path": p, "method": m, "operationId": o["operationId"]}
 print(json.dumps(ops))
 PY
 
-cargo build --locked --bin local-api
+[ "${DEBUG_BINS_BUILT:-0}" = 1 ] || cargo build --locked --bin local-api
 ./target/debug/local-api --port 0 > .tmp/browser-local-api.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT

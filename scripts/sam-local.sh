@@ -120,7 +120,7 @@ sam build --template template.yaml --build-dir .aws-sam/build-x86_64 \
   || { tail -n 30 "$work/sam-build.log"; exit 1; }
 say "sam build took $(( $(date +%s) - started )) s"
 built=.aws-sam/build-x86_64/template.yaml
-cargo build --locked --bin admin --bin wuts-fake -q
+[ "${DEBUG_BINS_BUILT:-0}" = 1 ] || cargo build --locked --bin admin --bin wuts-fake -q
 
 # --- moto and the WUTS fake on 127.0.0.1 ------------------------------------------
 moto_port=$(free_port)

@@ -9,7 +9,7 @@ venv="${1:-${VENV:-$PWD/.venv}}"
 examples="${2:-${SCHEMATHESIS_EXAMPLES:-100}}"
 mkdir -p .tmp
 
-cargo build --locked --bin local-api
+[ "${DEBUG_BINS_BUILT:-0}" = 1 ] || cargo build --locked --bin local-api
 for var in TOKENS_TABLE TENANTS_TABLE AWS_ENDPOINT_URL_DYNAMODB; do unset "$var"; done
 ./target/debug/local-api --port 0 > .tmp/schemathesis-local-api.log 2>&1 &
 api_pid=$!

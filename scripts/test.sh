@@ -45,6 +45,18 @@ cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# One debug build for everything below: the test binaries and the tools the
+# scripts run (local-api, admin, wuts-fake). The scripts would otherwise each
+# build their binary alone, with fewer features unified, which compiles the
+# workspace and a share of its dependencies a second time (time and disk).
+echo "==> cargo test --no-run (the debug build the scripts and tests share)"
+cargo test --workspace --locked --no-run --quiet
+[ -x target/debug/local-api ] && [ -x target/debug/admin ] && [ -x target/debug/wuts-fake ] \
+  || { echo "the debug build did not produce local-api, admin and wuts-fake"; exit 1; }
+export DEBUG_BINS_BUILT=1
+disk_report() { echo "disk: $(du -sh target 2>/dev/null | cut -f1) in target/, $(df -h --output=avail . | tail -n 1 | tr -d ' ') free"; }
+disk_report
+
 echo "==> template: sam validate --lint, SAM expansion + cfn-lint"
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 "$venv/bin/sam" validate --lint --region us-east-1 --template template.yaml
@@ -85,6 +97,8 @@ set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log
 
+disk_report
+
 if [ "${SAM_LOCAL:-0}" = "1" ]; then
   echo "==> scripts/sam-local.sh: sam build, sam local invoke and start-api with Docker"
   started=$(date +%s)
@@ -92,4 +106,5 @@ if [ "${SAM_LOCAL:-0}" = "1" ]; then
   echo "sam-local: $(( $(date +%s) - started )) s, exit $sam_status"
   [ "$status" -ne 0 ] || status=$sam_status
 fi
+disk_report
 exit "$status"
