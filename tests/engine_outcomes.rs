@@ -26,7 +26,7 @@ use shared::store::dynamo::DynamoStore;
 use shared::store::memory::MemoryStore;
 use shared::store::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyStore, Store, StoreError,
-    StoredBody, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStore,
+    StoredAnswer, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStore,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -385,14 +385,11 @@ impl IdempotencyStore for Hanging {
         &self,
         id: &str,
         owner: &str,
-        status: u16,
-        body: &StoredBody,
+        answer: &StoredAnswer,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         hang_if(&self.complete).await;
-        self.inner
-            .complete(id, owner, status, body, expires_at)
-            .await
+        self.inner.complete(id, owner, answer, expires_at).await
     }
     async fn release(&self, id: &str, owner: &str) -> Result<(), StoreError> {
         self.inner.release(id, owner).await

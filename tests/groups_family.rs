@@ -360,6 +360,14 @@ async fn a_patch_that_fails_half_way_says_what_was_applied() {
         assert_eq!(again.status, 403);
         assert_eq!(again.body, a.body);
         assert_eq!(again.headers["idempotent-replayed"], "true");
+        assert_eq!(
+            again
+                .headers
+                .get("x-partial-update")
+                .and_then(|v| v.to_str().ok()),
+            Some("true"),
+            "{engine}: a replay is the first answer, its header included"
+        );
         assert_eq!(h.fake.calls().len(), 2, "{engine}");
         let audit = h.store.list_audit("acme", None, 10).await.unwrap();
         assert_eq!(audit.len(), 1, "{engine}");

@@ -26,11 +26,15 @@ use crate::jid::GroupJid;
 use crate::operation::Subject;
 use crate::routes::Route;
 use crate::state::AppState;
-use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store, StoredBody};
+use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store, StoredAnswer, StoredBody};
 use crate::wuts::WutsClient;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// The headers that are part of what an answer says, and so are stored and
+/// replayed with it (a replay is the first answer verbatim). Every other
+/// header is the transport's or names the request (`x-request-id`).
+pub const KEPT_HEADERS: &[&str] = &["x-partial-update"];
 const MAX_KEY_LEN: usize = 255;
 
 /// A syntactically valid key: 1 to 255 printable ASCII characters.
@@ -135,26 +139,45 @@ pub(crate) async fn claim<E: WutsClient + ?Sized, S: Store + ?Sized>(
         }
         Claim::Existing(existing) => match existing.state {
             IdempotencyState::InProgress { .. } => Err(ApiError::IdempotencyInProgress),
-            IdempotencyState::Completed { status, body } => {
-                Ok(Outcome::Replay(replay(status, body, &ctx.request_id)?))
+            IdempotencyState::Completed(answer) => {
+                Ok(Outcome::Replay(replay(answer, &ctx.request_id)?))
             }
         },
     }
 }
 
-fn replay(status: u16, body: StoredBody, request_id: &str) -> Result<Response<Body>, ApiError> {
-    let body = match body {
+fn replay(answer: StoredAnswer, request_id: &str) -> Result<Response<Body>, ApiError> {
+    let body = match answer.body {
         StoredBody::Text(text) => text,
         StoredBody::Deflated(bytes) => {
             inflate(&bytes).ok_or_else(|| ApiError::internal("a stored answer does not inflate"))?
         }
     };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = crate::http::text_json_response(status, body, request_id);
-    response
-        .headers_mut()
-        .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    let headers = response.headers_mut();
+    for (name, value) in answer.headers {
+        // Only a header this build keeps, with a value it can send.
+        let Some(name) = KEPT_HEADERS.iter().find(|kept| **kept == name) else {
+            continue;
+        };
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(*name, value);
+        }
+    }
+    headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     Ok(response)
+}
+
+/// The [`KEPT_HEADERS`] an answer carries, as text.
+fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(*name)?.to_str().ok()?;
+            Some(((*name).to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 fn body_text(response: &Response<Body>) -> String {
@@ -272,16 +295,16 @@ impl Held {
             }
         };
         let expires_at = crate::clock::now_epoch() + IDEMPOTENCY_RETENTION_SECS;
-        let body = stored_body(body_text(&response));
+        let answer = StoredAnswer {
+            status: response.status().as_u16(),
+            body: stored_body(body_text(&response)),
+            headers: kept_headers(response.headers()),
+        };
         let stored = tokio::time::timeout_at(
             ctx.deadline,
-            state.store.complete(
-                &self.id,
-                &self.owner,
-                response.status().as_u16(),
-                &body,
-                expires_at,
-            ),
+            state
+                .store
+                .complete(&self.id, &self.owner, &answer, expires_at),
         )
         .await;
         match stored {

@@ -3,7 +3,7 @@
 
 use shared::store::{
     AuditParticipant, AuditRecord, Claim, IdempotencyRecord, IdempotencyState, MAX_ITEM_BYTES,
-    Store, StoreError, StoredBody, Tenant, TenantStatus, TokenRecord, TokenStatus,
+    Store, StoreError, StoredAnswer, StoredBody, Tenant, TenantStatus, TokenRecord, TokenStatus,
 };
 use shared::wuts::EngineKind;
 
@@ -18,6 +18,10 @@ fn token(hash: &str, tenant: &str, created_at: i64) -> TokenRecord {
         expires_at: None,
         created_at,
     }
+}
+
+fn answer(status: u16, body: StoredBody) -> StoredAnswer {
+    StoredAnswer::new(status, body)
 }
 
 fn tenant(id: &str) -> Tenant {
@@ -65,7 +69,7 @@ async fn idempotency(store: &dyn Store) {
 
     // Only the owner completes; the answer is then what others see.
     store
-        .complete("acme#k1", "owner-b", 500, &text("nope"), now + 9)
+        .complete("acme#k1", "owner-b", &answer(500, text("nope")), now + 9)
         .await
         .unwrap();
     assert_eq!(
@@ -76,8 +80,7 @@ async fn idempotency(store: &dyn Store) {
         .complete(
             "acme#k1",
             "owner-a",
-            200,
-            &text(r#"{"success":true}"#),
+            &answer(200, text(r#"{"success":true}"#)),
             now + 86_400,
         )
         .await
@@ -87,10 +90,7 @@ async fn idempotency(store: &dyn Store) {
     };
     assert_eq!(
         done.state,
-        IdempotencyState::Completed {
-            status: 200,
-            body: text(r#"{"success":true}"#)
-        }
+        IdempotencyState::Completed(answer(200, text(r#"{"success":true}"#)))
     );
     assert_eq!(done.owner, "owner-a");
 
@@ -107,7 +107,7 @@ async fn idempotency(store: &dyn Store) {
     assert_eq!(store.claim(&heir, later).await.unwrap(), Claim::Claimed);
     store.release("acme#k2", "owner-dead").await.unwrap();
     store
-        .complete("acme#k2", "owner-dead", 200, &text("stale"), later)
+        .complete("acme#k2", "owner-dead", &answer(200, text("stale")), later)
         .await
         .unwrap();
     assert_eq!(
@@ -129,7 +129,12 @@ async fn idempotency(store: &dyn Store) {
     assert_eq!(store.claim(&big, now).await.unwrap(), Claim::Claimed);
     let deflated = StoredBody::Deflated((0..=255u8).cycle().take(300_000).collect());
     store
-        .complete("acme#k3", "owner-d", 200, &deflated, now + 86_400)
+        .complete(
+            "acme#k3",
+            "owner-d",
+            &answer(200, deflated.clone()),
+            now + 86_400,
+        )
         .await
         .unwrap();
     let probe = in_progress("acme#k3", "owner-x", "fp", now + 1);
@@ -138,10 +143,40 @@ async fn idempotency(store: &dyn Store) {
     };
     assert_eq!(
         done.state,
-        IdempotencyState::Completed {
-            status: 200,
-            body: deflated
-        }
+        IdempotencyState::Completed(answer(200, deflated))
+    );
+
+    // Kept headers round-trip with the answer; completing the same record
+    // again without any (a takeover's answer) leaves none behind.
+    let partial = in_progress("acme#k5", "owner-p", "fp", now);
+    assert_eq!(store.claim(&partial, now).await.unwrap(), Claim::Claimed);
+    let with_headers = StoredAnswer {
+        status: 502,
+        body: text(r#"{"success":false}"#),
+        headers: vec![
+            ("x-a".to_string(), "1".to_string()),
+            ("x-partial-update".to_string(), "true".to_string()),
+        ],
+    };
+    store
+        .complete("acme#k5", "owner-p", &with_headers, now + 86_400)
+        .await
+        .unwrap();
+    let probe = in_progress("acme#k5", "owner-x", "fp", now + 1);
+    let Claim::Existing(done) = store.claim(&probe, now + 1).await.unwrap() else {
+        panic!("completed record was taken over");
+    };
+    assert_eq!(done.state, IdempotencyState::Completed(with_headers));
+    store
+        .complete("acme#k5", "owner-p", &answer(200, text("{}")), now + 86_400)
+        .await
+        .unwrap();
+    let Claim::Existing(done) = store.claim(&probe, now + 1).await.unwrap() else {
+        panic!("completed record was taken over");
+    };
+    assert_eq!(
+        done.state,
+        IdempotencyState::Completed(answer(200, text("{}")))
     );
 
     // An item over DynamoDB's 400 KB is refused. (What is left of the record
@@ -152,7 +187,7 @@ async fn idempotency(store: &dyn Store) {
     let too_big = text(&"x".repeat(MAX_ITEM_BYTES + 1));
     assert!(
         store
-            .complete("acme#k4", "owner-h", 200, &too_big, now + 86_400)
+            .complete("acme#k4", "owner-h", &answer(200, too_big), now + 86_400)
             .await
             .is_err(),
         "an item over 400 KB must be refused"

@@ -9,7 +9,8 @@
 //! - idempotency: partition key `id` (S, `{tenant_id}#{key}`); attributes
 //!   `fingerprint`, `owner`, `state` (`in_progress`/`completed`), `lease_until`
 //!   (N), `response_status` (N), `response_body` (S) or, for an answer stored
-//!   deflated, `response_body_deflate` (B), `expires_at` (N, TTL).
+//!   deflated, `response_body_deflate` (B), optional `response_headers` (M of
+//!   S: the answer's kept headers), `expires_at` (N, TTL).
 //! - audit: partition key `tenant_id` (S), sort key `sk` (S, `{at}#{request_id}`,
 //!   so a tenant's records sort by time); the record's fields, `participants`
 //!   as a JSON string, `expires_at` (N, TTL, optional).
@@ -29,8 +30,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::{
     AuditParticipant, AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState,
-    IdempotencyStore, StoreError, StoredBody, Tenant, TenantStatus, TenantStore, TokenRecord,
-    TokenStatus, TokenStore,
+    IdempotencyStore, StoreError, StoredAnswer, StoredBody, Tenant, TenantStatus, TenantStore,
+    TokenRecord, TokenStatus, TokenStore,
 };
 use crate::config::Tables;
 use crate::net::SdkHttpClient;
@@ -468,7 +469,7 @@ fn idempotency_from_item(item: &Item) -> Result<IdempotencyRecord, StoreError> {
         "in_progress" => IdempotencyState::InProgress {
             lease_until: opt_n(item, "lease_until")?.unwrap_or(0),
         },
-        "completed" => IdempotencyState::Completed {
+        "completed" => IdempotencyState::Completed(StoredAnswer {
             status: opt_n(item, "response_status")?
                 .and_then(|s| u16::try_from(s).ok())
                 .ok_or_else(|| StoreError::Corrupt("response_status".into()))?,
@@ -477,7 +478,22 @@ fn idempotency_from_item(item: &Item) -> Result<IdempotencyRecord, StoreError> {
                 Some(_) => return Err(StoreError::Corrupt("response_body_deflate".into())),
                 None => StoredBody::Text(get_s(item, "response_body")?),
             },
-        },
+            headers: match item.get("response_headers") {
+                None => Vec::new(),
+                Some(AttributeValue::M(map)) => {
+                    let mut headers = map
+                        .iter()
+                        .map(|(name, value)| match value {
+                            AttributeValue::S(v) => Ok((name.clone(), v.clone())),
+                            _ => Err(StoreError::Corrupt("response_headers".into())),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    headers.sort();
+                    headers
+                }
+                Some(_) => return Err(StoreError::Corrupt("response_headers".into())),
+            },
+        }),
         other => return Err(StoreError::Corrupt(format!("idempotency state {other:?}"))),
     };
     Ok(IdempotencyRecord {
@@ -539,11 +555,10 @@ impl IdempotencyStore for DynamoStore {
         &self,
         id: &str,
         owner: &str,
-        status: u16,
-        body: &StoredBody,
+        answer: &StoredAnswer,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        let (set, unset, value) = match body {
+        let (set, unset, value) = match &answer.body {
             StoredBody::Text(text) => ("response_body", "response_body_deflate", s(text)),
             StoredBody::Deflated(bytes) => (
                 "response_body_deflate",
@@ -551,25 +566,38 @@ impl IdempotencyStore for DynamoStore {
                 AttributeValue::B(aws_smithy_types::Blob::new(bytes.clone())),
             ),
         };
-        let result = self
+        // The kept headers, when there are any: a map of name to value.
+        let (headers_set, headers_unset) = if answer.headers.is_empty() {
+            ("", ", response_headers")
+        } else {
+            (", response_headers = :headers", "")
+        };
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.tables.idempotency)
             .key("id", s(id))
             .update_expression(format!(
                 "SET #state = :completed, response_status = :status, {set} = :body, \
-                 expires_at = :exp REMOVE lease_until, {unset}"
+                 expires_at = :exp{headers_set} REMOVE lease_until, {unset}{headers_unset}"
             ))
             .condition_expression("#owner = :owner")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":completed", s("completed"))
-            .expression_attribute_values(":status", n(i64::from(status)))
+            .expression_attribute_values(":status", n(i64::from(answer.status)))
             .expression_attribute_values(":body", value)
             .expression_attribute_values(":exp", n(expires_at))
-            .expression_attribute_values(":owner", s(owner))
-            .send()
-            .await;
+            .expression_attribute_values(":owner", s(owner));
+        if !answer.headers.is_empty() {
+            let map = answer
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), s(value)))
+                .collect();
+            update = update.expression_attribute_values(":headers", AttributeValue::M(map));
+        }
+        let result = update.send().await;
         match result {
             Ok(_) => Ok(()),
             // Taken over after our lease passed: the new owner answers.

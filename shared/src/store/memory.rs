@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore,
-    MAX_ITEM_BYTES, StoreError, StoredBody, Tenant, TenantStatus, TenantStore, TokenRecord,
+    MAX_ITEM_BYTES, StoreError, StoredAnswer, Tenant, TenantStatus, TenantStore, TokenRecord,
     TokenStatus, TokenStore,
 };
 
@@ -131,8 +131,7 @@ impl IdempotencyStore for MemoryStore {
         &self,
         id: &str,
         owner: &str,
-        status: u16,
-        body: &StoredBody,
+        answer: &StoredAnswer,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         let mut records = self.idempotency.lock().map_err(|_| poisoned())?;
@@ -150,16 +149,18 @@ impl IdempotencyStore for MemoryStore {
                 + record.owner.len()
                 + "completed".len()
                 + 2 * 21
-                + body.len();
+                + if answer.headers.is_empty() {
+                    0
+                } else {
+                    "response_headers".len()
+                }
+                + answer.len();
             if size > MAX_ITEM_BYTES {
                 return Err(StoreError::Other(format!(
                     "item size {size} exceeds the maximum allowed size"
                 )));
             }
-            record.state = IdempotencyState::Completed {
-                status,
-                body: body.clone(),
-            };
+            record.state = IdempotencyState::Completed(answer.clone());
             record.expires_at = expires_at;
         }
         Ok(())

@@ -174,7 +174,43 @@ pub enum IdempotencyState {
     /// A request holds the key until `lease_until` (epoch seconds).
     InProgress { lease_until: i64 },
     /// The final answer, replayed to later requests with the same key.
-    Completed { status: u16, body: StoredBody },
+    Completed(StoredAnswer),
+}
+
+/// A completed request's answer as kept for replay: its status, its body,
+/// and the few headers that are part of what it says (see
+/// `idempotency::KEPT_HEADERS`, e.g. `x-partial-update`), as lower-case
+/// name and value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub body: StoredBody,
+    pub headers: Vec<(String, String)>,
+}
+
+impl StoredAnswer {
+    /// An answer with no kept header.
+    pub fn new(status: u16, body: StoredBody) -> Self {
+        Self {
+            status,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    /// The bytes the answer takes in an item, attribute names left out.
+    pub fn len(&self) -> usize {
+        self.body.len()
+            + self
+                .headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// DynamoDB's limit on one item (names and values), which the memory store
@@ -236,8 +272,7 @@ pub trait IdempotencyStore: Send + Sync {
         &self,
         id: &str,
         owner: &str,
-        status: u16,
-        body: &StoredBody,
+        answer: &StoredAnswer,
         expires_at: i64,
     ) -> Result<(), StoreError>;
     /// Gives the key up (nothing worth replaying happened), if `owner` holds it.
