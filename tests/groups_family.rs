@@ -243,6 +243,32 @@ async fn communities_and_their_links() {
     for_every_engine(|f| async move {
         let h = harness_for(f).await;
         let engine = f.name();
+        // A community is never a group of itself: 400 on link and unlink,
+        // on every engine, before anything is sent.
+        let self_link = h
+            .send(request(
+                "link-community-group",
+                "POST",
+                &format!("/communities/{DEMO_COMMUNITY}/groups"),
+                Some(json!({"group_jid": DEMO_COMMUNITY})),
+            ))
+            .await;
+        let self_unlink = h
+            .send(request(
+                "unlink-community-group",
+                "DELETE",
+                &format!("/communities/{DEMO_COMMUNITY}/groups/{DEMO_COMMUNITY}"),
+                None,
+            ))
+            .await;
+        for answer in [&self_link, &self_unlink] {
+            assert_error(answer, 400, "VALIDATION_ERROR");
+            assert_eq!(
+                answer.body["validation"][0]["field"], "group_jid",
+                "{engine}"
+            );
+        }
+        assert!(h.fake.calls().is_empty(), "{engine}: nothing sent");
         let created = h.send(events::load("create-community.json")).await;
         if !f.supports("create-community") {
             for function in [

@@ -341,14 +341,19 @@ fn openapi_documents_exactly_the_route_table() {
             "{key} documents its scope {}",
             route.scope.as_str()
         );
-        if route.mutating {
-            assert!(params.contains("IdempotencyKey"), "{key}");
-            for status in ["409", "422"] {
-                assert!(
-                    op["responses"].as_mapping().unwrap().contains_key(status),
-                    "{key} documents {status}"
-                );
-            }
+        // The key and its two refusals belong to the mutating routes only:
+        // a read never claims a key, so it can answer neither.
+        assert_eq!(
+            params.contains("IdempotencyKey"),
+            route.mutating,
+            "{key}: Idempotency-Key documented iff the route mutates"
+        );
+        for status in ["409", "422"] {
+            assert_eq!(
+                op["responses"].as_mapping().unwrap().contains_key(status),
+                route.mutating,
+                "{key}: {status} documented iff the route mutates"
+            );
         }
     }
 }

@@ -6,7 +6,7 @@ use lambda_http::Request;
 use super::community_link::{self, LinkCommand};
 use super::{body_bytes, invite::check_no_body, path_jid, path_jid_named};
 use crate::context::RequestCtx;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
@@ -27,6 +27,16 @@ impl Operation for UnlinkCommunityGroup {
     fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {
         let community = path_jid(params.get("jid"))?;
         let group = path_jid_named(params.get("group_jid"), "group_jid")?;
+        // As on link: a community is never a group of itself.
+        if group == community {
+            return Err(ApiError::validation(
+                "invalid group JID in the path",
+                vec![FieldError::new(
+                    "group_jid",
+                    "is the community itself; name a group to unlink",
+                )],
+            ));
+        }
         check_no_body(body_bytes(req)?)?;
         Ok(LinkCommand { community, group })
     }
