@@ -36,11 +36,18 @@ fn request_id(route: &Route) -> String {
 }
 
 /// The route's path with `{jid}` (and any other parameter) filled in.
+/// The route's path with `jid` as its `{jid}`; a second parameter (the
+/// linked group of `/communities/{jid}/groups/{group_jid}`) is the demo
+/// linked group, so the two never name the same group.
 fn path_with_jid(route: &Route, jid: &str) -> String {
     route
         .path
         .split('/')
-        .map(|seg| if seg.starts_with('{') { jid } else { seg })
+        .map(|seg| match seg {
+            "{jid}" => jid,
+            s if s.starts_with('{') => shared::wuts::sim::DEMO_LINKED_GROUP,
+            s => s,
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
