@@ -26,17 +26,8 @@ ops = [{"path": p, "method": m, "operationId": o["operationId"]}
 print(json.dumps(ops))
 PY
 
-[ "${DEBUG_BINS_BUILT:-0}" = 1 ] || cargo build --locked --bin local-api
-./target/debug/local-api --port 0 > .tmp/browser-local-api.log 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-base=""
-for _ in $(seq 1 100); do
-  base=$(grep -oP '^listening on \K.*' .tmp/browser-local-api.log || true)
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "local-api did not start"; cat .tmp/browser-local-api.log; exit 1; }
+source scripts/local-api-lib.sh
+start_local_api .tmp/browser-local-api.log
 
 LOCAL_API_BASE="$base" OPERATIONS_FILE=.tmp/docs-operations.json SCREENSHOT=.tmp/docs-browser.png \
   node tests/browser/docs.test.mjs

@@ -9,18 +9,8 @@ venv="${1:-${VENV:-$PWD/.venv}}"
 examples="${2:-${SCHEMATHESIS_EXAMPLES:-100}}"
 mkdir -p .tmp
 
-[ "${DEBUG_BINS_BUILT:-0}" = 1 ] || cargo build --locked --bin local-api
-for var in TOKENS_TABLE TENANTS_TABLE AWS_ENDPOINT_URL_DYNAMODB; do unset "$var"; done
-./target/debug/local-api --port 0 > .tmp/schemathesis-local-api.log 2>&1 &
-api_pid=$!
-trap 'kill "$api_pid" 2>/dev/null || true' EXIT
-base=""
-for _ in $(seq 1 100); do
-  base=$(grep -oP '^listening on \K.*' .tmp/schemathesis-local-api.log || true)
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "local-api did not start"; cat .tmp/schemathesis-local-api.log; exit 1; }
+source scripts/local-api-lib.sh
+start_local_api .tmp/schemathesis-local-api.log
 token=$(grep -oP '^demo token: \K.*' .tmp/schemathesis-local-api.log)
 
 cd .tmp
