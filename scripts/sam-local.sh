@@ -9,7 +9,9 @@
 #
 # What it does to the machine, and why:
 #  * installs docker.io if there is no docker client, and starts dockerd if no
-#    daemon answers (root only; Linux);
+#    daemon answers (root only; Linux), first removing pid files that name a
+#    process which is not dockerd/containerd (left by a daemon that is gone);
+#    a dockerd it started is stopped when it ends;
 #  * the Lambda base image: SAM runs functions on
 #    public.ecr.aws/lambda/provided:al2023-x86_64 plus its own emulator layer.
 #    When that image is neither present nor pullable (no registry is reachable
@@ -39,6 +41,7 @@ mkdir -p "$work"
 base_image="public.ecr.aws/lambda/provided:al2023-x86_64"
 failures=0
 pids=()
+started_dockerd=""
 cleanup() {
   # SIGINT is what makes `sam local start-api` stop its warm containers.
   for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
@@ -51,6 +54,11 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   # Whatever Lambda container is left (sam killed hard) goes too.
   docker ps -q --filter "ancestor=${base_image/al2023-/al2023-rapid-}" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  # A dockerd this script started stops with it, and removes its pid files.
+  if [ -n "$started_dockerd" ]; then
+    kill "$started_dockerd" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$started_dockerd" 2>/dev/null || break; sleep 0.2; done
+  fi
 }
 trap cleanup EXIT
 
@@ -75,11 +83,41 @@ if ! command -v docker >/dev/null; then
     apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null
   }
 fi
-if ! docker info >/dev/null 2>&1; then
+# A pid file left behind by a daemon that is gone (a machine image taken while
+# dockerd ran, a reboot) can name a pid that another process has by now. Then
+# dockerd refuses to start ("pid file found, ensure docker is not running") or,
+# for containerd's pid file, waits for a containerd that is not there. A pid
+# file counts only while its pid is the process it names.
+drop_stale_pidfile() { # file, process name
+  local pid
+  [ -e "$1" ] || return 0
+  pid=$(tr -dc '0-9' < "$1")
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then return 1; fi
+  say "removing stale $1 (pid ${pid:-none} is not $2)"
+  rm -f "$1"
+}
+docker_answers() { docker info >/dev/null 2>&1; }
+if ! docker_answers; then
+  if ! drop_stale_pidfile /var/run/docker.pid dockerd; then
+    # A live dockerd that does not answer yet may be starting: wait, then replace it.
+    old_pid=$(tr -dc '0-9' < /var/run/docker.pid)
+    for _ in $(seq 1 60); do docker_answers && break; sleep 0.5; done
+    if ! docker_answers; then
+      say "dockerd $old_pid does not answer: stopping it"
+      kill "$old_pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$old_pid" 2>/dev/null || true
+      rm -f /var/run/docker.pid
+    fi
+  fi
+fi
+if ! docker_answers; then
+  drop_stale_pidfile /var/run/docker/containerd/containerd.pid containerd || true
   say "starting dockerd"
-  (dockerd > "$work/dockerd.log" 2>&1 &)
-  for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || { echo "dockerd did not start:"; tail -n 20 "$work/dockerd.log"; exit 1; }
+  dockerd > "$work/dockerd.log" 2>&1 &
+  started_dockerd=$!
+  for _ in $(seq 1 120); do docker_answers && break; sleep 0.5; done
+  docker_answers || { echo "dockerd did not start:"; tail -n 20 "$work/dockerd.log"; exit 1; }
 fi
 
 # --- the Lambda base image, or a stand-in for it --------------------------------
