@@ -1,5 +1,7 @@
 //! Engine replies are untrusted: whatever bytes and status an engine sends,
-//! reading them as each engine's participants or invite reply never panics,
+//! reading them as each engine's participants or invite reply never panics
+//! (besides the raw bytes, every reader also gets each engine's shapes with
+//! a field set to an out-of-range date, a huge or a negative number),
 //! and an invite link that comes out is always a chat.whatsapp.com link; a
 //! group that comes out of a create, info or list reply always has a valid
 //! group JID.
@@ -7,18 +9,55 @@
 
 use libfuzzer_sys::fuzz_target;
 use shared::jid::{GroupJid, ParticipantJid};
-use shared::wuts::dialect::{self, Reply};
-use shared::wuts::{Action, EngineKind, GroupKind, ParticipantsCall};
+use shared::wuts::dialect::{self, Done, Reply};
+use shared::wuts::groups::GroupChange;
+use shared::wuts::{Action, EngineKind, GroupKind, ListPage, ParticipantsCall};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, body)) = data.split_first() else {
         return;
     };
     let status = [200u16, 201, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503][usize::from(first) % 12];
+    let mut bodies = vec![body.to_vec()];
+    // Each engine's shapes, with the fuzzed bytes' first byte choosing a
+    // hostile value for every date and number field.
+    const HOSTILE: [&str; 12] = [
+        "\"9999-12-31T23:59:59-23:59\"",
+        "\"-9999-01-01T00:00:00+23:59\"",
+        "\"0001-01-01T00:00:00Z\"",
+        "18446744073709551615",
+        "-9223372036854775808",
+        "9223372036854775807",
+        "1e308",
+        "-1",
+        "\"99999999999999999999999\"",
+        "\"-5\"",
+        "253402300800",
+        "null",
+    ];
+    let v = HOSTILE[usize::from(body.first().copied().unwrap_or(0)) % HOSTILE.len()];
+    for template in [
+        r#"{"JID":"1@g.us","GroupCreated":V,"ParticipantCount":V,"Participants":[{"JID":"1@lid","Error":V,"AddRequest":{"Code":"c","Expiration":V}}]}"#,
+        r#"[{"JID":"1@g.us","GroupCreated":V,"ParticipantCount":V,"Error":V,"AddRequest":{"Code":"c","Expiration":V}}]"#,
+        r#"{"id":"1@g.us","creation":V,"size":V,"participants":[{"id":"1@lid","admin":V}]}"#,
+        r#"[{"id":"1@g.us","creation":V,"size":V},{"groupMetadata":{"id":"2@g.us","creation":V,"size":V}}]"#,
+        r#"{"success":true,"group":{"jid":"1@g.us","created_at":V,"members_count":V},"groups":[{"jid":"1@g.us","created_at":V,"members_count":V}],"participants":[{"jid":"1@lid","error":V}]}"#,
+        r#"{"updateParticipants":[{"status":V,"jid":"1@lid","content":{"content":[{"tag":"add_request","attrs":{"code":"c","expiration":V}}]}}]}"#,
+        r#"{"gid":"1@g.us","participants":{"1@c.us":{"statusCode":V}}}"#,
+    ] {
+        bodies.push(template.replace('V', v).into_bytes());
+    }
+    for body in bodies {
+        read_all(status, body);
+    }
+});
+
+fn read_all(status: u16, body: Vec<u8>) {
     let reply = Reply {
         status,
         retry_after: None,
-        body: body.to_vec(),
+        content_type: Some("application/json".into()),
+        body,
     };
     let call = ParticipantsCall {
         kind: GroupKind::Group,
@@ -33,16 +72,31 @@ fuzz_target!(|data: &[u8]| {
             let code = &link["https://chat.whatsapp.com/".len()..];
             assert!(code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         }
-        if let Ok(group) = dialect::group_reply(engine, &reply) {
-            assert!(GroupJid::parse(&group.jid).is_ok(), "{}", group.jid);
+        for read in [dialect::group_reply, dialect::created_reply] {
+            if let Ok(group) = read(engine, &reply) {
+                assert!(GroupJid::parse(&group.jid).is_ok(), "{}", group.jid);
+            }
         }
-        if let Ok(groups) = dialect::list_reply(engine, &reply) {
-            assert!(groups.iter().all(|g| GroupJid::parse(&g.jid).is_ok()));
-            assert!(groups.iter().all(|g| g.participants.is_none()));
+        let page = ListPage {
+            after: None,
+            limit: 3,
+        };
+        if let Ok(got) = dialect::list_reply(engine, &reply, &page) {
+            assert!(got.groups.len() <= 3);
+            assert!(got.groups.iter().all(|g| GroupJid::parse(&g.jid).is_ok()));
+            assert!(got.groups.iter().all(|g| g.participants.is_none()));
+            assert!(got.groups.is_sorted_by(|a, b| a.jid < b.jid));
         }
         let _ = dialect::join_reply(engine, &reply);
-        let _ = dialect::update_reply(engine, &reply);
+        let step = GroupChange {
+            name: Some("n".into()),
+            ..GroupChange::default()
+        };
+        let _ = dialect::update_reply(engine, &step, &reply);
         let _ = dialect::picture_reply(engine, &reply);
         let _ = dialect::community_reply(engine, &reply);
+        for call in [Done::Leave, Done::Ephemeral, Done::Link, Done::Picture, Done::Update("locked")] {
+            let _ = dialect::done_reply(engine, call, &reply);
+        }
     }
-});
+}

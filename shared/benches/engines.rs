@@ -100,6 +100,7 @@ fn bench(c: &mut Criterion) {
         let reply = Reply {
             status: 200,
             retry_after: None,
+            content_type: Some("application/json".into()),
             body: body.to_string().into_bytes(),
         };
         // Every participant is accounted for, as each engine reports it.

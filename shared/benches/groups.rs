@@ -6,6 +6,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use shared::operations::list_groups;
+use shared::wuts::ListPage;
 use shared::wuts::dialect::{self, Reply};
 
 #[path = "support/shapes.rs"]
@@ -16,20 +17,29 @@ fn bench(c: &mut Criterion) {
         let reply = Reply {
             status: 200,
             retry_after: None,
+            content_type: Some("application/json".into()),
             body: bytes,
         };
-        assert_eq!(dialect::list_reply(engine, &reply).unwrap().len(), 5_000);
-        c.bench_function(&format!("list 5000 groups: {name}"), |b| {
-            b.iter(|| {
-                let groups = dialect::list_reply(engine, &reply).unwrap();
-                serde_json::to_string(&list_groups::reply(&groups)).unwrap()
-            })
-        });
+        // The default page (500) and the largest (1,000) of a 5,000-group
+        // reply: the whole reply is read either way.
+        for limit in [list_groups::DEFAULT_LIMIT, list_groups::MAX_LIMIT] {
+            let page = ListPage { after: None, limit };
+            let got = dialect::list_reply(engine, &reply, &page).unwrap();
+            assert_eq!(got.groups.len(), limit);
+            assert!(got.more);
+            c.bench_function(&format!("list 5000 groups, page of {limit}: {name}"), |b| {
+                b.iter(|| {
+                    let got = dialect::list_reply(engine, &reply, &page).unwrap();
+                    serde_json::to_string(&list_groups::reply(&got.groups, got.more)).unwrap()
+                })
+            });
+        }
     }
     for (name, engine, bytes) in shapes::creates(50) {
         let reply = Reply {
             status: 201,
             retry_after: None,
+            content_type: Some("application/json".into()),
             body: bytes,
         };
         let g = dialect::group_reply(engine, &reply).unwrap();

@@ -7,7 +7,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use tokio::time::Instant;
 
-use crate::wuts::{CallMeta, Reach};
+use crate::wuts::{CallMeta, HandedOver, Reach};
 
 /// What one request carries through the pipeline: its id, its deadline,
 /// how far its engine calls got, and what its log line reports.
@@ -24,6 +24,10 @@ pub struct RequestCtx {
     pub token_id: Option<String>,
     /// Time spent in engine calls that reached the engine.
     pub upstream_ms: Option<u64>,
+    /// Set once any engine call of this request was handed to the
+    /// transport: from then on, a failure without a verdict (a panic) may
+    /// follow an effect.
+    pub handed_over: HandedOver,
 }
 
 /// Kept free at the end of a Lambda invocation, whatever the configured
@@ -51,6 +55,7 @@ impl RequestCtx {
             user_id: None,
             token_id: None,
             upstream_ms: None,
+            handed_over: HandedOver::default(),
         }
     }
 
@@ -60,6 +65,7 @@ impl RequestCtx {
         CallMeta {
             request_id: self.request_id.clone(),
             deadline: self.deadline.checked_sub(reserve).unwrap_or(self.deadline),
+            handed_over: self.handed_over.clone(),
         }
     }
 

@@ -38,6 +38,32 @@ impl FieldError {
     }
 }
 
+/// The most `validation` entries an envelope carries; the rest are counted
+/// in `validation_truncated`.
+pub const MAX_VALIDATION_ENTRIES: usize = 20;
+/// The most characters of a field name, message or value an envelope
+/// echoes (a body's key can be megabytes long).
+pub const MAX_ECHO_CHARS: usize = 100;
+
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
+impl FieldError {
+    /// The entry as an envelope shows it: every text cut to
+    /// [`MAX_ECHO_CHARS`].
+    fn bounded(&self) -> FieldError {
+        FieldError {
+            field: cut(&self.field),
+            message: cut(&self.message),
+            value: self.value.as_deref().map(cut),
+        }
+    }
+}
+
 /// Every way a request can fail. `detail` fields are for logs only and are
 /// never rendered into a response body.
 #[derive(Debug, thiserror::Error)]
@@ -260,7 +286,15 @@ impl ApiError {
         if let Self::Validation { fields, .. } = self
             && !fields.is_empty()
         {
-            body["validation"] = json!(fields);
+            let shown: Vec<FieldError> = fields
+                .iter()
+                .take(MAX_VALIDATION_ENTRIES)
+                .map(FieldError::bounded)
+                .collect();
+            body["validation"] = json!(shown);
+            if fields.len() > MAX_VALIDATION_ENTRIES {
+                body["validation_truncated"] = json!(fields.len() - MAX_VALIDATION_ENTRIES);
+            }
         }
         for (key, value) in extra {
             body[key] = value;
@@ -427,6 +461,20 @@ mod tests {
                 .count(),
             65
         );
+
+        // Bounded echoes: at most 20 entries, each text cut to 100 chars.
+        let many: Vec<FieldError> = (0..25)
+            .map(|i| FieldError::new(format!("{i}{}", "k".repeat(5_000)), "m".repeat(500)))
+            .collect();
+        let resp = ApiError::validation("validation failed", many).to_response("r");
+        let Body::Text(t) = resp.body() else { panic!() };
+        let v: serde_json::Value = serde_json::from_str(t).unwrap();
+        assert_eq!(v["validation"].as_array().unwrap().len(), 20);
+        assert_eq!(v["validation_truncated"], 5);
+        let first = &v["validation"][0];
+        assert_eq!(first["field"].as_str().unwrap().chars().count(), 101);
+        assert_eq!(first["message"].as_str().unwrap().chars().count(), 101);
+        assert!(t.len() < 10_000, "{}", t.len());
 
         let resp = ApiError::RateLimited {
             retry_after: Some(7),

@@ -18,7 +18,7 @@ use crate::operations::{OperationVisitor, ROUTES, resolve, visit};
 use crate::routes::{Params, Resolution};
 use crate::state::AppState;
 use crate::store::Store;
-use crate::wuts::WutsClient;
+use crate::wuts::{Reach, WutsClient};
 use crate::{audit, idempotency};
 
 /// Serves one request against the whole route table (`local-api`, tests).
@@ -117,6 +117,20 @@ impl<'a, E: WutsClient + ?Sized, S: Store + ?Sized> OperationVisitor for Runner<
     }
 }
 
+/// The error for a panic in an operation's execution: after a request was
+/// handed to the transport, the engine may have acted (502, outcome
+/// unknown); before, nothing was sent (500).
+fn after_panic(ctx: &mut RequestCtx) -> ApiError {
+    if ctx.handed_over.is_set() {
+        ctx.reach = Reach::MayHaveActed;
+        ApiError::Upstream {
+            detail: "panicked after the engine call was handed to the transport".into(),
+        }
+    } else {
+        ApiError::internal("the handler panicked")
+    }
+}
+
 /// A panic anywhere in the operation still produces the 500 envelope.
 async fn guarded<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
     match AssertUnwindSafe(work).catch_unwind().await {
@@ -180,9 +194,17 @@ pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized
         }
     };
     // A panic past this point may follow an engine call: it still reaches
-    // the audit and the key below, as a 500 (outcome unknown if the engine
-    // may have acted).
-    let mut result = guarded(Op::execute(&command, state.wuts.as_ref(), &target, ctx)).await;
+    // the audit and the key below. Once a request was handed to the
+    // transport, a panic (say, while reading the engine's reply) counts as
+    // "may have reached the engine": 502, outcome unknown, audited, stored.
+    let mut result =
+        match AssertUnwindSafe(Op::execute(&command, state.wuts.as_ref(), &target, ctx))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(after_panic(ctx)),
+        };
     let record = ctx.reached_engine().then(|| {
         audit::build(
             state,
@@ -235,6 +257,27 @@ async fn within<T>(
         })
 }
 
+/// The most bytes an answer may carry: API Gateway's Lambda integration
+/// refuses a response payload over 6 MB (and would answer outside our
+/// envelope), so no route ever answers more.
+pub const MAX_ANSWER_BYTES: usize = 6_000_000;
+
+/// `response`, or a 502 if its body would pass [`MAX_ANSWER_BYTES`]
+/// (only a hostile engine reply can make one: pages and reads are bounded).
+fn within_lambda_limit(response: Response<Body>) -> Result<Response<Body>, ApiError> {
+    let len = match response.body() {
+        Body::Text(t) => t.len(),
+        Body::Binary(b) => b.len(),
+        _ => 0,
+    };
+    if len > MAX_ANSWER_BYTES {
+        return Err(ApiError::Upstream {
+            detail: format!("an answer of {len} bytes, over Lambda's response limit"),
+        });
+    }
+    Ok(response)
+}
+
 /// The envelope for an error, and the request's one log line.
 fn finish(
     ctx: &RequestCtx,
@@ -243,7 +286,7 @@ fn finish(
     started: Instant,
     result: Result<Response<Body>, ApiError>,
 ) -> Response<Body> {
-    let response = match result {
+    let response = match result.and_then(within_lambda_limit) {
         Ok(response) => response,
         Err(err) => {
             let status = err.status();

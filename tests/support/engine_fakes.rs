@@ -192,6 +192,7 @@ impl Flavour {
                     "not_admin" | "forbidden" => (403, "FORBIDDEN"),
                     "rate_limited" => (429, "RATE_LIMITED"),
                     "bad_request" => (400, "VALIDATION_ERROR"),
+                    "connection_closed" => (500, "INTERNAL_ERROR"),
                     _ => (err.status, "INTERNAL_ERROR"),
                 };
                 json_response(
@@ -218,7 +219,15 @@ impl Flavour {
                         json!({"status": 404, "error": "Not Found",
                                "response": {"message": [format!("The \"{ENGINE_SESSION}\" instance does not exist")]}}),
                     ),
-                    "session_not_connected" => baileys("Connection Closed"),
+                    // An instance whose socket was never created: its
+                    // service reads the Baileys method off `undefined`.
+                    "session_not_connected" => baileys(
+                        "TypeError: Cannot read properties of undefined (reading 'groupParticipantsUpdate')",
+                    ),
+                    // Baileys raises this before sending and also after:
+                    // ambiguous (issue 21).
+                    "connection_closed" => baileys("Connection Closed"),
+                    "not_acceptable" => baileys("not-acceptable"),
                     "group_not_found" | "not_a_community" => baileys("item-not-found"),
                     "not_admin" | "forbidden" => baileys("not-authorized"),
                     "rate_limited" => baileys("rate-overlimit"),
@@ -257,6 +266,8 @@ impl Flavour {
                                "session": ENGINE_SESSION, "status": "STARTING", "expected": ["WORKING"]}),
                     ),
                     "group_not_found" | "not_a_community" => exception("item-not-found"),
+                    "connection_closed" => exception("Connection Closed"),
+                    "not_acceptable" => exception("not-acceptable"),
                     "not_admin" | "forbidden" => exception("not-authorized"),
                     "rate_limited" => exception("rate-overlimit"),
                     "bad_request" => json_response(
@@ -514,26 +525,18 @@ fn wuts(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
                 Err(e) => f.refuse(e),
             }
         }
-        ("POST", ["", "communities", community, "groups"]) => {
+        // Link and unlink: the community in the path, the child group in
+        // the body (the WUTS documentation, engines.md's audit of 2026-12).
+        (method @ ("POST" | "DELETE"), ["", "communities", community, "groups"]) => {
             let v: Value = serde_json::from_str(req.body).unwrap_or_default();
             let Ok(group) = GroupJid::parse(v["group_jid"].as_str().unwrap_or("")) else {
                 return f.bad_request();
             };
-            match group_of(community).and_then(|c| sim.link(&c, &group, true)) {
+            let link = method == "POST";
+            match group_of(community).and_then(|c| sim.link(&c, &group, link)) {
                 Ok(()) => json_response(
                     200,
                     json!({"success": true, "community_jid": community, "group_jid": group.as_str()}),
-                ),
-                Err(e) => f.refuse(e),
-            }
-        }
-        ("DELETE", ["", "communities", community, "groups", group]) => {
-            let linked = group_of(community)
-                .and_then(|c| group_of(group).and_then(|g| sim.link(&c, &g, false)));
-            match linked {
-                Ok(()) => json_response(
-                    200,
-                    json!({"success": true, "community_jid": community, "group_jid": group}),
                 ),
                 Err(e) => f.refuse(e),
             }
@@ -1070,7 +1073,7 @@ fn gows_group(g: &Group) -> Value {
         "AnnounceVersionID": "", "IsEphemeral": false, "DisappearingTimer": 0, "IsIncognito": false,
         "IsParent": g.is_community.unwrap_or(false), "DefaultMembershipApprovalMode": "",
         "LinkedParentJID": g.parent_jid.clone().unwrap_or_default(), "IsDefaultSubGroup": false,
-        "IsJoinApprovalRequired": g.join_approval, "AddressingMode": "pn",
+        "IsJoinApprovalRequired": g.join_approval.unwrap_or(false), "AddressingMode": "pn",
         "GroupCreated": g.created_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
         "ParticipantVersionID": "", "MemberAddMode": "admin_add",
         "Participants": g.participants.as_ref().map(|list| list.iter().map(|m| json!({
@@ -1092,7 +1095,7 @@ fn webjs_chat(g: &Group) -> Value {
         "id": wid(&g.jid), "creation": epoch_of(&g.created_at),
         "owner": g.owner.as_deref().map(wid), "subject": g.name, "subjectTime": epoch_of(&g.created_at),
         "restrict": g.is_locked, "announce": g.is_announce,
-        "membershipApprovalMode": g.join_approval, "size": g.members_count,
+        "membershipApprovalMode": g.join_approval.unwrap_or(false), "size": g.members_count,
         "isParentGroup": g.is_community.unwrap_or(false), "pendingParticipants": [],
     });
     if let Some(t) = &g.topic {
@@ -1184,7 +1187,9 @@ fn evolution_instance_routes(
                 return Some(f.bad_request());
             }
             match sim.join(&Join::Link { code }) {
-                Ok(j) if j.pending_approval => json_response(200, json!({"accepted": true})),
+                Ok(j) if j.pending_approval == Some(true) => {
+                    json_response(200, json!({"accepted": true}))
+                }
                 Ok(j) => json_response(200, json!({"accepted": true, "groupJid": j.group_jid})),
                 Err(e) => f.refuse(e),
             }

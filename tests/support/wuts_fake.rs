@@ -221,6 +221,7 @@ pub fn apply(
 /// The group an invite call names, or a 400.
 pub fn group_of(jid: &str) -> Result<GroupJid, WutsError> {
     GroupJid::parse(jid).map_err(|_| WutsError::Status {
+        settled: true,
         status: 400,
         code: Some("bad_request".into()),
         retry_after: None,

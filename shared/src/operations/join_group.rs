@@ -25,7 +25,8 @@ pub struct JoinGroup;
 struct Reply<'a> {
     success: bool,
     group_jid: Option<&'a str>,
-    pending_approval: bool,
+    /// `null` where the engine's answer does not tell.
+    pending_approval: Option<bool>,
 }
 
 const LINK_PREFIX: &str = "https://chat.whatsapp.com/";

@@ -10,6 +10,7 @@ mod add_group_participants;
 mod community_link;
 pub mod create_community;
 pub mod create_group;
+pub mod duplicates;
 pub mod fields;
 mod get_group;
 mod get_group_invite_link;
@@ -231,6 +232,17 @@ pub fn body_bytes_up_to(req: &Request, limit: usize) -> Result<&[u8], ApiError> 
     };
     if bytes.len() > limit {
         return Err(ApiError::PayloadTooLarge { limit });
+    }
+    // Every route reads its body here: a duplicate key, at any depth, is
+    // refused before any parser (or anything upstream) reads it.
+    if let Some(path) = duplicates::first_duplicate(bytes) {
+        return Err(ApiError::validation(
+            "the body has a duplicate key",
+            vec![FieldError::new(
+                path,
+                "appears more than once in its object; send each key once",
+            )],
+        ));
     }
     Ok(bytes)
 }

@@ -172,8 +172,12 @@ impl Operation for UpdateGroup {
                 }
                 Err(e) => {
                     let unknown = e.reach() == Reach::MayHaveActed;
-                    let failed = step.fields();
-                    let not_attempted: Vec<&str> = steps[i + 1..]
+                    // A step never sent (no time left in the deadline, no
+                    // connection) did not fail: it was not attempted.
+                    let sent = e.reach() > Reach::NotSent;
+                    let failed = if sent { step.fields() } else { Vec::new() };
+                    let first_unsent = if sent { i + 1 } else { i };
+                    let not_attempted: Vec<&str> = steps[first_unsent..]
                         .iter()
                         .flat_map(GroupChange::fields)
                         .collect();
@@ -183,15 +187,17 @@ impl Operation for UpdateGroup {
                     extra.insert("failed".into(), json!(failed));
                     extra.insert("not_attempted".into(), json!(not_attempted));
                     let (_, _, message) = err.parts();
-                    extra.insert(
-                        "validation".into(),
-                        json!(
-                            failed
-                                .iter()
-                                .map(|f| FieldError::new(*f, message.clone()))
-                                .collect::<Vec<_>>()
-                        ),
-                    );
+                    if !failed.is_empty() {
+                        extra.insert(
+                            "validation".into(),
+                            json!(
+                                failed
+                                    .iter()
+                                    .map(|f| FieldError::new(*f, message.clone()))
+                                    .collect::<Vec<_>>()
+                            ),
+                        );
+                    }
                     let mut response = err.to_response_with(&ctx.request_id, unknown, extra);
                     // Stored under an Idempotency-Key like a success: what
                     // was applied must not be sent again.

@@ -10,7 +10,10 @@ use serde::de::DeserializeOwned;
 
 use super::engines::{evolution, session_service, waha, wuts};
 use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
-use super::{EngineKind, ParticipantsCall, WutsError, WutsParticipant, WutsTarget};
+use super::{
+    EngineKind, GroupPage, ListPage, ParticipantsCall, WutsError, WutsParticipant, WutsTarget,
+    listing,
+};
 use crate::jid::GroupJid;
 
 /// How the engine's key is sent.
@@ -33,11 +36,13 @@ pub struct Outgoing {
 }
 
 /// An engine's complete answer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Reply {
     pub status: u16,
     /// `Retry-After`, already in seconds.
     pub retry_after: Option<u64>,
+    /// The `Content-Type` essence, lower-cased (`application/json`).
+    pub content_type: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -45,6 +50,25 @@ impl Reply {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// Whether the reply declares JSON (`application/json`, `*/*+json`).
+    pub fn is_json(&self) -> bool {
+        self.content_type.as_deref().is_some_and(|t| {
+            t == "application/json" || (t.starts_with("application/") && t.ends_with("+json"))
+        })
+    }
+}
+
+/// What a call whose success carries no content was (its reply is read per
+/// engine: each engine's documented answer to that call, nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Leave,
+    Ephemeral,
+    /// One `PATCH` step; its (first) field.
+    Update(&'static str),
+    Picture,
+    Link,
 }
 
 /// Which invite call.
@@ -166,26 +190,43 @@ pub fn error(engine: EngineKind, reply: &Reply) -> WutsError {
 }
 
 /// The reply to a call whose success has no content (leave, ephemeral,
-/// one property, a link): any 2xx, unless its body says the opposite
-/// (`success`/`leave`/`update`: false, or WEBJS's bare `false`).
-pub fn done_reply(engine: EngineKind, reply: &Reply) -> Result<(), WutsError> {
+/// one property, a link): the engine's documented answer to that call, or
+/// an `InvalidResponse` (a proxy's login page, an empty body where the
+/// engine always answers JSON, a body saying it was not done).
+pub fn done_reply(engine: EngineKind, call: Done, reply: &Reply) -> Result<(), WutsError> {
     if !reply.is_success() {
         return Err(error(engine, reply));
     }
-    let said_no = serde_json::from_slice::<serde_json::Value>(&reply.body)
-        .ok()
-        .is_some_and(|v| {
-            v == serde_json::Value::Bool(false)
-                || ["success", "leave", "accepted"]
-                    .iter()
-                    .any(|k| v.get(k) == Some(&serde_json::Value::Bool(false)))
-        });
-    if said_no {
-        return Err(WutsError::InvalidResponse(
-            "a 2xx whose body says it was not done".into(),
-        ));
+    match engine {
+        EngineKind::Wuts => wuts::done_reply(reply).map(|_| ()),
+        EngineKind::Evolution => evolution::done_reply(call, reply),
+        EngineKind::Waha => waha::done_reply(call, reply),
+        EngineKind::SessionService => Err(error(engine, reply)),
     }
-    Ok(())
+}
+
+/// A 2xx body as a JSON object, or `InvalidResponse`.
+pub fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Value>, WutsError> {
+    match json::<serde_json::Value>(reply)? {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(WutsError::InvalidResponse(format!(
+            "status {}: not a JSON object",
+            reply.status
+        ))),
+    }
+}
+
+/// A 2xx body that must be an object whose `key` is `want`.
+pub fn json_says(reply: &Reply, key: &str, want: &serde_json::Value) -> Result<(), WutsError> {
+    let map = json_object(reply)?;
+    if map.get(key) == Some(want) {
+        Ok(())
+    } else {
+        Err(WutsError::InvalidResponse(format!(
+            "status {}: the reply does not say {key}: {want}",
+            reply.status
+        )))
+    }
 }
 
 const SESSION_SERVICE_HAS_NO_SUCH_CALL: &str =
@@ -206,12 +247,25 @@ pub fn create_group_request(
     }
 }
 
-/// The created group (create) or the group asked for (info).
+/// The group asked for (info); a `null` or empty answer is no such group.
 pub fn group_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError> {
     match engine {
         EngineKind::Wuts => wuts::group_reply(reply, "group"),
-        EngineKind::Evolution => evolution::group_reply(reply),
-        EngineKind::Waha => waha::group_reply(reply),
+        EngineKind::Evolution => evolution::group_reply(reply, false),
+        EngineKind::Waha => waha::group_reply(reply, false),
+        EngineKind::SessionService => Err(error(engine, reply)),
+    }
+}
+
+/// The group a create made. A 2xx that does not carry it (empty, `null`,
+/// not a group) is an unreadable answer to a call that may have created
+/// one: outcome unknown, never "no such group" (which would release the
+/// key, and a retry would create a second group).
+pub fn created_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError> {
+    match engine {
+        EngineKind::Wuts => wuts::group_reply(reply, "group"),
+        EngineKind::Evolution => evolution::group_reply(reply, true),
+        EngineKind::Waha => waha::group_reply(reply, true),
         EngineKind::SessionService => Err(error(engine, reply)),
     }
 }
@@ -253,13 +307,23 @@ pub fn list_request(base: &str, target: &WutsTarget) -> Result<Outgoing, WutsErr
     }
 }
 
-pub fn list_reply(engine: EngineKind, reply: &Reply) -> Result<Vec<Group>, WutsError> {
-    match engine {
-        EngineKind::Wuts => wuts::list_reply(reply),
-        EngineKind::Evolution => evolution::list_reply(reply),
-        EngineKind::Waha => waha::list_reply(reply),
-        EngineKind::SessionService => Err(error(engine, reply)),
+/// One page of the engine's group list, read typed and streaming
+/// ([`super::listing`]): only the page is kept in memory.
+pub fn list_reply(
+    engine: EngineKind,
+    reply: &Reply,
+    page: &ListPage,
+) -> Result<GroupPage, WutsError> {
+    if !reply.is_success() {
+        return Err(error(engine, reply));
     }
+    let shape = match engine {
+        EngineKind::Wuts => listing::Shape::Wuts,
+        EngineKind::Evolution => listing::Shape::Baileys,
+        EngineKind::Waha => listing::Shape::Waha,
+        EngineKind::SessionService => return Err(error(engine, reply)),
+    };
+    listing::read(&reply.body, shape, page)
 }
 
 pub fn info_request(
@@ -289,7 +353,7 @@ pub fn update_steps(
         }),
         EngineKind::Wuts => Ok(vec![change.clone()]),
         EngineKind::Evolution => evolution::update_steps(change),
-        EngineKind::Waha => Ok(change.split()),
+        EngineKind::Waha => waha::update_steps(change),
     }
 }
 
@@ -310,10 +374,15 @@ pub fn update_request(
 }
 
 /// One update call's reply: the refreshed group where the engine sends it.
-pub fn update_reply(engine: EngineKind, reply: &Reply) -> Result<Option<Group>, WutsError> {
+pub fn update_reply(
+    engine: EngineKind,
+    step: &GroupChange,
+    reply: &Reply,
+) -> Result<Option<Group>, WutsError> {
     match engine {
         EngineKind::Wuts => wuts::update_reply(reply),
-        _ => done_reply(engine, reply).map(|()| None),
+        EngineKind::Evolution => evolution::update_reply(step, reply).map(|()| None),
+        _ => done_reply(engine, Done::Update(step.first_field()), reply).map(|()| None),
     }
 }
 
@@ -356,7 +425,7 @@ pub fn picture_request(
 pub fn picture_reply(engine: EngineKind, reply: &Reply) -> Result<Option<String>, WutsError> {
     match engine {
         EngineKind::Wuts => wuts::picture_reply(reply),
-        _ => done_reply(engine, reply).map(|()| None),
+        _ => done_reply(engine, Done::Picture, reply).map(|()| None),
     }
 }
 
@@ -406,7 +475,8 @@ pub fn invite_link(link_or_code: &str) -> Result<String, WutsError> {
 }
 
 /// An add request's expiry as engines write it: epoch seconds (a number or
-/// a numeric string, Baileys) or an RFC 3339 time (whatsmeow).
+/// a numeric string, Baileys) or an RFC 3339 time (whatsmeow). Checked:
+/// never a panic, whatever the number or the date.
 pub fn expiration(e: &serde_json::Value) -> Option<i64> {
     match e {
         serde_json::Value::Number(n) => n.as_i64(),
@@ -427,21 +497,37 @@ pub fn json<T: DeserializeOwned>(reply: &Reply) -> Result<T, WutsError> {
 
 /// The canonical form every engine's error is put in: the session-service
 /// status and code (`upstream-wuts.md`), which `From<WutsError> for
-/// ApiError` maps to our table.
+/// ApiError` maps to our table. A refusal is an answer that proves nothing
+/// was done (the key is released).
 pub fn refusal(status: u16, code: &str, reply: &Reply) -> WutsError {
     WutsError::Status {
         status,
         code: Some(code.to_string()),
         retry_after: reply.retry_after,
+        settled: true,
     }
 }
 
-/// An error status passed on as it is, with the code the body names if any.
+/// The same canonical status and code for an answer that does not prove
+/// the request left no effect (Baileys' "Connection Closed", raised before
+/// and after a request leaves): the outcome is unknown.
+pub fn ambiguous(status: u16, code: &str, reply: &Reply) -> WutsError {
+    WutsError::Status {
+        status,
+        code: Some(code.to_string()),
+        retry_after: reply.retry_after,
+        settled: false,
+    }
+}
+
+/// An error status passed on as it is, with the code the body names if
+/// any: not one the engine documents, so its outcome is unknown.
 pub fn status_as_is(reply: &Reply, code: Option<String>) -> WutsError {
     WutsError::Status {
         status: reply.status,
         code,
         retry_after: reply.retry_after,
+        settled: false,
     }
 }
 

@@ -28,8 +28,10 @@ pub struct Group {
     pub is_announce: bool,
     #[serde(default, deserialize_with = "null_as_default")]
     pub is_locked: bool,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub join_approval: bool,
+    /// Whether new members need an admin's approval; `null` where the
+    /// engine does not say (Evolution).
+    #[serde(default)]
+    pub join_approval: Option<bool>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub members_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -262,8 +264,10 @@ impl Join {
 pub struct Joined {
     /// The group joined, when the engine names it.
     pub group_jid: Option<String>,
-    /// The group asks admins to approve new members: a request was filed.
-    pub pending_approval: bool,
+    /// Whether only a membership request was filed (the group asks admins
+    /// to approve new members); `None` where the engine's answer does not
+    /// tell (never a guessed `false`).
+    pub pending_approval: Option<bool>,
 }
 
 /// Epoch seconds (a number or numeric string) as RFC 3339, UTC; 0 and
@@ -274,6 +278,12 @@ pub fn epoch_to_rfc3339(v: Option<&Value>) -> Option<String> {
         Value::String(s) => s.trim().parse().ok()?,
         _ => return None,
     };
+    epoch_secs_to_rfc3339(secs)
+}
+
+/// Epoch seconds as RFC 3339 UTC, checked: 0, negative and out-of-range
+/// values (beyond year 9999) are absent, never a panic.
+pub fn epoch_secs_to_rfc3339(secs: i64) -> Option<String> {
     if secs <= 0 {
         return None;
     }
@@ -285,12 +295,17 @@ pub fn epoch_to_rfc3339(v: Option<&Value>) -> Option<String> {
 /// An RFC 3339 time as whatsmeow writes it (`0001-01-01T00:00:00Z` is
 /// Go's zero: absent), normalised to UTC.
 pub fn rfc3339_utc(v: Option<&Value>) -> Option<String> {
-    let s = v?.as_str()?;
+    rfc3339_text_utc(v?.as_str()?)
+}
+
+/// The same for a text. Checked: a time whose UTC form is out of range
+/// (`9999-12-31T23:59:59-23:59` is in year 10000) is absent, never a panic.
+pub fn rfc3339_text_utc(s: &str) -> Option<String> {
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
     if t.year() <= 1970 {
         return None;
     }
-    t.to_offset(time::UtcOffset::UTC)
+    t.checked_to_offset(time::UtcOffset::UTC)?
         .format(&time::format_description::well_known::Rfc3339)
         .ok()
 }
@@ -375,7 +390,7 @@ pub fn from_baileys(v: &Value) -> Option<Group> {
         created_at: epoch_to_rfc3339(v.get("creation")),
         is_announce: flag(v, "announce"),
         is_locked: flag(v, "restrict"),
-        join_approval: flag(v, "joinApprovalMode"),
+        join_approval: v.get("joinApprovalMode").and_then(Value::as_bool),
         members_count: count(v, "size"),
         participants,
         is_community: v.get("isCommunity").and_then(Value::as_bool),
@@ -409,7 +424,7 @@ pub fn from_gows(v: &Value) -> Option<Group> {
         created_at: rfc3339_utc(v.get("GroupCreated")),
         is_announce: flag(v, "IsAnnounce"),
         is_locked: flag(v, "IsLocked"),
-        join_approval: flag(v, "IsJoinApprovalRequired"),
+        join_approval: v.get("IsJoinApprovalRequired").and_then(Value::as_bool),
         members_count: count(v, "ParticipantCount"),
         participants,
         is_community: v.get("IsParent").and_then(Value::as_bool),
@@ -463,7 +478,7 @@ pub fn from_webjs_chat(v: &Value) -> Option<Group> {
         created_at: epoch_to_rfc3339(meta.get("creation")),
         is_announce: flag(meta, "announce"),
         is_locked: flag(meta, "restrict"),
-        join_approval: flag(meta, "membershipApprovalMode"),
+        join_approval: meta.get("membershipApprovalMode").and_then(Value::as_bool),
         members_count: count(meta, "size"),
         participants,
         is_community: meta.get("isParentGroup").and_then(Value::as_bool),
@@ -532,7 +547,7 @@ mod tests {
         assert_eq!(g.name, "Team");
         assert_eq!(g.topic.as_deref(), Some("About"));
         assert_eq!(g.created_at.as_deref(), Some("2024-05-06T12:53:20Z"));
-        assert!(g.is_announce && !g.is_locked && g.join_approval);
+        assert!(g.is_announce && !g.is_locked && g.join_approval == Some(true));
         assert_eq!(g.members_count, 2);
         let p = g.participants.unwrap();
         assert!(p[0].is_super_admin && p[0].is_admin);
@@ -577,7 +592,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(chat.owner.as_deref(), Some("852@s.whatsapp.net"));
-        assert!(chat.join_approval);
+        assert_eq!(chat.join_approval, Some(true));
         assert_eq!(chat.members_count, 6);
         let created = from_any(&json!({
             "title": "Group name", "gid": {"_serialized": "120363000000000002@g.us"},
@@ -632,5 +647,10 @@ mod tests {
             Some("2024-05-06T12:53:20Z")
         );
         assert_eq!(rfc3339_utc(Some(&json!("0001-01-01T00:00:00Z"))), None);
+        // Out of range once in UTC (issue 21): absent, no panic.
+        assert_eq!(rfc3339_utc(Some(&json!("9999-12-31T23:59:59-23:59"))), None);
+        assert_eq!(epoch_to_rfc3339(Some(&json!(i64::MAX))), None);
+        assert_eq!(epoch_to_rfc3339(Some(&json!(-5))), None);
+        assert_eq!(epoch_to_rfc3339(Some(&json!(u64::MAX))), None);
     }
 }

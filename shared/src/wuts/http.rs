@@ -11,10 +11,11 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use tokio::time::Instant;
 
-use super::dialect::{self, Auth, InviteCall, Outgoing, Reply};
+use super::dialect::{self, Auth, Done, InviteCall, Outgoing, Reply};
 use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use super::{
-    CallMeta, ParticipantsCall, WutsClient, WutsError, WutsParticipant, WutsTarget, check_base_url,
+    CallMeta, EngineKind, GroupPage, ListPage, ParticipantsCall, WutsClient, WutsError,
+    WutsParticipant, WutsTarget, check_base_url,
 };
 use crate::config::WutsConfig;
 use crate::jid::GroupJid;
@@ -84,6 +85,20 @@ impl HttpWuts {
         Ok(base.trim_end_matches('/'))
     }
 
+    /// The request `build` makes, on the tenant's base URL. The engine's
+    /// own refusals (an operation it cannot do: 501; a value it would
+    /// refuse: 400) come first, before the configuration is looked at: an
+    /// engine that cannot do something never answers a configuration fault.
+    fn outgoing(
+        &self,
+        target: &WutsTarget,
+        build: impl FnOnce(&str) -> Result<Outgoing, WutsError>,
+    ) -> Result<Outgoing, WutsError> {
+        let mut out = build("")?;
+        out.url.insert_str(0, self.base_url(target)?);
+        Ok(out)
+    }
+
     async fn invite(
         &self,
         target: &WutsTarget,
@@ -91,7 +106,7 @@ impl HttpWuts {
         which: InviteCall,
         meta: CallMeta,
     ) -> Result<String, WutsError> {
-        let out = dialect::invite_request(self.base_url(target)?, target, group, which)?;
+        let out = self.outgoing(target, |b| dialect::invite_request(b, target, group, which))?;
         let reply = self.call(out, target, meta).await?;
         dialect::invite_reply(target.engine, &reply)
     }
@@ -153,6 +168,8 @@ impl HttpWuts {
                     .header(CONTENT_TYPE, "application/json")
                     .body(body.clone());
             }
+            // From here on, whatever happens may have reached the engine.
+            meta.handed_over.mark();
             match tokio::time::timeout_at(deadline, request.send()).await {
                 Err(_) => return Err(WutsError::Timeout),
                 Ok(Ok(response)) => break response,
@@ -175,6 +192,17 @@ impl HttpWuts {
             }
         };
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
@@ -183,11 +211,27 @@ impl HttpWuts {
         let body = tokio::time::timeout_at(deadline, read_limited(response, max_reply))
             .await
             .map_err(|_| WutsError::Timeout)??;
-        Ok(Reply {
+        let reply = Reply {
             status,
             retry_after,
+            content_type,
             body,
-        })
+        };
+        // A 2xx is a success only in the engine's documented form: the
+        // engines that always answer JSON must declare it (a proxy's HTML
+        // login page is not a success). WAHA answers text for strings and
+        // booleans (NestJS), so its adapter reads the body itself.
+        if reply.is_success()
+            && target.engine != EngineKind::Waha
+            && !reply.body.iter().all(u8::is_ascii_whitespace)
+            && !reply.is_json()
+        {
+            return Err(WutsError::InvalidResponse(format!(
+                "status {status}: a {} reply where the engine answers JSON",
+                reply.content_type.as_deref().unwrap_or("typeless")
+            )));
+        }
+        Ok(reply)
     }
 }
 
@@ -230,8 +274,7 @@ impl WutsClient for HttpWuts {
         call: &ParticipantsCall,
         meta: CallMeta,
     ) -> Result<Vec<WutsParticipant>, WutsError> {
-        // An engine that cannot do it answers before anything else.
-        let out = dialect::participants_request(self.base_url(target)?, target, call)?;
+        let out = self.outgoing(target, |b| dialect::participants_request(b, target, call))?;
         let reply = self.call(out, target, meta).await?;
         dialect::participants_reply(target.engine, call, &reply)
     }
@@ -260,9 +303,9 @@ impl WutsClient for HttpWuts {
         group: &GroupJid,
         meta: CallMeta,
     ) -> Result<(), WutsError> {
-        let out = dialect::leave_request(self.base_url(target)?, target, group)?;
+        let out = self.outgoing(target, |b| dialect::leave_request(b, target, group))?;
         let reply = self.call(out, target, meta).await?;
-        dialect::done_reply(target.engine, &reply)
+        dialect::done_reply(target.engine, Done::Leave, &reply)
     }
 
     async fn set_ephemeral(
@@ -272,9 +315,11 @@ impl WutsClient for HttpWuts {
         seconds: u32,
         meta: CallMeta,
     ) -> Result<(), WutsError> {
-        let out = dialect::ephemeral_request(self.base_url(target)?, target, group, seconds)?;
+        let out = self.outgoing(target, |b| {
+            dialect::ephemeral_request(b, target, group, seconds)
+        })?;
         let reply = self.call(out, target, meta).await?;
-        dialect::done_reply(target.engine, &reply)
+        dialect::done_reply(target.engine, Done::Ephemeral, &reply)
     }
 
     async fn create_group(
@@ -283,9 +328,9 @@ impl WutsClient for HttpWuts {
         new: &NewGroup,
         meta: CallMeta,
     ) -> Result<Group, WutsError> {
-        let out = dialect::create_group_request(self.base_url(target)?, target, new)?;
+        let out = self.outgoing(target, |b| dialect::create_group_request(b, target, new))?;
         let reply = self.call(out, target, meta).await?;
-        dialect::group_reply(target.engine, &reply)
+        dialect::created_reply(target.engine, &reply)
     }
 
     async fn create_community(
@@ -294,7 +339,9 @@ impl WutsClient for HttpWuts {
         new: &NewCommunity,
         meta: CallMeta,
     ) -> Result<Group, WutsError> {
-        let out = dialect::create_community_request(self.base_url(target)?, target, new)?;
+        let out = self.outgoing(target, |b| {
+            dialect::create_community_request(b, target, new)
+        })?;
         let reply = self.call(out, target, meta).await?;
         dialect::community_reply(target.engine, &reply)
     }
@@ -302,13 +349,14 @@ impl WutsClient for HttpWuts {
     async fn list_groups(
         &self,
         target: &WutsTarget,
+        page: &ListPage,
         meta: CallMeta,
-    ) -> Result<Vec<Group>, WutsError> {
-        let out = dialect::list_request(self.base_url(target)?, target)?;
+    ) -> Result<GroupPage, WutsError> {
+        let out = self.outgoing(target, |b| dialect::list_request(b, target))?;
         let reply = self
             .call_limited(out, target, meta, MAX_LIST_REPLY_BYTES)
             .await?;
-        dialect::list_reply(target.engine, &reply)
+        dialect::list_reply(target.engine, &reply, page)
     }
 
     async fn group_info(
@@ -317,7 +365,7 @@ impl WutsClient for HttpWuts {
         group: &GroupJid,
         meta: CallMeta,
     ) -> Result<Group, WutsError> {
-        let out = dialect::info_request(self.base_url(target)?, target, group)?;
+        let out = self.outgoing(target, |b| dialect::info_request(b, target, group))?;
         let reply = self.call(out, target, meta).await?;
         dialect::group_reply(target.engine, &reply)
     }
@@ -337,9 +385,9 @@ impl WutsClient for HttpWuts {
         step: &GroupChange,
         meta: CallMeta,
     ) -> Result<Option<Group>, WutsError> {
-        let out = dialect::update_request(self.base_url(target)?, target, group, step)?;
+        let out = self.outgoing(target, |b| dialect::update_request(b, target, group, step))?;
         let reply = self.call(out, target, meta).await?;
-        dialect::update_reply(target.engine, &reply)
+        dialect::update_reply(target.engine, step, &reply)
     }
 
     async fn join_group(
@@ -348,7 +396,7 @@ impl WutsClient for HttpWuts {
         join: &Join,
         meta: CallMeta,
     ) -> Result<Joined, WutsError> {
-        let out = dialect::join_request(self.base_url(target)?, target, join)?;
+        let out = self.outgoing(target, |b| dialect::join_request(b, target, join))?;
         let reply = self.call(out, target, meta).await?;
         dialect::join_reply(target.engine, &reply)
     }
@@ -362,7 +410,9 @@ impl WutsClient for HttpWuts {
     ) -> Result<Option<String>, WutsError> {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(jpeg);
-        let out = dialect::picture_request(self.base_url(target)?, target, group, &encoded)?;
+        let out = self.outgoing(target, |b| {
+            dialect::picture_request(b, target, group, &encoded)
+        })?;
         let reply = self.call(out, target, meta).await?;
         dialect::picture_reply(target.engine, &reply)
     }
@@ -375,9 +425,11 @@ impl WutsClient for HttpWuts {
         link: bool,
         meta: CallMeta,
     ) -> Result<(), WutsError> {
-        let out = dialect::link_request(self.base_url(target)?, target, community, group, link)?;
+        let out = self.outgoing(target, |b| {
+            dialect::link_request(b, target, community, group, link)
+        })?;
         let reply = self.call(out, target, meta).await?;
-        dialect::done_reply(target.engine, &reply)
+        dialect::done_reply(target.engine, Done::Link, &reply)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod engines;
 pub mod groups;
 #[cfg(feature = "adapters")]
 pub mod http;
+pub mod listing;
 #[cfg(any(test, feature = "testkit"))]
 pub mod sim;
 
@@ -208,38 +209,54 @@ pub enum Reach {
     /// The engine answered that it did nothing: a 4xx refusal.
     Refused,
     /// The engine did the work, or may have: a success, or any failure after
-    /// the first byte of the request was written (a timeout, a connection
-    /// dropped before the answer, an answer we cannot read, a 5xx).
+    /// the request was handed to the transport that the engine's answer does
+    /// not prove harmless (a timeout, a connection dropped before the answer,
+    /// an answer we cannot read, a 5xx, an error text the engine also raises
+    /// after the request left, a panic while reading the reply).
     MayHaveActed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WutsError {
-    #[error("WUTS answered {status} (code {code:?})")]
+    /// An error answer, in the canonical (session-service) status and code.
+    /// `settled`: the engine's answer proves the request changed nothing
+    /// (its schema validation, its own auth, an unknown or unconnected
+    /// session, WhatsApp's own refusal code): the key may be released. Any
+    /// other error answer may follow an effect (`docs/ENGINES.md`, "What
+    /// releases an Idempotency-Key").
+    #[error("the engine answered {status} (code {code:?})")]
     Status {
         status: u16,
         code: Option<String>,
         retry_after: Option<u64>,
+        settled: bool,
     },
     /// The request may have been sent, and no complete answer came before
     /// the deadline.
-    #[error("WUTS did not answer within the deadline")]
+    #[error("the engine did not answer within the deadline")]
     Timeout,
     /// No connection could be established (after the one retry): nothing
     /// was sent.
-    #[error("could not connect to WUTS: {0}")]
+    #[error("could not connect to the engine: {0}")]
     Connect(String),
     /// The connection failed after the request may have been written, before
     /// a complete answer came back.
-    #[error("the connection to WUTS failed after the request was sent: {0}")]
+    #[error("the connection to the engine failed after the request was sent: {0}")]
     Dropped(String),
-    #[error("WUTS answered something other than the documented JSON: {0}")]
+    #[error("the engine answered something other than its documented reply: {0}")]
     InvalidResponse(String),
-    #[error("WUTS endpoint misconfigured: {0}")]
+    #[error("engine endpoint misconfigured: {0}")]
     Config(String),
+    /// A value this engine is known to refuse (say, an invite code Evolution's
+    /// schema does not take): a 400 naming `field`, nothing sent.
+    #[error("the engine would refuse {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: &'static str,
+    },
     /// The request's deadline left too little time to call the engine;
     /// nothing was sent.
-    #[error("no time left in the request's deadline to call WUTS")]
+    #[error("no time left in the request's deadline to call the engine")]
     OutOfTime,
     /// The tenant's engine cannot do this operation at all; the adapter
     /// answers this without sending anything (`engines.md`).
@@ -251,10 +268,16 @@ impl WutsError {
     /// The classification of every failure, in one place.
     pub fn reach(&self) -> Reach {
         match self {
-            Self::Connect(_) | Self::Config(_) | Self::OutOfTime | Self::NotSupported { .. } => {
-                Reach::NotSent
-            }
-            Self::Status { status, .. } if (400..500).contains(status) => Reach::Refused,
+            Self::Connect(_)
+            | Self::Config(_)
+            | Self::OutOfTime
+            | Self::NotSupported { .. }
+            | Self::Invalid { .. } => Reach::NotSent,
+            Self::Status {
+                status,
+                settled: true,
+                ..
+            } if (400..500).contains(status) => Reach::Refused,
             Self::Status { .. } | Self::Timeout | Self::Dropped(_) | Self::InvalidResponse(_) => {
                 Reach::MayHaveActed
             }
@@ -270,6 +293,7 @@ impl From<WutsError> for ApiError {
                 status,
                 code,
                 retry_after,
+                ..
             } => match (status, code.as_deref()) {
                 (_, Some(ENGINE_MISCONFIGURED)) => ApiError::Upstream {
                     detail: format!(
@@ -289,7 +313,7 @@ impl From<WutsError> for ApiError {
                 ),
                 (401, _) => ApiError::Upstream {
                     detail: format!(
-                        "{detail}: configuration fault, WUTS refused the tenant's wuts_api_key"
+                        "{detail}: configuration fault, the engine refused the tenant's key"
                     ),
                 },
                 (403, _) => ApiError::Forbidden {
@@ -310,6 +334,10 @@ impl From<WutsError> for ApiError {
                 ),
             },
             WutsError::OutOfTime => ApiError::ServiceUnavailable { detail },
+            WutsError::Invalid { field, message } => ApiError::validation(
+                "the tenant's WhatsApp engine would refuse this value; nothing was sent",
+                vec![crate::error::FieldError::new(field, message)],
+            ),
             WutsError::Connect(_)
             | WutsError::Dropped(_)
             | WutsError::InvalidResponse(_)
@@ -335,6 +363,42 @@ pub struct CallMeta {
     /// When the call must be over, answer read. An adapter that cannot
     /// start the call with time to spare answers [`WutsError::OutOfTime`].
     pub deadline: tokio::time::Instant,
+    /// Set by the adapter the moment a request is handed to its transport
+    /// (or, in process, the moment it acts). Whatever goes wrong after it —
+    /// a panic while reading the reply included — may have reached the
+    /// engine: the pipeline reads it when a call ends without a verdict.
+    pub handed_over: HandedOver,
+}
+
+/// A flag shared between a request's context and its engine calls: set
+/// once a request has been handed to the transport.
+#[derive(Debug, Clone, Default)]
+pub struct HandedOver(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl HandedOver {
+    pub fn mark(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Which page of `GET /groups` to read: groups whose JID sorts after
+/// `after`, at most `limit` of them (JIDs compare as byte strings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage {
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// One page of groups, sorted by JID, without participants; `more` says
+/// whether groups after the last one exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupPage {
+    pub groups: Vec<Group>,
+    pub more: bool,
 }
 
 /// The port. One method per WUTS call; implementations never send a call
@@ -402,12 +466,15 @@ pub trait WutsClient: Send + Sync {
         Err(not_here("create a community"))
     }
 
-    /// The groups the account has joined, participants left out.
+    /// One page of the groups the account has joined, participants left
+    /// out. The engine's whole list is read (no engine paginates it) and
+    /// only the page is kept.
     async fn list_groups(
         &self,
         _target: &WutsTarget,
+        _page: &ListPage,
         _meta: CallMeta,
-    ) -> Result<Vec<Group>, WutsError> {
+    ) -> Result<GroupPage, WutsError> {
         Err(not_here("list groups"))
     }
 
@@ -540,6 +607,7 @@ mod tests {
             status,
             code: code.map(str::to_string),
             retry_after: Some(3),
+            settled: true,
         }
         .into()
     }
@@ -606,6 +674,13 @@ mod tests {
             status,
             code: None,
             retry_after: None,
+            settled: true,
+        };
+        let ambiguous = |status: u16| WutsError::Status {
+            status,
+            code: None,
+            retry_after: None,
+            settled: false,
         };
         let cases = [
             (WutsError::Connect("refused".into()), Reach::NotSent),
@@ -625,6 +700,15 @@ mod tests {
             (s(429), Reach::Refused),
             (s(418), Reach::Refused),
             (s(500), Reach::MayHaveActed),
+            (ambiguous(400), Reach::MayHaveActed),
+            (ambiguous(409), Reach::MayHaveActed),
+            (
+                WutsError::Invalid {
+                    field: "link",
+                    message: "x",
+                },
+                Reach::NotSent,
+            ),
             (s(502), Reach::MayHaveActed),
             (s(503), Reach::MayHaveActed),
             (s(302), Reach::MayHaveActed),

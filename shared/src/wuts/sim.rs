@@ -11,8 +11,8 @@ use super::groups::{
     Group, GroupChange, Join, Joined, Member as GroupMember, NewCommunity, NewGroup,
 };
 use super::{
-    Action, AddRequest, CallMeta, GroupKind, ParticipantsCall, WutsClient, WutsError,
-    WutsParticipant, WutsTarget,
+    Action, AddRequest, CallMeta, GroupKind, GroupPage, ListPage, ParticipantsCall, WutsClient,
+    WutsError, WutsParticipant, WutsTarget,
 };
 use crate::jid::GroupJid;
 
@@ -105,7 +105,7 @@ impl SimGroup {
             created_at: super::groups::epoch_to_rfc3339(Some(&self.created_at.into())),
             is_announce: self.announce,
             is_locked: self.locked,
-            join_approval: self.join_approval,
+            join_approval: Some(self.join_approval),
             members_count: u32::try_from(self.members.len()).unwrap_or(u32::MAX),
             participants: with_participants.then(|| {
                 self.members
@@ -163,6 +163,7 @@ pub fn invite_link(code: &str) -> String {
 
 fn wuts_status(status: u16, code: &str) -> WutsError {
     WutsError::Status {
+        settled: true,
         status,
         code: Some(code.to_string()),
         retry_after: None,
@@ -466,7 +467,7 @@ impl Simulator {
         if let Some((jid, _)) = state.groups.iter().find(|(_, g)| g.invite_code == code) {
             return Ok(Joined {
                 group_jid: Some(jid.clone()),
-                pending_approval: false,
+                pending_approval: Some(false),
             });
         }
         let Some((jid, group)) = state.joinable.get(code).cloned() else {
@@ -475,7 +476,7 @@ impl Simulator {
         if group.join_approval {
             return Ok(Joined {
                 group_jid: Some(jid),
-                pending_approval: true,
+                pending_approval: Some(true),
             });
         }
         state.joinable.remove(code);
@@ -488,7 +489,7 @@ impl Simulator {
         state.groups.insert(jid.clone(), group);
         Ok(Joined {
             group_jid: Some(jid),
-            pending_approval: false,
+            pending_approval: Some(false),
         })
     }
 
@@ -562,8 +563,9 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         call: &ParticipantsCall,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<Vec<WutsParticipant>, WutsError> {
+        meta.handed_over.mark();
         self.apply(call)
     }
 
@@ -571,8 +573,9 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         group: &GroupJid,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<String, WutsError> {
+        meta.handed_over.mark();
         self.reset(group)
     }
 
@@ -580,8 +583,9 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         group: &GroupJid,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<String, WutsError> {
+        meta.handed_over.mark();
         self.current_invite(group)
     }
 
@@ -589,8 +593,9 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         group: &GroupJid,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<(), WutsError> {
+        meta.handed_over.mark();
         self.leave(group)
     }
 
@@ -599,8 +604,9 @@ impl WutsClient for Simulator {
         _target: &WutsTarget,
         group: &GroupJid,
         seconds: u32,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<(), WutsError> {
+        meta.handed_over.mark();
         Simulator::set_ephemeral(self, group, seconds)
     }
 
@@ -608,8 +614,9 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         new: &NewGroup,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<Group, WutsError> {
+        meta.handed_over.mark();
         Simulator::create_group(self, new)
     }
 
@@ -617,25 +624,33 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         new: &NewCommunity,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<Group, WutsError> {
+        meta.handed_over.mark();
         Simulator::create_community(self, new)
     }
 
     async fn list_groups(
         &self,
         _target: &WutsTarget,
-        _meta: CallMeta,
-    ) -> Result<Vec<Group>, WutsError> {
-        self.list()
+        page: &ListPage,
+        meta: CallMeta,
+    ) -> Result<GroupPage, WutsError> {
+        meta.handed_over.mark();
+        let mut collector = super::listing::PageCollector::new(page);
+        for group in self.list()? {
+            collector.offer(group);
+        }
+        Ok(collector.finish())
     }
 
     async fn group_info(
         &self,
         _target: &WutsTarget,
         group: &GroupJid,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<Group, WutsError> {
+        meta.handed_over.mark();
         self.info(group)
     }
 
@@ -653,8 +668,9 @@ impl WutsClient for Simulator {
         _target: &WutsTarget,
         group: &GroupJid,
         step: &GroupChange,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<Option<Group>, WutsError> {
+        meta.handed_over.mark();
         self.update(group, step).map(Some)
     }
 
@@ -662,8 +678,9 @@ impl WutsClient for Simulator {
         &self,
         _target: &WutsTarget,
         join: &Join,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<Joined, WutsError> {
+        meta.handed_over.mark();
         self.join(join)
     }
 
@@ -672,8 +689,9 @@ impl WutsClient for Simulator {
         _target: &WutsTarget,
         group: &GroupJid,
         jpeg: &[u8],
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<Option<String>, WutsError> {
+        meta.handed_over.mark();
         Simulator::set_picture(self, group, jpeg).map(Some)
     }
 
@@ -683,8 +701,9 @@ impl WutsClient for Simulator {
         community: &GroupJid,
         group: &GroupJid,
         link: bool,
-        _meta: CallMeta,
+        meta: CallMeta,
     ) -> Result<(), WutsError> {
+        meta.handed_over.mark();
         self.link(community, group, link)
     }
 }

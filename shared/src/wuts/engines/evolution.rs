@@ -11,12 +11,15 @@ use serde_json::Value;
 
 use crate::jid::GroupJid;
 use crate::wuts::dialect::{
-    Auth, InviteCall, Outgoing, Reply, enc, expiration, invite_link, json, refusal, status_as_is,
+    Auth, Done, InviteCall, Outgoing, Reply, ambiguous, enc, expiration, invite_link, json,
+    json_object, json_says, refusal, status_as_is,
 };
-use crate::wuts::groups::{Group, GroupChange, Join, Joined, NewGroup, from_baileys};
+use crate::wuts::groups::{
+    Group, GroupChange, Join, Joined, MemberAddMode, NewGroup, from_baileys,
+};
 use crate::wuts::{
-    AddRequest, ENGINE_MISCONFIGURED, GroupKind, ParticipantsCall, WutsError, WutsParticipant,
-    WutsTarget,
+    AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, GroupKind, ParticipantsCall, WutsError,
+    WutsParticipant, WutsTarget,
 };
 
 const AUTH: Auth = Auth::Header("apikey");
@@ -176,9 +179,20 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
 /// Evolution's envelope `{status, error, response: {message}}`, `message`
 /// an array (strings, or `{property, message}` for schema errors) or a
 /// string. Baileys' refusal reaches it as the text `"Error: <text>"`, its
-/// numeric code lost: the text decides.
+/// numeric code lost: the text decides, and whether the text proves that
+/// nothing was done decides whether the key is released (`settled`):
+/// - settled: Evolution's own `apikey` guard (401/403), an unknown instance
+///   or route (404), its JSON-schema validation (400 naming a property), an
+///   instance whose socket was never loaded (`Cannot read properties of
+///   undefined (reading '<the Baileys method>')`), and WhatsApp's own
+///   refusal codes (`not-authorized`, `forbidden`, `item-not-found`,
+///   `rate-overlimit`, `not-acceptable`), which the server answered;
+/// - not settled (outcome unknown on a mutation): `Connection Closed`
+///   (Baileys raises it before sending and also while awaiting the answer
+///   of a request already sent), `Timed Out`, any other text, any 5xx.
 pub fn error(reply: &Reply) -> WutsError {
-    let texts = messages(&reply.body);
+    let found = messages(&reply.body);
+    let texts = &found.texts;
     let has = |needle: &str| texts.iter().any(|t| t.contains(needle));
     match reply.status {
         401 | 403 => refusal(401, "unauthorized", reply),
@@ -187,16 +201,20 @@ pub fn error(reply: &Reply) -> WutsError {
         404 if texts.iter().any(|t| t.starts_with("Cannot ")) => {
             refusal(404, ENGINE_MISCONFIGURED, reply)
         }
+        400 if found.schema || has("The group id needs to be informed") => {
+            refusal(400, "bad_request", reply)
+        }
         _ if has("rate-overlimit") => refusal(429, "rate_limited", reply),
         _ if has("not-acceptable") => refusal(406, "not_acceptable", reply),
         _ if has("not-authorized") || has("forbidden") => refusal(403, "not_admin", reply),
         _ if has("item-not-found") => refusal(404, "group_not_found", reply),
-        _ if has("Connection Closed")
-            || has("Cannot read properties of undefined")
-            || has("Method not available on WhatsApp Business API") =>
+        _ if texts.iter().any(|t| never_loaded(t))
+            || has("Method not available on WhatsApp Business API")
+            || has("Cannot convert undefined or null to object") =>
         {
             refusal(409, "session_not_connected", reply)
         }
+        _ if has("Connection Closed") => ambiguous(409, "session_not_connected", reply),
         // WhatsApp did not answer in time: it may have acted.
         _ if has("Timed Out") => status_as_is(
             &Reply {
@@ -205,27 +223,139 @@ pub fn error(reply: &Reply) -> WutsError {
             },
             None,
         ),
-        400 | 404 => refusal(reply.status, "bad_request", reply),
+        404 => ambiguous(404, "group_not_found", reply),
+        400 => status_as_is(
+            &Reply {
+                status: 502,
+                ..reply.clone()
+            },
+            None,
+        ),
         _ => status_as_is(reply, None),
     }
 }
 
-fn messages(body: &[u8]) -> Vec<String> {
+/// What Evolution reads off an object that may be `undefined` before it
+/// sends anything: its group controller's service methods, read off an
+/// instance the monitor never loaded (`waInstances[name].<method>`), and
+/// the Baileys socket methods its service calls, read off a socket never
+/// created (`this.client.<method>`). The same TypeError about any other
+/// property could come from reading a reply: not settled.
+const NEVER_LOADED: [&str; 32] = [
+    // `group.controller.ts` → the service.
+    "acceptInviteCode",
+    "createGroup",
+    "fetchAllGroups",
+    "findGroup",
+    "findParticipants",
+    "inviteCode",
+    "inviteInfo",
+    "leaveGroup",
+    "revokeInviteCode",
+    "sendInvite",
+    "toggleEphemeral",
+    "updateGParticipant",
+    "updateGSetting",
+    "updateGroupDescription",
+    "updateGroupPicture",
+    "updateGroupSubject",
+    "updateMemberAddMode",
+    // The service → Baileys.
+    "groupCreate",
+    "groupUpdateSubject",
+    "groupUpdateDescription",
+    "groupParticipantsUpdate",
+    "groupSettingUpdate",
+    "groupToggleEphemeral",
+    "groupLeave",
+    "groupInviteCode",
+    "groupRevokeInvite",
+    "groupAcceptInvite",
+    "groupGetInviteInfo",
+    "groupMetadata",
+    "groupFetchAllParticipating",
+    "groupMemberAddMode",
+    "updateProfilePicture",
+];
+
+fn never_loaded(text: &str) -> bool {
+    text.split("Cannot read properties of undefined (reading '")
+        .skip(1)
+        .any(|rest| {
+            rest.split('\'')
+                .next()
+                .is_some_and(|method| NEVER_LOADED.contains(&method))
+        })
+}
+
+struct Messages {
+    texts: Vec<String>,
+    /// Some entry names a `property`: Evolution's JSON-schema validation.
+    schema: bool,
+}
+
+fn messages(body: &[u8]) -> Messages {
+    let mut out = Messages {
+        texts: Vec::new(),
+        schema: false,
+    };
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return Vec::new();
+        return out;
     };
     match v.pointer("/response/message") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| match i {
-                Value::String(s) => Some(s.clone()),
-                Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_string),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+        Some(Value::String(s)) => out.texts.push(s.clone()),
+        Some(Value::Array(items)) => {
+            for item in items {
+                match item {
+                    Value::String(s) => out.texts.push(s.clone()),
+                    Value::Object(o) => {
+                        out.schema |= o.get("property").is_some_and(Value::is_string);
+                        if let Some(m) = o.get("message").and_then(Value::as_str) {
+                            out.texts.push(m.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
     }
+    out
+}
+
+/// The documented success body of a call that returns no data.
+pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
+    match call {
+        Done::Leave => json_says(reply, "leave", &Value::Bool(true)),
+        Done::Ephemeral => json_says(reply, "success", &Value::Bool(true)),
+        Done::Picture | Done::Update("name" | "topic" | "member_add_mode") => {
+            json_says(reply, "update", &Value::from("success"))
+        }
+        // `updateSetting` answers `{updateSetting: <nothing>}`: `{}`.
+        Done::Update(_) => json_object(reply).map(|_| ()),
+        Done::Link => Err(WutsError::InvalidResponse(
+            "Evolution API has no link call".into(),
+        )),
+    }
+}
+
+/// One `PATCH` step's reply. The member-add mode is Evolution 2.4.0's
+/// route: a 2.3.x server's `Cannot POST` there means this engine version
+/// cannot do it (501), not a configuration fault.
+pub fn update_reply(step: &GroupChange, reply: &Reply) -> Result<(), WutsError> {
+    if !reply.is_success() {
+        if step.member_add_mode.is_some()
+            && reply.status == 404
+            && messages(&reply.body)
+                .texts
+                .iter()
+                .any(|t| t.starts_with("Cannot POST"))
+        {
+            return Err(refusal(405, ENGINE_NOT_SUPPORTED, reply));
+        }
+        return Err(error(reply));
+    }
+    done_reply(Done::Update(step.first_field()), reply)
 }
 
 // The rest of the Groups family (`group.router.ts`; docs/research/
@@ -268,18 +398,21 @@ pub fn create_group(
 }
 
 /// A 2xx whose body is one Baileys `GroupMetadata` (create, info); a
-/// `null` info is no such group.
-pub fn group_reply(reply: &Reply) -> Result<Group, WutsError> {
+/// `null` info is no such group, a `null` create an unreadable answer.
+pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, WutsError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
     let v: Value = json(reply)?;
-    if v.is_null() {
+    if v.is_null() && !created {
         return Err(refusal(404, "group_not_found", reply));
     }
-    from_baileys(&v)
+    let mut group = from_baileys(&v)
         .ok_or_else(|| WutsError::InvalidResponse("not a group object".into()))?
-        .checked()
+        .checked()?;
+    // Evolution's group projection carries no join-approval flag: unknown.
+    group.join_approval = None;
+    Ok(group)
 }
 
 /// `GET /group/fetchAllGroups/{instance}?getParticipants=false` → a bare
@@ -296,16 +429,6 @@ pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
     }
 }
 
-pub fn list_reply(reply: &Reply) -> Result<Vec<Group>, WutsError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
-    let items: Vec<Value> = json(reply)?;
-    Ok(crate::wuts::groups::list(
-        items.iter().filter_map(from_baileys),
-    ))
-}
-
 /// `GET /group/findGroupInfos/{instance}?groupJid=`.
 pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
@@ -316,18 +439,14 @@ pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
     }
 }
 
-/// One call per property; join approval and the member-add mode have no
-/// route, and a description cannot be cleared (Evolution refuses an empty
-/// one).
+/// One call per property; join approval has no route, and a description
+/// cannot be cleared (Evolution refuses an empty one). The member-add mode
+/// is sent to Evolution 2.4.0's route; a 2.3.x server answers 501 there
+/// ([`update_reply`]).
 pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError> {
     if change.join_approval.is_some() {
         return Err(WutsError::NotSupported {
             operation: "set join approval (Evolution API has no such route); nothing was sent",
-        });
-    }
-    if change.member_add_mode.is_some() {
-        return Err(WutsError::NotSupported {
-            operation: "set the member-add mode (not in Evolution API's released version); nothing was sent",
         });
     }
     if change.topic.as_deref() == Some("") {
@@ -339,10 +458,21 @@ pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError>
 }
 
 /// `updateGroupSubject` `{groupJid, subject}`, `updateGroupDescription`
-/// `{groupJid, description}`, `updateSetting` `{groupJid, action}` → 201.
+/// `{groupJid, description}`, `updateSetting` `{groupJid, action}` → 201;
+/// `updateMemberAddMode` `{groupJid, mode: "admin_add"|"all_member_add"}`
+/// → 201 `{update: "success", mode}` (Evolution 2.4.0, PR #2525).
 pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
     let jid = group.as_str();
-    let (route, body) = if let Some(name) = &step.name {
+    let (route, body) = if let Some(mode) = step.member_add_mode {
+        let mode = match mode {
+            MemberAddMode::Admin => "admin_add",
+            MemberAddMode::AllMembers => "all_member_add",
+        };
+        (
+            "updateMemberAddMode",
+            serde_json::json!({"groupJid": jid, "mode": mode}),
+        )
+    } else if let Some(name) = &step.name {
         (
             "updateGroupSubject",
             serde_json::json!({"groupJid": jid, "subject": name}),
@@ -381,6 +511,15 @@ pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupCha
 /// private invitation (add request) has no route.
 pub fn join(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
     match join {
+        // `group.schema.ts`: `inviteCode` must match `^[a-zA-Z0-9]{22}$`.
+        Join::Link { code }
+            if code.len() != 22 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            Err(WutsError::Invalid {
+                field: "link",
+                message: "Evolution API takes only invite codes of 22 letters and digits",
+            })
+        }
         Join::Link { code } => Ok(Outgoing {
             method: Method::GET,
             url: format!(
@@ -402,9 +541,9 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
         return Err(error(reply));
     }
     let v: Value = json(reply)?;
-    if v.get("accepted") == Some(&Value::Bool(false)) {
+    if v.get("accepted") != Some(&Value::Bool(true)) {
         return Err(WutsError::InvalidResponse(
-            "a 2xx whose body says it was not accepted".into(),
+            "a 2xx whose body does not say accepted: true".into(),
         ));
     }
     let group_jid = v
@@ -412,8 +551,10 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
         .and_then(Value::as_str)
         .filter(|j| GroupJid::parse(j).is_ok())
         .map(str::to_string);
+    // Baileys' `groupAcceptInvite` gives the group only when joined; no
+    // group means WhatsApp filed a membership request.
     Ok(Joined {
-        pending_approval: group_jid.is_none(),
+        pending_approval: Some(group_jid.is_none()),
         group_jid,
     })
 }

@@ -46,6 +46,7 @@ mod tests {
         Reply {
             status,
             retry_after: None,
+            content_type: Some("application/json".into()),
             body: body.to_string().into_bytes(),
         }
     }
@@ -54,6 +55,7 @@ mod tests {
         Reply {
             status,
             retry_after: None,
+            content_type: Some("text/html".into()),
             body: body.as_bytes().to_vec(),
         }
     }
@@ -245,9 +247,39 @@ mod tests {
             baileys("rate-overlimit"),
             (429, "RATE_LIMITED", Reach::Refused)
         );
+        // Raised before sending and also after: the outcome is unknown.
         assert_eq!(
             baileys("Connection Closed"),
+            (503, "DEVICE_NOT_READY", Reach::MayHaveActed)
+        );
+        // A socket never created: nothing was sent.
+        assert_eq!(
+            baileys("TypeError: Cannot read properties of undefined (reading 'groupCreate')"),
             (503, "DEVICE_NOT_READY", Reach::Refused)
+        );
+        // The same TypeError about a reply's property: not settled.
+        assert_eq!(
+            baileys("TypeError: Cannot read properties of undefined (reading 'id')"),
+            (502, "UPSTREAM_ERROR", Reach::MayHaveActed)
+        );
+        assert_eq!(
+            baileys("some text nobody documented"),
+            (502, "UPSTREAM_ERROR", Reach::MayHaveActed)
+        );
+        // Its JSON-schema validation names a property: nothing was sent.
+        assert_eq!(
+            evo(
+                400,
+                json!([{"property": "instance.participants[0]", "message": "does not match pattern"}])
+            ),
+            (400, "VALIDATION_ERROR", Reach::Refused)
+        );
+        assert_eq!(
+            evo(
+                500,
+                json!(["Error creating group", "Error: Connection Closed"])
+            ),
+            (503, "DEVICE_NOT_READY", Reach::MayHaveActed)
         );
         assert_eq!(
             baileys("Timed Out"),
@@ -504,23 +536,90 @@ mod tests {
             );
         }
 
-        // Replies: any 2xx is done, unless its body says otherwise.
-        for (engine, r) in [
-            (EngineKind::Wuts, reply(200, json!({"success": true}))),
+        // Replies: each engine's documented answer to the call, nothing
+        // else (issue 21: a proxy's login page is not a success).
+        use dialect::Done;
+        for (engine, call, r) in [
+            (
+                EngineKind::Wuts,
+                Done::Leave,
+                reply(200, json!({"success": true})),
+            ),
             (
                 EngineKind::Evolution,
+                Done::Leave,
                 reply(200, json!({"groupJid": "1@g.us", "leave": true})),
             ),
-            (EngineKind::Evolution, reply(201, json!({"success": true}))),
-            (EngineKind::Waha, text(200, "")),
+            (
+                EngineKind::Evolution,
+                Done::Ephemeral,
+                reply(201, json!({"success": true})),
+            ),
+            (
+                EngineKind::Evolution,
+                Done::Update("name"),
+                reply(201, json!({"update": "success"})),
+            ),
+            (
+                EngineKind::Evolution,
+                Done::Update("locked"),
+                reply(201, json!({})),
+            ),
+            (EngineKind::Waha, Done::Leave, text(200, "")),
+            (
+                EngineKind::Waha,
+                Done::Update("join_approval"),
+                text(200, "true"),
+            ),
+            (
+                EngineKind::Waha,
+                Done::Picture,
+                reply(200, json!({"success": true})),
+            ),
         ] {
-            assert!(dialect::done_reply(engine, &r).is_ok(), "{engine}");
+            assert!(
+                dialect::done_reply(engine, call, &r).is_ok(),
+                "{engine} {call:?}"
+            );
         }
-        let no = dialect::done_reply(EngineKind::Evolution, &reply(200, json!({"leave": false})))
-            .unwrap_err();
-        assert_eq!(answered(no), (502, "UPSTREAM_ERROR", Reach::MayHaveActed));
+        for (engine, call, r) in [
+            (
+                EngineKind::Wuts,
+                Done::Leave,
+                text(200, "<html>login</html>"),
+            ),
+            (EngineKind::Wuts, Done::Leave, reply(200, json!({}))),
+            (EngineKind::Wuts, Done::Link, text(200, "")),
+            (
+                EngineKind::Evolution,
+                Done::Leave,
+                reply(200, json!({"leave": false})),
+            ),
+            (
+                EngineKind::Evolution,
+                Done::Leave,
+                text(200, "<html>login</html>"),
+            ),
+            (EngineKind::Evolution, Done::Picture, reply(201, json!({}))),
+            (EngineKind::Evolution, Done::Ephemeral, text(201, "")),
+            (
+                EngineKind::Waha,
+                Done::Leave,
+                text(200, "<html>login</html>"),
+            ),
+            (EngineKind::Waha, Done::Update("name"), text(200, "false")),
+            (EngineKind::Waha, Done::Picture, text(200, "")),
+        ] {
+            let no = dialect::done_reply(engine, call, &r).unwrap_err();
+            assert_eq!(
+                answered(no),
+                (502, "UPSTREAM_ERROR", Reach::MayHaveActed),
+                "{engine} {call:?}"
+            );
+        }
         let refused = dialect::done_reply(
             EngineKind::Evolution,
+            Done::Leave,
             &reply(400, json!({"status": 400, "error": "Bad Request",
                                "response": {"message": ["Unable to leave the group", "Error: item-not-found"]}})),
         )
@@ -617,14 +716,24 @@ mod group_reply_tests {
                 let reply = Reply {
                     status,
                     retry_after: None,
+                    content_type: None,
                     body: body.as_bytes().to_vec(),
+                };
+                let page = crate::wuts::ListPage {
+                    after: None,
+                    limit: 10,
+                };
+                let step = crate::wuts::groups::GroupChange {
+                    name: Some("n".into()),
+                    ..Default::default()
                 };
                 for engine in EngineKind::ALL {
                     let _ = dialect::group_reply(engine, &reply);
+                    let _ = dialect::created_reply(engine, &reply);
                     let _ = dialect::community_reply(engine, &reply);
-                    let _ = dialect::list_reply(engine, &reply);
+                    let _ = dialect::list_reply(engine, &reply, &page);
                     let _ = dialect::join_reply(engine, &reply);
-                    let _ = dialect::update_reply(engine, &reply);
+                    let _ = dialect::update_reply(engine, &step, &reply);
                     let _ = dialect::picture_reply(engine, &reply);
                 }
             }
@@ -632,6 +741,90 @@ mod group_reply_tests {
         let zero = Reply {
             status: 200,
             retry_after: None,
+            content_type: None,
+            body: b"0".to_vec(),
+        };
+        assert!(dialect::group_reply(EngineKind::Wuts, &zero).is_err());
+    }
+
+    /// Issue 21: every reader, every engine, every shape, with each date and
+    /// number field set to an out-of-range date, a huge or a negative
+    /// number. Before the fix, GOWS's `GroupCreated` of
+    /// `9999-12-31T23:59:59-23:59` panicked in `to_offset`.
+    #[test]
+    fn hostile_values_never_panic() {
+        const HOSTILE: [&str; 12] = [
+            "\"9999-12-31T23:59:59-23:59\"",
+            "\"-9999-01-01T00:00:00+23:59\"",
+            "\"0001-01-01T00:00:00Z\"",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "9223372036854775807",
+            "1e308",
+            "-1",
+            "\"99999999999999999999999\"",
+            "\"-5\"",
+            "253402300800",
+            "null",
+        ];
+        let templates = [
+            r#"{"JID":"1@g.us","GroupCreated":V,"ParticipantCount":V,"Participants":[{"JID":"1@lid","Error":V,"AddRequest":{"Code":"c","Expiration":V}}]}"#,
+            r#"[{"JID":"1@g.us","GroupCreated":V,"ParticipantCount":V,"Error":V,"AddRequest":{"Code":"c","Expiration":V}}]"#,
+            r#"{"id":"1@g.us","creation":V,"size":V,"participants":[{"id":"1@lid","admin":V}]}"#,
+            r#"[{"id":"1@g.us","creation":V,"size":V},{"groupMetadata":{"id":"2@g.us","creation":V,"size":V}}]"#,
+            r#"{"success":true,"group":{"jid":"1@g.us","created_at":V,"members_count":V},"groups":[{"jid":"1@g.us","created_at":V,"members_count":V}],"participants":[{"jid":"1@lid","error":V}]}"#,
+            r#"{"updateParticipants":[{"status":V,"jid":"1@lid","content":{"content":[{"tag":"add_request","attrs":{"code":"c","expiration":V}}]}}]}"#,
+            r#"{"gid":"1@g.us","participants":{"1@c.us":{"statusCode":V}}}"#,
+        ];
+        let call = crate::wuts::ParticipantsCall {
+            kind: crate::wuts::GroupKind::Group,
+            group: crate::jid::GroupJid::parse("1@g.us").unwrap(),
+            action: crate::wuts::Action::Add,
+            participants: vec![crate::jid::ParticipantJid::normalise("1@lid").unwrap()],
+        };
+        let page = crate::wuts::ListPage {
+            after: None,
+            limit: 10,
+        };
+        let mut read = 0;
+        for v in HOSTILE {
+            for t in templates {
+                let reply = Reply {
+                    status: 200,
+                    retry_after: None,
+                    content_type: Some("application/json".into()),
+                    body: t.replace('V', v).into_bytes(),
+                };
+                for engine in EngineKind::ALL {
+                    let _ = dialect::participants_reply(engine, &call, &reply);
+                    for g in [
+                        dialect::group_reply(engine, &reply),
+                        dialect::created_reply(engine, &reply),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        read += 1;
+                        // Whatever came out is a valid time or none.
+                        if let Some(t) = &g.created_at {
+                            assert!(t.ends_with('Z') && t.len() == 20, "{t}");
+                        }
+                    }
+                    if let Ok(p) = dialect::list_reply(engine, &reply, &page) {
+                        read += p.groups.len();
+                    }
+                }
+            }
+        }
+        assert!(read > 0, "the templates must reach the readers");
+    }
+
+    #[test]
+    fn zero_is_not_a_group() {
+        let zero = Reply {
+            status: 200,
+            retry_after: None,
+            content_type: None,
             body: b"0".to_vec(),
         };
         assert!(dialect::group_reply(EngineKind::Wuts, &zero).is_err());

@@ -71,10 +71,25 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
     invite_link(&link)
 }
 
-/// `{"error": "...", "code": "snake_case"}` with the status as it is.
+/// `{"error": "...", "code": "snake_case"}` with the status as it is. The
+/// contract's 4xx answers are its documented refusals (nothing was done,
+/// `upstream-wuts.md`); a 5xx or anything else may follow an effect.
 pub fn error(reply: &Reply) -> WutsError {
     let code = serde_json::from_slice::<WutsErrorBody>(&reply.body)
         .ok()
         .and_then(|b| b.code);
-    status_as_is(reply, code)
+    match status_as_is(reply, code) {
+        WutsError::Status {
+            status,
+            code,
+            retry_after,
+            ..
+        } if (400..500).contains(&status) => WutsError::Status {
+            status,
+            code,
+            retry_after,
+            settled: true,
+        },
+        other => other,
+    }
 }

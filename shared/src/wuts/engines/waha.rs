@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::evolution::baileys_entry;
 use crate::jid::GroupJid;
 use crate::wuts::dialect::{
-    Auth, InviteCall, Outgoing, Reply, enc, expiration, invite_link, refusal, status_as_is,
+    Auth, Done, InviteCall, Outgoing, Reply, enc, expiration, invite_link, json_says, refusal,
+    status_as_is,
 };
 use crate::wuts::groups::{
     Group, GroupChange, Join, Joined, MemberAddMode, NewGroup, from_any, our_id,
@@ -271,17 +272,28 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
 /// NestJS's `{statusCode, message, error}`, the 422 session-status object,
 /// or the 500 `{statusCode, exception: {message}}` every engine error
 /// becomes (WAHA has no 404 for a group: the engine's text decides).
+/// Settled (nothing done, the key is released): WAHA's own `X-Api-Key`
+/// guard (401/403), an unknown session or route (404), a session not
+/// `WORKING` (422), its request validation (400), a 501, and WhatsApp's own
+/// refusal codes in the engine's text. Anything else — a 5xx whose text is
+/// not a WhatsApp refusal, a closed connection, a timeout — may follow an
+/// effect: the outcome is unknown.
 pub fn error(reply: &Reply) -> WutsError {
     let v: Value = serde_json::from_slice(&reply.body).unwrap_or_default();
-    let text = [
-        v.get("message").and_then(Value::as_str),
+    let mut texts: Vec<&str> = [
         v.get("error").and_then(Value::as_str),
         v.pointer("/exception/message").and_then(Value::as_str),
     ]
     .into_iter()
     .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
+    .collect();
+    match v.get("message") {
+        Some(Value::String(s)) => texts.push(s),
+        // class-validator: one text per refused property.
+        Some(Value::Array(items)) => texts.extend(items.iter().filter_map(Value::as_str)),
+        _ => {}
+    }
+    let text = texts.join(" ");
     let has = |needle: &str| text.contains(needle);
     match reply.status {
         401 | 403 => refusal(401, "unauthorized", reply),
@@ -304,6 +316,44 @@ pub fn error(reply: &Reply) -> WutsError {
         400 | 422 => refusal(400, "bad_request", reply),
         _ => status_as_is(reply, None),
     }
+}
+
+/// The documented success of a call without data: WAHA's controllers
+/// answer nothing (leave, subject, description), a bare `true` as text
+/// (security settings) or `{success: true}` (picture). Anything that is
+/// not JSON (a proxy's HTML page) is not a success; nor is a body saying
+/// `false`.
+pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
+    if call == Done::Picture {
+        return json_says(reply, "success", &Value::Bool(true));
+    }
+    match body_value(reply)? {
+        None | Some(Value::Bool(true)) => Ok(()),
+        Some(Value::Object(map))
+            if !["success", "leave", "accepted"]
+                .iter()
+                .any(|k| map.get(*k) == Some(&Value::Bool(false))) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(WutsError::InvalidResponse(format!(
+            "status {}: not WAHA's answer to this call",
+            reply.status
+        ))),
+    }
+}
+
+/// One `PUT` per property. GOWS refuses an empty subject or description
+/// (400) after any earlier step went through, and which internal engine a
+/// WAHA session runs is not known here: clearing the topic is refused for
+/// WAHA before anything is sent.
+pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError> {
+    if change.topic.as_deref() == Some("") || change.name.as_deref() == Some("") {
+        return Err(WutsError::NotSupported {
+            operation: "clear a group's topic (WAHA's GOWS engine refuses an empty description); nothing was sent",
+        });
+    }
+    Ok(change.split())
 }
 
 // The rest of the Groups family (`groups.controller.ts`; docs/research/
@@ -364,13 +414,17 @@ pub fn create_group(
     ))
 }
 
-/// One group object (create, info); an empty body is no such group
-/// (WEBJS's `undefined`).
-pub fn group_reply(reply: &Reply) -> Result<Group, WutsError> {
+/// One group object (create, info); an empty info is no such group
+/// (WEBJS's `undefined`), an empty create an unreadable answer.
+pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, WutsError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
     match body_value(reply)? {
+        None | Some(Value::Null) if created => Err(WutsError::InvalidResponse(format!(
+            "status {}: a create answered without the group",
+            reply.status
+        ))),
         None | Some(Value::Null) => Err(refusal(404, "group_not_found", reply)),
         Some(v) => from_any(&v)
             .ok_or_else(|| WutsError::InvalidResponse("not a group object".into()))?
@@ -386,24 +440,6 @@ pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
         url: session_url(base, target, "?exclude=participants"),
         auth: AUTH,
         body: None,
-    }
-}
-
-pub fn list_reply(reply: &Reply) -> Result<Vec<Group>, WutsError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
-    match body_value(reply)? {
-        None => Ok(Vec::new()),
-        Some(Value::Array(items)) => {
-            Ok(crate::wuts::groups::list(items.iter().filter_map(from_any)))
-        }
-        Some(Value::Object(map)) => {
-            Ok(crate::wuts::groups::list(map.values().filter_map(from_any)))
-        }
-        Some(_) => Err(WutsError::InvalidResponse(
-            "a group list of no known shape".into(),
-        )),
     }
 }
 
@@ -474,8 +510,11 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
         .and_then(Value::as_str)
         .map(our_id)
         .filter(|j| GroupJid::parse(j).is_ok());
+    // GOWS names the group even when the join is only a membership request
+    // (whatsmeow's `JoinGroupWithLink`), so whether approval is pending is
+    // not known from this answer: `null`, never a guessed `false`.
     Ok(Joined {
-        pending_approval: group_jid.is_none(),
+        pending_approval: None,
         group_jid,
     })
 }

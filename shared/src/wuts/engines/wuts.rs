@@ -116,6 +116,8 @@ pub fn error(reply: &Reply) -> WutsError {
         (_, Some("RATE_LIMITED")) | (429, _) => refusal(429, "rate_limited", reply),
         (_, Some("UNAUTHORIZED")) | (401, _) => refusal(401, "unauthorized", reply),
         (403, _) => refusal(403, "not_admin", reply),
+        // WhatsApp's `not-acceptable` (a name an older server refuses).
+        (406, _) => refusal(406, "not_acceptable", reply),
         (404, _) => refusal(404, "group_not_found", reply),
         (_, Some("VALIDATION_ERROR")) | (400 | 422, _) => refusal(400, "bad_request", reply),
         // 503 without a code, and every other status, as it is.
@@ -239,18 +241,26 @@ pub fn picture(base: &str, group: &GroupJid, base64: &str) -> Outgoing {
 
 /// `POST /communities/{jid}/groups` `{group_jid}`, or `DELETE
 /// /communities/{jid}/groups/{group_jid}`.
+/// Link: `POST /communities/{community}/groups` `{"group_jid": child}`.
+/// Unlink: the WUTS documentation puts the community in the path and the
+/// child group in the body for unlink as for link (engines.md, audit of
+/// 2026-12): `DELETE /communities/{community}/groups` `{"group_jid":
+/// child}`. The suffix and the field name are on reference pages not stored
+/// here (unverified); they live in [`LINK_SUFFIX`] and [`LINK_FIELD`] only.
 pub fn link(base: &str, community: &GroupJid, group: &GroupJid, link: bool) -> Outgoing {
-    let url = format!("{base}/communities/{}/groups", community.as_str());
-    if link {
-        plain(
-            Method::POST,
-            url,
-            Some(serde_json::json!({ "group_jid": group.as_str() })),
-        )
-    } else {
-        plain(Method::DELETE, format!("{url}/{}", group.as_str()), None)
-    }
+    let url = format!("{base}/communities/{}/{LINK_SUFFIX}", community.as_str());
+    let method = if link { Method::POST } else { Method::DELETE };
+    plain(
+        method,
+        url,
+        Some(serde_json::json!({ LINK_FIELD: group.as_str() })),
+    )
 }
+
+/// The community's groups route (unverified; see [`link`]).
+pub const LINK_SUFFIX: &str = "groups";
+/// The body field naming the child group (unverified; see [`link`]).
+pub const LINK_FIELD: &str = "group_jid";
 
 /// The group under `key` (`group`, `community`) of a 2xx reply.
 pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, WutsError> {
@@ -268,24 +278,28 @@ pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, WutsError> {
     group.checked()
 }
 
-#[derive(Deserialize)]
-struct GroupList {
-    groups: Vec<Group>,
-}
-
-pub fn list_reply(reply: &Reply) -> Result<Vec<Group>, WutsError> {
+/// WUTS's answer to a call without data: `{"success": true, …}` (JSON).
+/// The object, for the fields some calls add (`group`, `picture_id`).
+pub fn done_reply(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Value>, WutsError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
-    Ok(crate::wuts::groups::list(json::<GroupList>(reply)?.groups))
+    let map = crate::wuts::dialect::json_object(reply)?;
+    if map.get("success") != Some(&serde_json::Value::Bool(true)) {
+        return Err(WutsError::InvalidResponse(format!(
+            "status {}: the reply does not say success: true",
+            reply.status
+        )));
+    }
+    Ok(map)
 }
 
 /// PATCH's refreshed group, if the reply carries one.
 pub fn update_reply(reply: &Reply) -> Result<Option<Group>, WutsError> {
-    crate::wuts::dialect::done_reply(crate::wuts::EngineKind::Wuts, reply)?;
-    let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
-    Ok(v.get("group")
-        .and_then(|g| serde_json::from_value::<Group>(g.clone()).ok())
+    let mut map = done_reply(reply)?;
+    Ok(map
+        .remove("group")
+        .and_then(|g| serde_json::from_value::<Group>(g).ok())
         .and_then(|g| g.checked().ok()))
 }
 
@@ -294,7 +308,9 @@ struct JoinReply {
     #[serde(default)]
     group_jid: Option<String>,
     #[serde(default)]
-    pending_approval: bool,
+    pending_approval: Option<bool>,
+    #[serde(default)]
+    success: bool,
 }
 
 pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
@@ -302,6 +318,11 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
         return Err(error(reply));
     }
     let r: JoinReply = json(reply)?;
+    if !r.success {
+        return Err(WutsError::InvalidResponse(
+            "a join reply that does not say success: true".into(),
+        ));
+    }
     Ok(Joined {
         group_jid: r.group_jid.filter(|j| GroupJid::parse(j).is_ok()),
         pending_approval: r.pending_approval,
@@ -309,10 +330,7 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
 }
 
 pub fn picture_reply(reply: &Reply) -> Result<Option<String>, WutsError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
+    let v = done_reply(reply)?;
     Ok(match v.get("picture_id") {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
