@@ -974,3 +974,170 @@ async fn one_tenant_per_engine_through_local_api() {
     }
     let _ = api.stop().await;
 }
+
+/// The peak RSS (VmHWM) of a process, in bytes.
+fn vm_hwm(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap()
+        * 1024
+}
+
+/// Puts `pid` under a 128 MB memory limit: a cgroup of its own (v2
+/// `memory.max`, else v1 `memory.limit_in_bytes`). `None` where this
+/// machine does not let us (then only the peak is checked).
+fn limit_memory(pid: u32) -> Option<std::path::PathBuf> {
+    const LIMIT: &str = "134217728";
+    let name = format!("wa-groups-test-{}-{pid}", std::process::id());
+    let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers");
+    let (dir, limit_file) = if v2.exists() {
+        (
+            std::path::Path::new("/sys/fs/cgroup").join(&name),
+            "memory.max",
+        )
+    } else {
+        (
+            std::path::Path::new("/sys/fs/cgroup/memory").join(&name),
+            "memory.limit_in_bytes",
+        )
+    };
+    std::fs::create_dir(&dir).ok()?;
+    let placed = std::fs::write(dir.join(limit_file), LIMIT)
+        .and_then(|()| std::fs::write(dir.join("cgroup.procs"), pid.to_string()));
+    match placed {
+        Ok(()) => Some(dir),
+        Err(e) => {
+            eprintln!("could not apply the cgroup memory limit: {e}");
+            let _ = std::fs::remove_dir(&dir);
+            None
+        }
+    }
+}
+
+/// A 16 MiB engine reply of a hostile shape, served to any request.
+async fn serve_bytes(body: Vec<u8>) -> String {
+    let body = bytes::Bytes::from(body);
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move { ([("content-type", "application/json")], body) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+fn hostile_list(kind: &str) -> Vec<u8> {
+    const SIZE: usize = 16 << 20;
+    let mut out = Vec::with_capacity(SIZE);
+    let (open, item, close): (&[u8], Vec<u8>, &[u8]) = match kind {
+        "waha" => (b"[", b"0,".to_vec(), b"0]"),
+        "evolution" => (b"[", b"{},".to_vec(), b"{}]"),
+        _ => {
+            let mut g = String::from(
+                "{\"jid\":\"120363000000000001@g.us\",\"name\":\"G\",\"participants\":[",
+            );
+            for p in 0..200 {
+                g.push_str(&format!(
+                    "{}{{\"jid\":\"55119{p:08}@s.whatsapp.net\",\"is_admin\":false}}",
+                    if p == 0 { "" } else { "," }
+                ));
+            }
+            g.push_str("]},");
+            (
+                b"{\"success\":true,\"groups\":[",
+                g.into_bytes(),
+                b"{\"jid\":\"120363000000000002@g.us\"}]}",
+            )
+        }
+    };
+    out.extend_from_slice(open);
+    while out.len() + item.len() + close.len() <= SIZE {
+        out.extend_from_slice(&item);
+    }
+    out.extend_from_slice(close);
+    out
+}
+
+/// Issue 21 (5): a 16 MiB `GET /groups` reply of each hostile shape
+/// (`[0,0,…]` from WAHA, `[{},{},…]` from Evolution, groups of 200
+/// participants from WUTS) read by `local-api` under a 128 MB memory limit:
+/// each answers, and the peak RSS grows by at most 64 MB over the baseline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_list_reply_fits_a_128_mb_function() {
+    let tables = unique_tables();
+    let env = dynamo_env(&tables, &moto_or_skip!());
+    assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
+    let mut tokens = Vec::new();
+    for kind in ["small", "waha", "evolution", "wuts"] {
+        let (url, engine) = match kind {
+            "small" => (serve_bytes(b"[]".to_vec()).await, "evolution"),
+            _ => (serve_bytes(hostile_list(kind)).await, kind),
+        };
+        let tenant = format!("t-{kind}");
+        let mut args = vec![
+            "tenant",
+            "put",
+            "--tenant-id",
+            &tenant,
+            "--engine",
+            engine,
+            "--engine-url",
+            &url,
+            "--engine-key",
+            API_KEY,
+        ];
+        if engine != "wuts" {
+            args.extend(["--engine-session", "s"]);
+        }
+        let run = admin(&env, &args).await;
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        let run = admin(
+            &env,
+            &["token", "issue", "--tenant-id", &tenant, "--user-id", "ops"],
+        )
+        .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        tokens.push((kind, run.stdout.last().unwrap().clone()));
+    }
+    let mut env = env;
+    env.push(("WUTS_TIMEOUT_MS".into(), "20000".into()));
+    env.push(("REQUEST_DEADLINE_MS".into(), "25000".into()));
+    let api = LocalApi::start(&env).await;
+    let pid = api.child.id().unwrap();
+    let cgroup = limit_memory(pid);
+    // The baseline: started, DynamoDB and the engine client warm.
+    let (status, _) = call("GET", &format!("{}/groups", api.base), &tokens[0].1, None).await;
+    assert_eq!(status, 200);
+    let baseline = vm_hwm(pid);
+    for (kind, token) in &tokens[1..] {
+        let (status, answer) = call("GET", &format!("{}/groups", api.base), token, None).await;
+        assert_eq!(status, 200, "{kind}: {answer}");
+        let want = if *kind == "wuts" { 2 } else { 0 };
+        assert_eq!(answer["count"], want, "{kind}");
+    }
+    let peak = vm_hwm(pid);
+    let grown = peak.saturating_sub(baseline);
+    eprintln!(
+        "local-api (debug) under {}: baseline {} KiB, peak {} KiB, +{} KiB for three 16 MiB replies",
+        if cgroup.is_some() {
+            "a 128 MB cgroup limit"
+        } else {
+            "no cgroup limit"
+        },
+        baseline / 1024,
+        peak / 1024,
+        grown / 1024
+    );
+    assert!(grown <= 64 << 20, "peak RSS grew by {grown} bytes");
+    let _ = api.stop().await;
+    if let Some(dir) = cgroup {
+        let _ = std::fs::remove_dir(dir);
+    }
+}

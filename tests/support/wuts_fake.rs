@@ -46,6 +46,13 @@ pub enum Fault {
     },
     /// 200 with this exact body.
     Raw200(String),
+    /// This status, content type and exact body (a proxy's login page, an
+    /// empty 2xx, a huge reply).
+    Raw {
+        status: u16,
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
     /// Wait this long, then answer normally.
     Delay(Duration),
     /// Answer the headers at once, then stall the (normal) body this long.
@@ -147,6 +154,18 @@ async fn handle(State((sim, shared, flavour)): State<AppState>, req: Request) ->
         }
         Some(Fault::Raw200(text)) => {
             return (StatusCode::OK, [("content-type", "application/json")], text).into_response();
+        }
+        Some(Fault::Raw {
+            status,
+            content_type,
+            body,
+        }) => {
+            return (
+                StatusCode::from_u16(status).unwrap(),
+                [("content-type", content_type)],
+                body,
+            )
+                .into_response();
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::SlowBody(d)) => stall = Some(d),

@@ -319,7 +319,7 @@ pub fn list_reply(
     }
     let shape = match engine {
         EngineKind::Wuts => listing::Shape::Wuts,
-        EngineKind::Evolution => listing::Shape::Baileys,
+        EngineKind::Evolution => listing::Shape::Evolution,
         EngineKind::Waha => listing::Shape::Waha,
         EngineKind::SessionService => return Err(error(engine, reply)),
     };

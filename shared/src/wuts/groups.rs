@@ -71,6 +71,9 @@ impl Group {
         GroupJid::parse(&self.jid).map_err(|_| {
             WutsError::InvalidResponse("the engine named a group with no valid group JID".into())
         })?;
+        // RFC 3339 UTC, whatever the engine wrote (WUTS passes its own
+        // text): out of range or unreadable is absent.
+        self.created_at = self.created_at.as_deref().and_then(rfc3339_text_utc);
         if let Some(members) = &self.participants
             && self.members_count == 0
         {

@@ -245,7 +245,10 @@ async fn read_limited(
     {
         return Err(WutsError::InvalidResponse("reply too large".into()));
     }
-    let mut bytes = Vec::new();
+    // One allocation of the declared size (checked above), not a doubling
+    // Vec whose growth briefly holds one and a half copies of a large reply.
+    let declared = response.content_length().unwrap_or(0) as usize;
+    let mut bytes = Vec::with_capacity(declared.min(max_reply));
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {

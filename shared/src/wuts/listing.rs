@@ -21,8 +21,9 @@ use crate::jid::GroupJid;
 pub enum Shape {
     /// WUTS: `{"success": true, "groups": [Group…]}` in our own field names.
     Wuts,
-    /// Evolution: a bare array of Baileys `GroupMetadata` projections.
-    Baileys,
+    /// Evolution: a bare array of Baileys `GroupMetadata` projections
+    /// (which carry no join-approval flag).
+    Evolution,
     /// WAHA: an array (GOWS `GroupInfo`, WEBJS `GroupChat`) or an object
     /// keyed by id (NOWEB, Baileys metadata); each entry told by its keys.
     Waha,
@@ -149,7 +150,7 @@ impl<'de> Visitor<'de> for Top<'_> {
                     Err(de::Error::missing_field("groups"))
                 }
             }
-            Shape::Baileys => Err(de::Error::custom("Evolution lists groups in an array")),
+            Shape::Evolution => Err(de::Error::custom("Evolution lists groups in an array")),
             Shape::Waha => Entries {
                 shape: self.shape,
                 sink: self.sink,
@@ -494,7 +495,12 @@ impl Fields {
     fn into_group(self, shape: Shape) -> Option<Group> {
         match shape {
             Shape::Wuts => self.wuts(),
-            Shape::Baileys => self.baileys(),
+            // Evolution's projection does not say whether joining needs
+            // approval: `null`, never a guessed `false`.
+            Shape::Evolution => self.baileys().map(|g| Group {
+                join_approval: None,
+                ..g
+            }),
             Shape::Waha if self.gows_jid != Loose::Absent => self.gows(),
             Shape::Waha if self.group_metadata.is_some() => self.webjs(),
             Shape::Waha => self.baileys(),
@@ -518,8 +524,7 @@ impl Fields {
         })
     }
 
-    /// Evolution's and NOWEB's Baileys metadata. Evolution's projection has
-    /// no join-approval flag: `null`, never a guessed `false`.
+    /// Baileys metadata (Evolution's and NOWEB's).
     fn baileys(self) -> Option<Group> {
         Some(Group {
             jid: self.id.text()?,
@@ -599,14 +604,14 @@ mod tests {
     fn pages_are_sorted_deduplicated_and_bounded() {
         let body = br#"[{"id":"3@g.us"},{"id":"1@g.us","subject":"one"},{"id":"2@g.us"},
             {"id":"1@g.us","subject":"dup"},{"id":"nope"},0,"x",[1,2],null,{}]"#;
-        let p = read(body, Shape::Baileys, &page(None, 2)).unwrap();
+        let p = read(body, Shape::Evolution, &page(None, 2)).unwrap();
         assert_eq!(jids(&p), ["1@g.us", "2@g.us"]);
         assert!(p.more);
         assert_eq!(p.groups[0].name, "one");
-        let p = read(body, Shape::Baileys, &page(Some("2@g.us"), 2)).unwrap();
+        let p = read(body, Shape::Evolution, &page(Some("2@g.us"), 2)).unwrap();
         assert_eq!(jids(&p), ["3@g.us"]);
         assert!(!p.more);
-        let p = read(body, Shape::Baileys, &page(None, 3)).unwrap();
+        let p = read(body, Shape::Evolution, &page(None, 3)).unwrap();
         assert!(!p.more);
     }
 
@@ -647,11 +652,11 @@ mod tests {
         for (body, shape) in [
             (&b"[]"[..], Shape::Wuts),
             (b"{}", Shape::Wuts),
-            (b"{}", Shape::Baileys),
+            (b"{}", Shape::Evolution),
             (b"\"x\"", Shape::Waha),
             (b"[1,", Shape::Waha),
             (b"[] []", Shape::Waha),
-            (b"<html>login</html>", Shape::Baileys),
+            (b"<html>login</html>", Shape::Evolution),
         ] {
             assert!(
                 read(body, shape, &page(None, 5)).is_err(),
