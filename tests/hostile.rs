@@ -20,7 +20,7 @@ use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::operations::ROUTES;
-use shared::store::{AuditStore, Store};
+use shared::store::Store;
 use shared::wuts::groups::{Group, GroupChange};
 use shared::wuts::sim::{DEMO_GROUP, DEMO_MEMBERS, SimGroup, Simulator};
 use shared::wuts::{
