@@ -375,12 +375,17 @@ fn clone_request(req: &Request) -> Request {
     out
 }
 
-/// Item 4: a slow engine (WAHA, one call per property): when the request's
+/// Item 4: a slow engine (one call per property: Evolution, WAHA): when the request's
 /// deadline ends the run before a step is sent, that step is
 /// `not_attempted`, never `failed`.
 #[tokio::test]
 async fn a_step_the_deadline_left_unsent_is_not_attempted() {
-    for f in [Flavour::WahaGows, Flavour::WahaNoweb, Flavour::WahaWebjs] {
+    for f in [
+        Flavour::Evolution,
+        Flavour::WahaGows,
+        Flavour::WahaNoweb,
+        Flavour::WahaWebjs,
+    ] {
         let h = harness_for(f).await;
         let mut state = harness_on(&h, Duration::from_secs(30));
         // Each call takes 1 s; 2 s of the deadline are kept for the audit

@@ -113,7 +113,8 @@ pub fn reply(groups: &[Group], more: bool) -> Reply<'_> {
     let mut bytes = 0usize;
     let mut shown = groups.len();
     for (i, group) in groups.iter().enumerate() {
-        bytes += serde_json::to_vec(group).map_or(usize::MAX / 2, |v| v.len() + 1);
+        let len = serde_json::to_vec(group).map_or(usize::MAX, |v| v.len() + 1);
+        bytes = bytes.saturating_add(len);
         // Always at least one group, so a page makes progress.
         if bytes > MAX_PAGE_BYTES && i > 0 {
             shown = i;
