@@ -13,8 +13,8 @@
 #                                            stop (also on failure or interrupt),
 #                                            exit with CMD's status
 #
-# Sources: /work/shared/engines (see its README.md); override with
-# EVOLUTION_ENGINES_DIR. The install (~700 MB of node_modules, a few minutes
+# Sources: shared/engines beside the checkout, else /work/shared/engines (see
+# its README.md); override with EVOLUTION_ENGINES_DIR. The install (~700 MB of node_modules, a few minutes
 # cold) is cached in .tmp/evolution/, keyed on the archives' sha256 and
 # INSTALL_VERSION below; later starts skip npm and are up in seconds.
 # Only stdout carries the variable lines; progress and errors go to stderr.
@@ -25,7 +25,16 @@ EVO_VERSION=2.3.7
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 self="$root/scripts/$(basename "$0")"
-engines=${EVOLUTION_ENGINES_DIR:-/work/shared/engines}
+# The engine archives: shared/engines beside the checkout (so also in a clone
+# elsewhere with shared/ beside it), else /work/shared/engines.
+engines=${EVOLUTION_ENGINES_DIR:-}
+if [[ -z $engines ]]; then
+  if [[ -d $root/../shared/engines ]]; then
+    engines=$(cd "$root/../shared/engines" && pwd)
+  else
+    engines=/work/shared/engines
+  fi
+fi
 evo_tar="$engines/evolution-api-$EVO_VERSION-fa09d378.tar.gz"
 signal_tgz="$engines/libsignal-node-1c30d7d.tgz"
 cache="$root/.tmp/evolution"
@@ -41,7 +50,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,13p' "$self" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$self" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -97,6 +106,7 @@ do_install() {
     '
     # Prisma's engines cannot be downloaded here: use the TypeScript query
     # compiler ("client" engine) with the pg driver adapter.
+    # shellcheck disable=SC2016 # "$1" is the regex group, for node
     node -e '
       const fs = require("fs");
       const f = "prisma/postgresql-schema.prisma";
@@ -105,6 +115,7 @@ do_install() {
       if (out === s) { console.error("generator block not found in " + f); process.exit(1); }
       fs.writeFileSync(f, out);
     '
+    # shellcheck disable=SC2030 # deliberately local to this subshell
     export HUSKY=0 CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
     npm install --no-audit --no-fund >&2
     local prisma_version
@@ -135,8 +146,18 @@ do_install() {
     exit 1
   }
   echo "$key" >"$dir/.evolution-stamp"
-  exec 9>&-
   log "installed in $((SECONDS - t0)) s"
+  # Installs for other archives or install versions are stale: remove them,
+  # unless a run (which may use one) is under way.
+  if ! compgen -G "$runs/run-*" >/dev/null; then
+    local old
+    for old in "$cache"/evolution-api-*; do
+      [[ -d $old && $old != "$dir" ]] || continue
+      log "removing stale install $old"
+      rm -rf "$old"
+    done
+  fi
+  exec 9>&-
   echo "$dir"
 }
 
@@ -145,7 +166,7 @@ do_install() {
 pg_bindir=
 find_pg() {
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
     if [[ -x $d/initdb && -x $d/pg_ctl && -x $d/postgres ]]; then
       pg_bindir=$d
       return 0
@@ -183,19 +204,27 @@ free_port() {
 
 # --- stop --------------------------------------------------------------------
 
+# Is any process of group $1 still running? (Zombies do not count: the
+# reaper here, pid 1, can take seconds to collect them.)
+group_alive() {
+  ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+}
+
 # Stop what the state dir records; tolerant of a partial start.
 stop_state() {
   local state=$1 pgid i pg_ctl
+  # A second Ctrl-C must not abort the cleanup half way.
+  trap '' INT TERM HUP
   if [[ -f $state/evolution.pgid ]]; then
     pgid=$(cat "$state/evolution.pgid")
-    if [[ $pgid =~ ^[0-9]+$ ]] && kill -0 -- "-$pgid" 2>/dev/null; then
+    if [[ $pgid =~ ^[0-9]+$ ]] && group_alive "$pgid"; then
       log "stopping Evolution (process group $pgid)"
       kill -TERM -- "-$pgid" 2>/dev/null || true
       for ((i = 0; i < 100; i++)); do
-        kill -0 -- "-$pgid" 2>/dev/null || break
+        group_alive "$pgid" || break
         sleep 0.1
       done
-      if kill -0 -- "-$pgid" 2>/dev/null; then
+      if group_alive "$pgid"; then
         log "Evolution still running after 10 s; killing"
         kill -KILL -- "-$pgid" 2>/dev/null || true
         sleep 0.2
@@ -242,11 +271,14 @@ show_log_tail() {
   if [[ -s $f ]]; then
     log "last lines of $f:"
     tail -n 40 "$f" >&2
+  else
+    log "$f is empty"
   fi
 }
 
 cmd_start() {
-  # Everything but the final lines goes to stderr.
+  # Everything but the final lines goes to stderr. Long-lived children must
+  # not inherit fd 3, or `$(evolution.sh start)` would wait for them.
   exec 3>&1 1>&2
   local t0=$SECONDS inst
   inst=$(do_install)
@@ -263,6 +295,7 @@ cmd_start() {
   trap 'if [[ $started == 0 ]]; then log "start failed; cleaning up $state"; stop_state "$state"; fi' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  trap 'exit 129' HUP
 
   # Postgres: fresh cluster, loopback TCP on a free port, socket in the state dir.
   local pgport pgdata="$state/pgdata" sock="$state/pgsock" pglog="$state/postgres.log"
@@ -280,7 +313,7 @@ cmd_start() {
   log "starting Postgres on 127.0.0.1:$pgport"
   as_pg "$pg_bindir/pg_ctl" -D "$pgdata" -l "$pglog" -w -t 60 \
     -o "-p $pgport -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
-    start >&2 || {
+    start >&2 3>&- || {
     show_log_tail "$pglog"
     die "Postgres did not start"
   }
@@ -358,6 +391,26 @@ SENTRY_DSN=
 QRCODE_LIMIT=30
 LANGUAGE=en
 EOF
+  # Evolution logs no line per request (only some errors), so the server
+  # process is started with this preload: for every HTTP request it writes
+  #   [access] <ISO time> request METHOD /path?query
+  #   [access] <ISO time> response METHOD /path?query STATUS <ms>ms
+  # to stdout, that is to the log file, interleaved with Evolution's own lines.
+  cat >"$state/access-log.cjs" <<'EOF'
+'use strict';
+const http = require('http');
+const emit = http.Server.prototype.emit;
+const line = (s) => process.stdout.write(`[access] ${new Date().toISOString()} ${s}\n`);
+http.Server.prototype.emit = function (event, req, res) {
+  if (event === 'request' && req && res) {
+    const what = `${req.method} ${req.url}`;
+    const t0 = Date.now();
+    line(`request ${what}`);
+    res.on('finish', () => line(`response ${what} ${res.statusCode} ${Date.now() - t0}ms`));
+  }
+  return emit.apply(this, arguments);
+};
+EOF
   log "starting Evolution on $url (log: $evlog)"
   (
     cd "$app"
@@ -365,22 +418,30 @@ EOF
     # shellcheck disable=SC1091
     . "$state/evolution.env"
     set +a
-    export NODE_ENV=test HUSKY=0 CHECKPOINT_DISABLE=1
-    exec setsid ./node_modules/.bin/tsx ./src/main.ts
-  ) </dev/null >"$evlog" 2>&1 &
-  local pid=$! pgid
-  # setsid made the server the leader of its own process group (pgid == pid);
-  # read it back in case setsid had to fork.
-  sleep 0.2
-  pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ' || true)
-  [[ $pgid =~ ^[0-9]+$ && $pgid != "$(ps -o pgid= -p $$ | tr -d ' ')" ]] || pgid=$pid
+    # Evolution logs no access lines: the preload adds them (see above).
+    export NODE_OPTIONS="--require \"$state/access-log.cjs\""
+    # shellcheck disable=SC2031 # a different subshell from the install's
+    export HUSKY=0 CHECKPOINT_DISABLE=1
+    # --tsconfig: the sources are reached through symlinks; without it tsx
+    # does not apply the install's tsconfig to them (and class fields then get
+    # define semantics, which breaks Evolution's services).
+    exec setsid ./node_modules/.bin/tsx --tsconfig "$inst/tsconfig.json" ./src/main.ts
+  ) </dev/null >"$evlog" 2>&1 3>&- &
+  # The subshell is no group leader, so setsid does not fork: the server's
+  # pid is its session and process group id. Wait for the setsid to happen.
+  local pgid=$! i
   echo "$pgid" >"$state/evolution.pgid"
+  for ((i = 0; i < 50; i++)); do
+    [[ $(ps -o pgid= -p "$pgid" 2>/dev/null | tr -d ' ') == "$pgid" ]] && break
+    kill -0 "$pgid" 2>/dev/null || break
+    sleep 0.1
+  done
 
   local deadline=$((SECONDS + start_timeout)) code
   while :; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/" || true)
     [[ $code == 200 ]] && break
-    if ! kill -0 -- "-$pgid" 2>/dev/null; then
+    if ! group_alive "$pgid"; then
       show_log_tail "$evlog"
       die "Evolution exited before answering HTTP"
     fi
@@ -407,29 +468,39 @@ EOF
 
   echo "$state" >"$last_file"
   started=1
-  trap - EXIT INT TERM
-  printf '%s\n' \
-    "EVOLUTION_URL=$url" \
-    "EVOLUTION_KEY=$key" \
-    "EVOLUTION_INSTANCE=$instance_name" \
-    "EVOLUTION_LOG=$evlog" \
-    "EVOLUTION_STATE=$state" >&3
+  trap - EXIT INT TERM HUP
+  # %q leaves ordinary values as they are and makes odd paths safe for eval.
+  printf 'EVOLUTION_URL=%q\nEVOLUTION_KEY=%q\nEVOLUTION_INSTANCE=%q\nEVOLUTION_LOG=%q\nEVOLUTION_STATE=%q\n' \
+    "$url" "$key" "$instance_name" "$evlog" "$state" >&3
 }
 
 # --- run ---------------------------------------------------------------------
 
+# Globals, for the EXIT trap of `run`.
+run_out=
+EVOLUTION_STATE=
+run_cleanup() {
+  # Interrupted between the end of `start` and the eval: take it from its output.
+  if [[ -z $EVOLUTION_STATE && -n $run_out ]]; then
+    eval "$(grep '^EVOLUTION_STATE=' <<<"$run_out")" || true
+  fi
+  if [[ -n $EVOLUTION_STATE ]]; then
+    "$self" stop "$EVOLUTION_STATE" || true
+  fi
+}
+
 cmd_run() {
   [[ ${1:-} == -- ]] && shift
   (($# > 0)) || usage
-  local out
-  out=$("$self" start) || die "start failed"
-  local EVOLUTION_URL EVOLUTION_KEY EVOLUTION_INSTANCE EVOLUTION_LOG EVOLUTION_STATE
-  eval "$out"
-  export EVOLUTION_URL EVOLUTION_KEY EVOLUTION_INSTANCE EVOLUTION_LOG EVOLUTION_STATE
-  # shellcheck disable=SC2064 # expand the state dir now
-  trap "\"$self\" stop \"$EVOLUTION_STATE\" || true" EXIT
+  # Traps first: an interrupt during `start` is cleaned up by `start` itself,
+  # one after it by run_cleanup.
+  trap run_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  trap 'exit 129' HUP
+  run_out=$("$self" start) || die "start failed"
+  eval "$run_out"
+  export EVOLUTION_URL EVOLUTION_KEY EVOLUTION_INSTANCE EVOLUTION_LOG EVOLUTION_STATE
   local status=0
   "$@" || status=$?
   exit "$status"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command. It installs what it needs (a Python venv
 # with moto's server, aws-sam-cli and cargo-lambda), starts moto on a free
-# loopback port, and runs format, lint, every test of the workspace and the
+# loopback port, starts the real Evolution API 2.3.7 (scripts/evolution.sh,
+# for tests/real_evolution.rs), and runs format, lint, every test of the workspace and the
 # template checks, schemathesis against local-api, the /docs page in headless
 # Chromium (scripts/browser-test.sh), and a short fuzz smoke run.
 # BUILD_LAMBDAS=1 also cross-builds the functions and checks their glibc needs
@@ -30,7 +31,14 @@ free_port() {
 moto_port=$(free_port)
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" > .tmp/moto.log 2>&1 &
 moto_pid=$!
-cleanup() { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
+evo_pid=""
+cleanup() {
+  kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true
+  # Evolution: let a start still under way finish, then stop what it started.
+  if [ -n "$evo_pid" ]; then wait "$evo_pid" 2>/dev/null || true; fi
+  if [ -z "${EVOLUTION_STATE:-}" ] && [ -s .tmp/evolution.env ]; then eval "$(cat .tmp/evolution.env)"; fi
+  if [ -n "${EVOLUTION_STATE:-}" ]; then ./scripts/evolution.sh stop "$EVOLUTION_STATE" >/dev/null 2>&1 || true; fi
+}
 trap cleanup EXIT
 for _ in $(seq 1 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null; then break; fi
@@ -39,6 +47,15 @@ for _ in $(seq 1 100); do
 done
 export MOTO_URL="http://127.0.0.1:$moto_port" MOTO_SERVER_BIN="$venv/bin/moto_server"
 echo "==> moto_server on $MOTO_URL"
+
+# The real Evolution API 2.3.7 for tests/real_evolution.rs (issue 22): its
+# cached install and start run beside the Rust build below (npm is mostly
+# network and disk); the tests wait for it.
+echo "==> scripts/evolution.sh start (in the background; log .tmp/evolution-start.log)"
+evo_started=$(date +%s)
+rm -f .tmp/evolution.env
+./scripts/evolution.sh start > .tmp/evolution.env 2> .tmp/evolution-start.log &
+evo_pid=$!
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
@@ -88,6 +105,17 @@ else
   cargo build --workspace --bins --locked
 fi
 
+echo "==> waiting for Evolution API (scripts/evolution.sh start)"
+if ! wait "$evo_pid"; then
+  evo_pid=""
+  tail -n 40 .tmp/evolution-start.log
+  echo "Evolution API did not start"; exit 1
+fi
+evo_pid=""
+eval "$(cat .tmp/evolution.env)"
+export EVOLUTION_URL EVOLUTION_KEY EVOLUTION_INSTANCE EVOLUTION_LOG EVOLUTION_STATE
+echo "evolution: $EVOLUTION_URL, instance $EVOLUTION_INSTANCE, ready $(( $(date +%s) - evo_started )) s after its start began"
+
 echo "==> cargo test"
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee .tmp/cargo-test.log
@@ -98,6 +126,9 @@ awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += 
      END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log
 
 disk_report
+./scripts/evolution.sh stop "$EVOLUTION_STATE" >/dev/null 2>&1 || true
+unset EVOLUTION_STATE
+rm -f .tmp/evolution.env
 
 if [ "${SAM_LOCAL:-0}" = "1" ]; then
   echo "==> scripts/sam-local.sh: sam build, sam local invoke and start-api with Docker"

@@ -40,6 +40,7 @@ async fn no_hang<T>(fut: impl Future<Output = T>) -> T {
 use integration_tests::moto::stores;
 
 mod hostile;
+mod real_evolution;
 
 async fn state_on(store: Arc<dyn Store>, base_url: &str, allow_http: bool) -> AppState {
     state_for(Flavour::SessionService, store, base_url, allow_http).await

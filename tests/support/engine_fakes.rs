@@ -595,10 +595,11 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
         );
     };
     if *instance != ENGINE_SESSION {
-        return f.error(&Canonical {
-            status: 404,
-            code: Some("session_not_found"),
-        });
+        return json_response(
+            404,
+            json!({"status": 404, "error": "Not Found",
+                   "response": {"message": [format!("The \"{instance}\" instance does not exist")]}}),
+        );
     }
     if req.header("apikey") != Some(API_KEY) {
         return f.error(&Canonical {
@@ -617,11 +618,30 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
         return json_response(
             400,
             json!({"status": 400, "error": "Bad Request",
-                   "response": {"message": ["The group id needs to be informed in the query"]}}),
+                   "response": {"message": ["The group id needs to be informed in the query", "ex: \"groupJid=120362@g.us\""]}}),
         );
+    };
+    // An instance never connected fails in its service, after Evolution's
+    // own checks (instance, key, `groupJid`, schema) passed.
+    let refuse = |e: WutsError| {
+        if sim.is_connected() {
+            f.refuse(e)
+        } else {
+            evolution_never_connected(route).unwrap_or_else(|| f.refuse(e))
+        }
     };
     match (req.method, *route) {
         ("POST", "updateParticipant") => {
+            let body: Value = serde_json::from_str(req.body).unwrap_or_default();
+            if body.get("participants").is_none() {
+                // Evolution's JSON-schema refusal, as the real server words it.
+                return json_response(
+                    400,
+                    json!({"status": 400, "error": "Bad Request", "response": {"message": [
+                        {"property": "instance", "message": "instance requires property \"participants\""}
+                    ]}}),
+                );
+            }
             let Some((action, list)) = read_participants(req.body, None) else {
                 return f.error(&Canonical {
                     status: 400,
@@ -633,7 +653,7 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
                     201,
                     json!({"updateParticipants": reply.iter().map(baileys_entry).collect::<Vec<_>>()}),
                 ),
-                Err(e) => f.refuse(e),
+                Err(e) => refuse(e),
             }
         }
         ("GET", "inviteCode") => match group_of(&group).and_then(|g| sim.current_invite(&g)) {
@@ -641,11 +661,11 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
                 let code = link.rsplit('/').next().unwrap_or("").to_string();
                 json_response(200, json!({"inviteUrl": link, "inviteCode": code}))
             }
-            Err(e) => f.refuse(e),
+            Err(e) => refuse(e),
         },
         ("DELETE", "leaveGroup") => match group_of(&group).and_then(|g| sim.leave(&g)) {
             Ok(()) => json_response(200, json!({"groupJid": group, "leave": true})),
-            Err(e) => f.refuse(e),
+            Err(e) => refuse(e),
         },
         ("POST", "toggleEphemeral") => {
             let seconds = serde_json::from_str::<Value>(req.body)
@@ -661,12 +681,12 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             };
             match group_of(&group).and_then(|g| sim.set_ephemeral(&g, seconds)) {
                 Ok(()) => json_response(201, json!({"success": true})),
-                Err(e) => f.refuse(e),
+                Err(e) => refuse(e),
             }
         }
         ("GET", "findGroupInfos") => match group_of(&group).and_then(|g| sim.info(&g)) {
             Ok(g) => json_response(200, baileys_group(&g, true)),
-            Err(e) => f.refuse(e),
+            Err(e) => refuse(e),
         },
         ("POST", "updateGroupSubject" | "updateGroupDescription" | "updateSetting") => {
             let v: Value = serde_json::from_str(req.body).unwrap_or_default();
@@ -713,7 +733,7 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             match group_of(&group).and_then(|g| sim.update(&g, &change)) {
                 Ok(_) if *route == "updateSetting" => json_response(201, json!({})),
                 Ok(_) => json_response(201, json!({"update": "success"})),
-                Err(e) => f.refuse(e),
+                Err(e) => refuse(e),
             }
         }
         ("POST", "updateGroupPicture") => {
@@ -723,7 +743,7 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
             };
             match group_of(&group).and_then(|g| sim.set_picture(&g, &jpeg)) {
                 Ok(_) => json_response(201, json!({"update": "success"})),
-                Err(e) => f.refuse(e),
+                Err(e) => refuse(e),
             }
         }
         ("POST", "revokeInviteCode") => match group_of(&group).and_then(|g| sim.reset(&g)) {
@@ -731,7 +751,7 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
                 let code = link.rsplit('/').next().unwrap_or("").to_string();
                 json_response(201, json!({"revoked": true, "inviteCode": code}))
             }
-            Err(e) => f.refuse(e),
+            Err(e) => refuse(e),
         },
         _ => json_response(
             404,
@@ -1136,6 +1156,55 @@ fn text(status: u16, body: String) -> Response {
 }
 
 /// Evolution's routes that name no group: create, list, join.
+/// Evolution 2.3.7's answer, per route, for an instance whose socket was
+/// never created: its service reads the Baileys method off `undefined` and
+/// wraps the TypeError in its own message (recorded from the real server in
+/// `tests/fixtures/evolution-2.3.7/`, checked by `real_evolution.rs`).
+fn evolution_never_connected(route: &str) -> Option<Response> {
+    let (status, what, method) = match route {
+        "updateParticipant" => (
+            400,
+            "Error updating participants",
+            "groupParticipantsUpdate",
+        ),
+        "inviteCode" => (404, "No invite code", "groupInviteCode"),
+        "revokeInviteCode" => (404, "Revoke error", "groupRevokeInvite"),
+        "leaveGroup" => (400, "Unable to leave the group", "groupLeave"),
+        "toggleEphemeral" => (400, "Error updating setting", "groupToggleEphemeral"),
+        "updateSetting" => (400, "Error updating setting", "groupSettingUpdate"),
+        "create" => (500, "Error creating group", "onWhatsApp"),
+        "findGroupInfos" => (404, "Error fetching group", "groupMetadata"),
+        "updateGroupSubject" => (500, "Error updating group subject", "groupUpdateSubject"),
+        "updateGroupDescription" => (
+            500,
+            "Error updating group description",
+            "groupUpdateDescription",
+        ),
+        "updateGroupPicture" => (500, "Error update group picture", "updateProfilePicture"),
+        "acceptInviteCode" => (404, "Accept invite error", "groupAcceptInvite"),
+        "fetchAllGroups" => {
+            return Some(json_response(
+                500,
+                json!({"status": 500, "error": "Internal Server Error",
+                       "response": {"message": "Cannot convert undefined or null to object"}}),
+            ));
+        }
+        _ => return None,
+    };
+    let error = match status {
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Internal Server Error",
+    };
+    Some(json_response(
+        status,
+        json!({"status": status, "error": error, "response": {"message": [
+            what,
+            format!("TypeError: Cannot read properties of undefined (reading '{method}')"),
+        ]}}),
+    ))
+}
+
 fn evolution_instance_routes(
     f: Flavour,
     sim: &Simulator,
@@ -1143,6 +1212,13 @@ fn evolution_instance_routes(
     route: &str,
 ) -> Option<Response> {
     let v: Value = serde_json::from_str(req.body).unwrap_or_default();
+    let validated = |answer: Response| {
+        if sim.is_connected() {
+            answer
+        } else {
+            evolution_never_connected(route).unwrap_or(answer)
+        }
+    };
     Some(match (req.method, route) {
         ("POST", "create") => {
             let (Some(name), Some(participants)) =
@@ -1157,7 +1233,7 @@ fn evolution_instance_routes(
             };
             match sim.create_group(&new) {
                 Ok(g) => json_response(201, baileys_group(&g, true)),
-                Err(e) => f.refuse(e),
+                Err(e) => validated(f.refuse(e)),
             }
         }
         ("GET", "fetchAllGroups") => {
@@ -1178,7 +1254,7 @@ fn evolution_instance_routes(
                             .collect::<Vec<_>>()
                     ),
                 ),
-                Err(e) => f.refuse(e),
+                Err(e) => validated(f.refuse(e)),
             }
         }
         ("GET", "acceptInviteCode") => {
@@ -1191,7 +1267,7 @@ fn evolution_instance_routes(
                     json_response(200, json!({"accepted": true}))
                 }
                 Ok(j) => json_response(200, json!({"accepted": true, "groupJid": j.group_jid})),
-                Err(e) => f.refuse(e),
+                Err(e) => validated(f.refuse(e)),
             }
         }
         _ => return None,

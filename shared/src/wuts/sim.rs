@@ -229,6 +229,10 @@ impl Simulator {
         self.lock().connected = connected;
     }
 
+    pub fn is_connected(&self) -> bool {
+        self.lock().connected
+    }
+
     pub fn set_privacy_restricted(&self, jid: &str) {
         self.lock().privacy_restricted.insert(jid.to_string());
     }

@@ -241,7 +241,7 @@ pub fn error(reply: &Reply) -> WutsError {
 /// the Baileys socket methods its service calls, read off a socket never
 /// created (`this.client.<method>`). The same TypeError about any other
 /// property could come from reading a reply: not settled.
-const NEVER_LOADED: [&str; 32] = [
+const NEVER_LOADED: [&str; 33] = [
     // `group.controller.ts` → the service.
     "acceptInviteCode",
     "createGroup",
@@ -260,7 +260,8 @@ const NEVER_LOADED: [&str; 32] = [
     "updateGroupPicture",
     "updateGroupSubject",
     "updateMemberAddMode",
-    // The service → Baileys.
+    // The service → Baileys (`createGroup` asks `onWhatsApp` first).
+    "onWhatsApp",
     "groupCreate",
     "groupUpdateSubject",
     "groupUpdateDescription",
