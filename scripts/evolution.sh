@@ -20,7 +20,7 @@
 # Only stdout carries the variable lines; progress and errors go to stderr.
 set -euo pipefail
 
-INSTALL_VERSION=1 # bump when the install steps change
+INSTALL_VERSION=2 # bump when the install steps change
 EVO_VERSION=2.3.7
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -117,11 +117,14 @@ do_install() {
     '
     # shellcheck disable=SC2030 # deliberately local to this subshell
     export HUSKY=0 CHECKPOINT_DISABLE=1 PRISMA_HIDE_UPDATE_MESSAGE=1
-    npm install --no-audit --no-fund >&2
+    # --ignore-scripts: npm 11 skips dependencies' install scripts anyway
+    # (allowScripts); npm 10 would run them, and Prisma's would try to
+    # download its engines (unreachable). Nothing here needs them.
+    npm install --no-audit --no-fund --ignore-scripts >&2
     local prisma_version
     prisma_version=$(node -p 'require("@prisma/client/package.json").version')
     log "adding @prisma/adapter-pg@$prisma_version"
-    npm install --no-audit --no-fund "@prisma/adapter-pg@$prisma_version" >&2
+    npm install --no-audit --no-fund --ignore-scripts "@prisma/adapter-pg@$prisma_version" >&2
     PRISMA_SCHEMA_ENGINE_BINARY=/bin/false PRISMA_QUERY_ENGINE_LIBRARY=/bin/false \
       npx --no-install prisma generate --schema ./prisma/postgresql-schema.prisma >&2
     node -e '

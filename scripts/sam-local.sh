@@ -77,7 +77,9 @@ wait_port() { # port, what
 }
 
 # --- Docker -----------------------------------------------------------------
-if ! command -v docker >/dev/null; then
+# The daemon, not just a client: a machine may carry a static docker CLI
+# (this kind has one in /usr/local/bin) without dockerd.
+if ! command -v dockerd >/dev/null && ! docker info >/dev/null 2>&1; then
   say "installing docker.io"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null 2>&1 || {
     apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null

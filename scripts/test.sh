@@ -12,13 +12,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# Every "==> " line says how far into the run it is (the phases' times).
+run_started=$(date +%s)
+stamp() { echo "[+$(( $(date +%s) - run_started )) s]"; }
 mkdir -p .tmp
 
 venv="${VENV:-$root/.venv}"
 stamp="$venv/.requirements.sha256"
 want=$(sha256sum requirements-test.txt | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "==> installing test tools into $venv"
+  echo "$(stamp) ==> installing test tools into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
   echo "$want" > "$stamp"
@@ -46,27 +49,28 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 export MOTO_URL="http://127.0.0.1:$moto_port" MOTO_SERVER_BIN="$venv/bin/moto_server"
-echo "==> moto_server on $MOTO_URL"
+echo "$(stamp) ==> moto_server on $MOTO_URL"
 
 # The real Evolution API 2.3.7 for tests/real_evolution.rs (issue 22): its
 # cached install and start run beside the Rust build below (npm is mostly
 # network and disk); the tests wait for it.
-echo "==> scripts/evolution.sh start (in the background; log .tmp/evolution-start.log)"
+echo "$(stamp) ==> scripts/evolution.sh start (in the background; log .tmp/evolution-start.log)"
 evo_started=$(date +%s)
 rm -f .tmp/evolution.env
-./scripts/evolution.sh start > .tmp/evolution.env 2> .tmp/evolution-start.log &
+( TIMEFORMAT='evolution start: %R s wall, %U s user, %S s sys'; time ./scripts/evolution.sh start ) \
+  > .tmp/evolution.env 2> .tmp/evolution-start.log &
 evo_pid=$!
 
-echo "==> cargo fmt --check"
+echo "$(stamp) ==> cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> cargo clippy -D warnings"
+echo "$(stamp) ==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # One debug build for everything below: the test binaries and the tools the
 # scripts run (local-api, admin, wuts-fake). The scripts would otherwise each
 # build their binary alone, with fewer features unified, which compiles the
 # workspace and a share of its dependencies a second time (time and disk).
-echo "==> cargo test --no-run (the debug build the scripts and tests share)"
+echo "$(stamp) ==> cargo test --no-run (the debug build the scripts and tests share)"
 cargo test --workspace --locked --no-run --quiet
 [ -x target/debug/local-api ] && [ -x target/debug/admin ] && [ -x target/debug/wuts-fake ] \
   || { echo "the debug build did not produce local-api, admin and wuts-fake"; exit 1; }
@@ -74,7 +78,7 @@ export DEBUG_BINS_BUILT=1
 disk_report() { echo "disk: $(du -sh target 2>/dev/null | cut -f1) in target/, $(df -h --output=avail . | tail -n 1 | tr -d ' ') free"; }
 disk_report
 
-echo "==> template: sam validate --lint, SAM expansion + cfn-lint"
+echo "$(stamp) ==> template: sam validate --lint, SAM expansion + cfn-lint"
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 "$venv/bin/sam" validate --lint --region us-east-1 --template template.yaml
 "$venv/bin/python" scripts/lint_template.py template.yaml
@@ -83,13 +87,13 @@ if [ "${BUILD_LAMBDAS:-0}" = "1" ]; then
   ./scripts/build-lambdas.sh "$venv"
 fi
 
-echo "==> schemathesis against local-api (embedded default)"
+echo "$(stamp) ==> schemathesis against local-api (embedded default)"
 ./scripts/schemathesis.sh "$venv" "${SCHEMATHESIS_EXAMPLES:-100}" | tee .tmp/schemathesis.log | tail -n 12
 
-echo "==> /docs in headless Chromium (Debian's chromium, playwright-core)"
+echo "$(stamp) ==> /docs in headless Chromium (Debian's chromium, playwright-core)"
 ./scripts/browser-test.sh "$venv" | tail -n 4
 
-echo "==> fuzz smoke (${FUZZ_SECONDS:-10} s per target)"
+echo "$(stamp) ==> fuzz smoke (${FUZZ_SECONDS:-10} s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
 # The Lambda-emulator test (tests/lambda_emulator.rs) runs each function's
@@ -101,11 +105,11 @@ export SAM_BIN="$venv/bin/sam"
 if [ "${BUILD_LAMBDAS:-0}" = "1" ]; then
   export LAMBDA_BOOTSTRAP_DIR="$root/target/lambda/x86-64"
 else
-  echo "==> cargo build --workspace --bins (debug bootstraps for the Lambda emulator)"
+  echo "$(stamp) ==> cargo build --workspace --bins (debug bootstraps for the Lambda emulator)"
   cargo build --workspace --bins --locked
 fi
 
-echo "==> waiting for Evolution API (scripts/evolution.sh start)"
+echo "$(stamp) ==> waiting for Evolution API (scripts/evolution.sh start)"
 if ! wait "$evo_pid"; then
   evo_pid=""
   tail -n 40 .tmp/evolution-start.log
@@ -115,8 +119,9 @@ evo_pid=""
 eval "$(cat .tmp/evolution.env)"
 export EVOLUTION_URL EVOLUTION_KEY EVOLUTION_INSTANCE EVOLUTION_LOG EVOLUTION_STATE
 echo "evolution: $EVOLUTION_URL, instance $EVOLUTION_INSTANCE, ready $(( $(date +%s) - evo_started )) s after its start began"
+grep '^evolution start:' .tmp/evolution-start.log || true
 
-echo "==> cargo test"
+echo "$(stamp) ==> cargo test"
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee .tmp/cargo-test.log
 status=${PIPESTATUS[0]}
@@ -131,7 +136,7 @@ unset EVOLUTION_STATE
 rm -f .tmp/evolution.env
 
 if [ "${SAM_LOCAL:-0}" = "1" ]; then
-  echo "==> scripts/sam-local.sh: sam build, sam local invoke and start-api with Docker"
+  echo "$(stamp) ==> scripts/sam-local.sh: sam build, sam local invoke and start-api with Docker"
   started=$(date +%s)
   if ./scripts/sam-local.sh "$venv"; then sam_status=0; else sam_status=$?; fi
   echo "sam-local: $(( $(date +%s) - started )) s, exit $sam_status"

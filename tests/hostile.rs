@@ -705,3 +705,28 @@ async fn no_answer_passes_six_million_bytes() {
     let a = answer(resp);
     assert_error(&a, 502, "UPSTREAM_ERROR");
 }
+
+/// Huge replies: a group list over the 16 MiB the adapter reads is a 502
+/// (nothing is parsed), on every engine that lists.
+#[tokio::test]
+async fn a_list_reply_over_16_mib_is_a_502() {
+    let mut body = b"[".to_vec();
+    while body.len() < (16 << 20) + 10 {
+        body.extend_from_slice(b"0,");
+    }
+    body.extend_from_slice(b"0]");
+    for f in Flavour::ALL {
+        if !f.supports("list-groups") {
+            continue;
+        }
+        let h = harness_for(f).await;
+        h.fake.push_fault(Fault::Raw {
+            status: 200,
+            content_type: "application/json",
+            body: body.clone(),
+        });
+        let a = h.send(events::load("list-groups.json")).await;
+        assert_error(&a, 502, "UPSTREAM_ERROR");
+        assert_eq!(h.fake.calls().len(), 1, "{}", f.name());
+    }
+}
