@@ -13,7 +13,6 @@ use integration_tests::engine_fakes::Flavour;
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
 use integration_tests::wuts_fake::{Fault, WutsFake};
-use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::store::AuditStore;
@@ -28,17 +27,6 @@ where
     Fut: Future<Output = ()>,
 {
     futures_util::future::join_all(Flavour::ALL.map(scenario)).await;
-}
-
-/// `function`'s event with `method`, `path` and `body` in place of its own.
-fn request(function: &str, method: &str, path: &str, body: Option<Value>) -> Request {
-    let req = events::load(&format!("{function}.json"))
-        .with_method(method)
-        .with_path(path);
-    match body {
-        Some(b) => req.with_body(&b.to_string()),
-        None => req.with_body(""),
-    }
 }
 
 fn jpeg(len: usize) -> Vec<u8> {

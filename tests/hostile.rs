@@ -14,6 +14,8 @@ use async_trait::async_trait;
 use integration_tests::engine_fakes::Flavour;
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
+
+use super::{audit, outcome_unknown, replayed, state_for};
 use integration_tests::moto::stores;
 use integration_tests::wuts_fake::{Fault, WutsFake};
 use lambda_http::Request;
@@ -28,39 +30,8 @@ use shared::wuts::{
     WutsParticipant, WutsTarget,
 };
 
-fn replayed(a: &Answer) -> bool {
-    a.headers
-        .get("idempotent-replayed")
-        .is_some_and(|v| v == "true")
-}
-
-fn outcome_unknown(a: &Answer) -> bool {
-    a.body["outcome"] == "unknown"
-}
-
-/// `function`'s event with `method`, `path` and `body` in place of its own.
-fn request(function: &str, method: &str, path: &str, body: Option<Value>) -> Request {
-    let req = events::load(&format!("{function}.json"))
-        .with_method(method)
-        .with_path(path);
-    match body {
-        Some(b) => req.with_body(&b.to_string()),
-        None => req.with_body(""),
-    }
-}
-
 async fn audit_count(store: &dyn Store) -> usize {
-    store.list_audit("acme", None, 1000).await.unwrap().len()
-}
-
-/// A state over `store` whose tenant runs `flavour` at `base_url`.
-async fn state_for(flavour: Flavour, store: Arc<dyn Store>, base_url: &str) -> AppState {
-    store
-        .put_tenant(&tenant_for(flavour, base_url))
-        .await
-        .unwrap();
-    store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
-    AppState::new(store, http_wuts(), Duration::from_secs(30))
+    audit(store).await.len()
 }
 
 const CREATED_JID: &str = "120363012000000000@g.us";
@@ -105,7 +76,7 @@ async fn a_create_with_a_date_out_of_range_is_read_and_never_made_twice() {
         };
         for (store_name, store) in stores("hostile_dates").await {
             let fake = WutsFake::start_engine(f).await;
-            let state = state_for(f, store.clone(), &fake.base_url()).await;
+            let state = state_for(f, store.clone(), &fake.base_url(), true).await;
             fake.push_fault(Fault::Raw {
                 status,
                 content_type: "application/json",
@@ -240,7 +211,7 @@ async fn ambiguous_engine_failures_keep_the_key() {
         for (store_name, store) in stores("hostile_ambiguous").await {
             let name = format!("{store_name}/{}", f.name());
             let fake = WutsFake::start_engine(f).await;
-            let state = state_for(f, store.clone(), &fake.base_url()).await;
+            let state = state_for(f, store.clone(), &fake.base_url(), true).await;
             fake.push_fault(Fault::Status {
                 status: 500,
                 code: Some("connection_closed"),
@@ -261,7 +232,7 @@ async fn ambiguous_engine_failures_keep_the_key() {
     }
     let fake = WutsFake::start_engine(Flavour::Evolution).await;
     let store: Arc<dyn Store> = Arc::new(shared::store::memory::MemoryStore::new());
-    let state = state_for(Flavour::Evolution, store, &fake.base_url()).await;
+    let state = state_for(Flavour::Evolution, store, &fake.base_url(), true).await;
     fake.push_fault(Fault::Raw {
         status: 400,
         content_type: "application/json",

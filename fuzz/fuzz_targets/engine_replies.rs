@@ -17,37 +17,19 @@ fuzz_target!(|data: &[u8]| {
     let Some((&first, body)) = data.split_first() else {
         return;
     };
-    let status = [200u16, 201, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503][usize::from(first) % 12];
+    let status = [
+        200u16, 201, 400, 401, 403, 404, 409, 422, 429, 500, 501, 503,
+    ][usize::from(first) % 12];
     let mut bodies = vec![body.to_vec()];
     // Each engine's shapes, with the fuzzed bytes' first byte choosing a
     // hostile value for every date and number field.
-    const HOSTILE: [&str; 12] = [
-        "\"9999-12-31T23:59:59-23:59\"",
-        "\"-9999-01-01T00:00:00+23:59\"",
-        "\"0001-01-01T00:00:00Z\"",
-        "18446744073709551615",
-        "-9223372036854775808",
-        "9223372036854775807",
-        "1e308",
-        "-1",
-        "\"99999999999999999999999\"",
-        "\"-5\"",
-        "253402300800",
-        "null",
-    ];
-    let v = HOSTILE[usize::from(body.first().copied().unwrap_or(0)) % HOSTILE.len()];
-    let templates = [
-        r#"{"JID":"1@g.us","GroupCreated":V,"ParticipantCount":V,"Participants":[{"JID":"1@lid","Error":V,"AddRequest":{"Code":"c","Expiration":V}}]}"#,
-        r#"[{"JID":"1@g.us","GroupCreated":V,"ParticipantCount":V,"Error":V,"AddRequest":{"Code":"c","Expiration":V}}]"#,
-        r#"{"id":"1@g.us","creation":V,"size":V,"participants":[{"id":"1@lid","admin":V}]}"#,
-        r#"[{"id":"1@g.us","creation":V,"size":V},{"groupMetadata":{"id":"2@g.us","creation":V,"size":V}}]"#,
-        r#"{"success":true,"group":{"jid":"1@g.us","created_at":V,"members_count":V},"groups":[{"jid":"1@g.us","created_at":V,"members_count":V}],"participants":[{"jid":"1@lid","error":V}]}"#,
-        r#"{"updateParticipants":[{"status":V,"jid":"1@lid","content":{"content":[{"tag":"add_request","attrs":{"code":"c","expiration":V}}]}}]}"#,
-        r#"{"gid":"1@g.us","participants":{"1@c.us":{"statusCode":V}}}"#,
-    ];
+    use shared::wuts::engines::hostile;
+    let v =
+        hostile::VALUES[usize::from(body.first().copied().unwrap_or(0)) % hostile::VALUES.len()];
     // One template per input (the second byte chooses), to keep the run fast.
-    let template = templates[usize::from(body.get(1).copied().unwrap_or(0)) % templates.len()];
-    bodies.push(template.replace('V', v).into_bytes());
+    let template = hostile::TEMPLATES
+        [usize::from(body.get(1).copied().unwrap_or(0)) % hostile::TEMPLATES.len()];
+    bodies.push(hostile::body(template, v));
     for body in bodies {
         read_all(status, body);
     }
@@ -71,7 +53,10 @@ fn read_all(status: u16, body: Vec<u8>) {
         if let Ok(link) = dialect::invite_reply(engine, &reply) {
             assert!(link.starts_with("https://chat.whatsapp.com/"), "{link}");
             let code = &link["https://chat.whatsapp.com/".len()..];
-            assert!(code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            assert!(
+                code.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
         }
         for read in [dialect::group_reply, dialect::created_reply] {
             if let Ok(group) = read(engine, &reply) {
@@ -96,7 +81,13 @@ fn read_all(status: u16, body: Vec<u8>) {
         let _ = dialect::update_reply(engine, &step, &reply);
         let _ = dialect::picture_reply(engine, &reply);
         let _ = dialect::community_reply(engine, &reply);
-        for call in [Done::Leave, Done::Ephemeral, Done::Link, Done::Picture, Done::Update("locked")] {
+        for call in [
+            Done::Leave,
+            Done::Ephemeral,
+            Done::Link,
+            Done::Picture,
+            Done::Update("locked"),
+        ] {
             let _ = dialect::done_reply(engine, call, &reply);
         }
     }

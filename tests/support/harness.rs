@@ -162,6 +162,18 @@ impl Harness {
     }
 }
 
+/// `function`'s event with `method`, `path` and `body` in place of its own.
+pub fn request(function: &str, method: &str, path: &str, body: Option<Value>) -> Request {
+    use crate::events::RequestEdit;
+    let req = crate::events::load(&format!("{function}.json"))
+        .with_method(method)
+        .with_path(path);
+    match body {
+        Some(b) => req.with_body(&b.to_string()),
+        None => req.with_body(""),
+    }
+}
+
 pub fn assert_error(a: &Answer, status: u16, code: &str) {
     assert_eq!(a.status, status, "{}", a.body);
     assert_eq!(a.body["success"], false);
