@@ -29,7 +29,7 @@
 #    PYTHONPATH of `sam`: it makes that flag real (see sam_hostnet.py);
 #  * SAM passes --env-vars keys only when the template declares them, so
 #    template.yaml declares the local-only AWS_ENDPOINT_URL_DYNAMODB and
-#    WUTS_ALLOW_HTTP (empty in a deployment; empty means unset).
+#    ENGINE_ALLOW_HTTP (empty in a deployment; empty means unset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -177,7 +177,7 @@ key=$(sed -n 's/^api key: //p' "$work/fake.log")
 
 id=$(date +%s)-$$
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
-  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test WUTS_ALLOW_HTTP=true \
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test ENGINE_ALLOW_HTTP=true \
   TOKENS_TABLE="tokens-$id" TENANTS_TABLE="tenants-$id" \
   IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id"
 target/debug/admin create-tables > /dev/null
@@ -189,9 +189,9 @@ token=$(target/debug/admin token issue --tenant-id acme --user-id sam | tail -n 
 python3 - "$work/env.json" <<'PY'
 import json, os, sys
 keys = ["TOKENS_TABLE", "TENANTS_TABLE", "IDEMPOTENCY_TABLE", "AUDIT_TABLE",
-        "AWS_ENDPOINT_URL_DYNAMODB", "WUTS_ALLOW_HTTP"]
+        "AWS_ENDPOINT_URL_DYNAMODB", "ENGINE_ALLOW_HTTP"]
 env = {k: os.environ[k] for k in keys}
-env.update({"WUTS_TIMEOUT_MS": "5000", "AUTH_CACHE_TTL_SECS": "0", "LOG_LEVEL": "warn"})
+env.update({"ENGINE_TIMEOUT_MS": "5000", "AUTH_CACHE_TTL_SECS": "0", "LOG_LEVEL": "warn"})
 json.dump({"Parameters": env}, open(sys.argv[1], "w"), indent=2)
 PY
 export PYTHONPATH="$root/scripts/sam-hostnet${PYTHONPATH:+:$PYTHONPATH}"

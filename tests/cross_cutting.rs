@@ -45,7 +45,7 @@ fn path_with_jid(route: &Route, jid: &str) -> String {
         .split('/')
         .map(|seg| match seg {
             "{jid}" => jid,
-            s if s.starts_with('{') => shared::wuts::sim::DEMO_LINKED_GROUP,
+            s if s.starts_with('{') => shared::engine::sim::DEMO_LINKED_GROUP,
             s => s,
         })
         .collect::<Vec<_>>()

@@ -15,14 +15,18 @@ use tokio::process::{Child, Command};
 
 const ADMIN: &str = env!("CARGO_BIN_EXE_admin");
 const LOCAL_API: &str = env!("CARGO_BIN_EXE_local-api");
-const CONFIG_VARS: [&str; 9] = [
+const CONFIG_VARS: [&str; 13] = [
     "TOKENS_TABLE",
     "TENANTS_TABLE",
     "IDEMPOTENCY_TABLE",
     "AUDIT_TABLE",
     "AWS_ENDPOINT_URL_DYNAMODB",
+    "ENGINE_BASE_URL",
+    "ENGINE_ALLOW_HTTP",
+    "ENGINE_TIMEOUT_MS",
     "WUTS_BASE_URL",
     "WUTS_ALLOW_HTTP",
+    "WUTS_TIMEOUT_MS",
     "AUTH_CACHE_TTL_SECS",
     "RUST_LOG",
 ];
@@ -297,8 +301,8 @@ fn dynamo_env(tables: &shared::config::Tables, endpoint: &str) -> Vec<(String, S
         ("TENANTS_TABLE", tables.tenants.as_str()),
         ("IDEMPOTENCY_TABLE", tables.idempotency.as_str()),
         ("AUDIT_TABLE", tables.audit.as_str()),
-        ("WUTS_ALLOW_HTTP", "true"),
-        ("WUTS_TIMEOUT_MS", "2000"),
+        ("WUTS_ALLOW_HTTP", "true"), // the alias still works
+        ("ENGINE_TIMEOUT_MS", "2000"),
         ("AUTH_CACHE_TTL_SECS", "0"),
     ]
     .iter()
@@ -558,11 +562,11 @@ async fn dynamodb_mode_provisioned_by_admin() {
     assert_one_line_failure(&run, "revoke an unknown token");
     let no_http: Vec<(String, String)> = env
         .iter()
-        .filter(|(k, _)| k != "WUTS_ALLOW_HTTP")
+        .filter(|(k, _)| k != "ENGINE_ALLOW_HTTP" && k != "WUTS_ALLOW_HTTP")
         .cloned()
         .collect();
     let run = admin(&no_http, &put).await;
-    assert_one_line_failure(&run, "an http WUTS URL without WUTS_ALLOW_HTTP");
+    assert_one_line_failure(&run, "an http engine URL without ENGINE_ALLOW_HTTP");
     let run = admin(&env, &["token", "issue", "--tenant-id", "acme"]).await;
     assert_one_line_failure(&run, "a missing flag");
     assert_eq!(run.code, 2);
@@ -755,7 +759,7 @@ async fn a_client_that_hangs_up_cancels_nothing_in_local_api() {
     let fake = WutsFake::start().await;
     let tables = unique_tables();
     let mut env = dynamo_env(&tables, &moto_or_skip!());
-    env.push(("WUTS_TIMEOUT_MS".into(), "8000".into()));
+    env.push(("ENGINE_TIMEOUT_MS".into(), "8000".into()));
     assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
     let put = acme_on(&fake);
     let put: Vec<&str> = put.iter().map(String::as_str).collect();
@@ -910,10 +914,10 @@ async fn one_tenant_per_engine_through_local_api() {
             API_KEY,
         ];
         match flavour.engine() {
-            shared::wuts::EngineKind::SessionService => {
+            shared::engine::EngineKind::SessionService => {
                 args.extend(["--wuts-session-id", flavour.session()])
             }
-            shared::wuts::EngineKind::Wuts => {}
+            shared::engine::EngineKind::Wuts => {}
             _ => args.extend(["--engine-session", flavour.session()]),
         }
         let run = admin(&env, &args).await;
@@ -1107,7 +1111,7 @@ async fn a_huge_list_reply_fits_a_128_mb_function() {
         tokens.push((kind, run.stdout.last().unwrap().clone()));
     }
     let mut env = env;
-    env.push(("WUTS_TIMEOUT_MS".into(), "20000".into()));
+    env.push(("ENGINE_TIMEOUT_MS".into(), "20000".into()));
     env.push(("REQUEST_DEADLINE_MS".into(), "25000".into()));
     let api = LocalApi::start(&env).await;
     let pid = api.child.id().unwrap();

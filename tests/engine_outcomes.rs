@@ -1,5 +1,5 @@
 //! Every way an engine call can end lands on one side of one rule
-//! (`shared::wuts::Reach`): a call that may have reached the engine is audited,
+//! (`shared::engine::Reach`): a call that may have reached the engine is audited,
 //! its answer is stored under its `Idempotency-Key` and replayed, never sent
 //! again, and its envelope says `"outcome": "unknown"` when it failed; a call
 //! that never left is not audited and releases the key. Plus the request's one
@@ -193,7 +193,7 @@ async fn calls_that_never_left_release_the_key_and_are_not_audited() {
     for flavour in Flavour::ALL {
         for (store_name, store) in stores("calls_that_never_left").await {
             let name = format!("{store_name}/{}", flavour.name());
-            // A plain-http engine URL while WUTS_ALLOW_HTTP is false: refused
+            // A plain-http engine URL while ENGINE_ALLOW_HTTP is false: refused
             // before sending.
             let fake = WutsFake::start_engine(flavour).await;
             let state = state_for(flavour, store.clone(), &fake.base_url(), false).await;

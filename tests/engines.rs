@@ -9,9 +9,9 @@ use integration_tests::engine_fakes::Flavour;
 use integration_tests::events::{self, RequestEdit};
 use integration_tests::harness::*;
 use integration_tests::wuts_fake::API_KEY;
+use shared::engine::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS};
+use shared::engine::{Action, EngineKind};
 use shared::store::{AuditStore, TenantStore};
-use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS};
-use shared::wuts::{Action, EngineKind};
 
 /// Runs `scenario` once per engine flavour, side by side.
 async fn for_every_engine<F, Fut>(scenario: F)
@@ -271,8 +271,8 @@ async fn tls_front(backend: std::net::SocketAddr) -> (u16, String) {
 #[tokio::test]
 async fn an_engine_behind_a_private_ca_needs_engine_ca_bundle() {
     use shared::AppState;
-    use shared::config::WutsConfig;
-    use shared::wuts::http::HttpWuts;
+    use shared::config::EngineConfig;
+    use shared::engine::transport::HttpEngine;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -287,7 +287,7 @@ async fn an_engine_behind_a_private_ca_needs_engine_ca_bundle() {
         .unwrap();
     let engine = |ca_bundle: Option<std::path::PathBuf>| {
         Arc::new(
-            HttpWuts::new(WutsConfig {
+            HttpEngine::new(EngineConfig {
                 default_base_url: None,
                 timeout: UPSTREAM_DEADLINE,
                 allow_http: false,
@@ -318,9 +318,9 @@ async fn an_engine_behind_a_private_ca_needs_engine_ca_bundle() {
 
     // A bundle that is not one fails the cold start, naming the variable.
     std::fs::write(&bundle, "not a certificate").unwrap();
-    let err = HttpWuts::new(WutsConfig {
+    let err = HttpEngine::new(EngineConfig {
         ca_bundle: Some(bundle.clone()),
-        ..WutsConfig::default()
+        ..EngineConfig::default()
     })
     .err()
     .unwrap();
@@ -381,7 +381,7 @@ async fn no_engine_redirect_is_followed() {
 
 #[tokio::test]
 async fn leave_and_the_ephemeral_timer_where_the_engine_has_them() {
-    use shared::wuts::sim::DEMO_SPARE_GROUP;
+    use shared::engine::sim::DEMO_SPARE_GROUP;
     for_every_engine(|f| async move {
         let h = harness_for(f).await;
         let engine = f.name();

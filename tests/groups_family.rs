@@ -15,11 +15,11 @@ use integration_tests::harness::*;
 use integration_tests::wuts_fake::{Fault, WutsFake};
 use serde_json::{Value, json};
 use shared::AppState;
-use shared::store::AuditStore;
-use shared::store::memory::MemoryStore;
-use shared::wuts::sim::{
+use shared::engine::sim::{
     DEMO_COMMUNITY, DEMO_GROUP, DEMO_JOINABLE_GROUP, DEMO_MEMBERS, SimGroup, Simulator,
 };
+use shared::store::AuditStore;
+use shared::store::memory::MemoryStore;
 
 async fn for_every_engine<F, Fut>(scenario: F)
 where
@@ -180,7 +180,7 @@ async fn joining_by_link_on_every_engine() {
         assert_eq!(a.body["group_jid"], DEMO_JOINABLE_GROUP, "{engine}");
         // WAHA names the group even for a mere request: not known (null),
         // never a guessed false (issue 21).
-        let want = if f.engine() == shared::wuts::EngineKind::Waha {
+        let want = if f.engine() == shared::engine::EngineKind::Waha {
             Value::Null
         } else {
             json!(false)

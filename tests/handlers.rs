@@ -12,7 +12,12 @@ use integration_tests::{moto, moto_or_skip};
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::auth::hash_token;
-use shared::config::WutsConfig;
+use shared::config::EngineConfig;
+use shared::engine::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, SimGroup};
+use shared::engine::transport::HttpEngine;
+use shared::engine::{
+    CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, ParticipantsCall,
+};
 use shared::jid::GroupJid;
 use shared::operations::resolve;
 use shared::operations::{
@@ -21,11 +26,6 @@ use shared::operations::{
 use shared::routes::Resolution;
 use shared::store::memory::MemoryStore;
 use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStatus, TokenStore};
-use shared::wuts::http::HttpWuts;
-use shared::wuts::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, SimGroup};
-use shared::wuts::{
-    CallMeta, ParticipantsCall, WutsClient, WutsError, WutsParticipant, WutsTarget,
-};
 
 // ---------- the event files themselves ----------
 
@@ -659,7 +659,7 @@ async fn unreachable_wuts_is_502() {
     // before any connection is made.
     let store = Arc::new(MemoryStore::new());
     seed(store.as_ref(), &closed).await;
-    let https_only = Arc::new(HttpWuts::new(WutsConfig::default()).unwrap());
+    let https_only = Arc::new(HttpEngine::new(EngineConfig::default()).unwrap());
     let state = AppState::new(store, https_only, Duration::from_secs(30));
     let a = send(&state, events::load("reset-group-invite-link.json")).await;
     assert_error(&a, 502, "UPSTREAM_ERROR");
@@ -670,49 +670,49 @@ async fn unreachable_wuts_is_502() {
 struct PanickingWuts;
 
 #[async_trait]
-impl WutsClient for PanickingWuts {
+impl Engine for PanickingWuts {
     async fn update_participants(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &ParticipantsCall,
         _: CallMeta,
-    ) -> Result<Vec<WutsParticipant>, WutsError> {
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
         panic!("deliberate panic in a fake");
     }
 
     async fn reset_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         panic!("deliberate panic in a fake");
     }
 
     async fn get_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         panic!("deliberate panic in a fake");
     }
     async fn leave_group(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         panic!("deliberate panic in a fake");
     }
 
     async fn set_ephemeral(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: u32,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         panic!("deliberate panic in a fake");
     }
 }
@@ -908,58 +908,58 @@ async fn add_routes_default_to_add_and_shape_their_replies() {
 struct UnsupportingEngine;
 
 #[async_trait]
-impl WutsClient for UnsupportingEngine {
+impl Engine for UnsupportingEngine {
     async fn update_participants(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &ParticipantsCall,
         _: CallMeta,
-    ) -> Result<Vec<WutsParticipant>, WutsError> {
-        Err(WutsError::NotSupported {
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
+        Err(EngineError::NotSupported {
             operation: "change participants",
         })
     }
 
     async fn reset_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: CallMeta,
-    ) -> Result<String, WutsError> {
-        Err(WutsError::NotSupported {
+    ) -> Result<String, EngineError> {
+        Err(EngineError::NotSupported {
             operation: "reset invite links",
         })
     }
 
     async fn get_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: CallMeta,
-    ) -> Result<String, WutsError> {
-        Err(WutsError::NotSupported {
+    ) -> Result<String, EngineError> {
+        Err(EngineError::NotSupported {
             operation: "read invite links",
         })
     }
     async fn leave_group(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
-        Err(WutsError::NotSupported {
+    ) -> Result<(), EngineError> {
+        Err(EngineError::NotSupported {
             operation: "leave groups",
         })
     }
 
     async fn set_ephemeral(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &GroupJid,
         _: u32,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
-        Err(WutsError::NotSupported {
+    ) -> Result<(), EngineError> {
+        Err(EngineError::NotSupported {
             operation: "set timers",
         })
     }

@@ -21,14 +21,14 @@ use integration_tests::wuts_fake::{Fault, WutsFake};
 use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
+use shared::engine::groups::{Group, GroupChange};
+use shared::engine::sim::{DEMO_GROUP, DEMO_MEMBERS, SimGroup, Simulator};
+use shared::engine::{
+    CallMeta, Engine, EngineError, EngineKind, EngineParticipant, EngineTarget, GroupPage,
+    ListPage, ParticipantsCall,
+};
 use shared::operations::ROUTES;
 use shared::store::Store;
-use shared::wuts::groups::{Group, GroupChange};
-use shared::wuts::sim::{DEMO_GROUP, DEMO_MEMBERS, SimGroup, Simulator};
-use shared::wuts::{
-    CallMeta, EngineKind, GroupPage, ListPage, ParticipantsCall, WutsClient, WutsError,
-    WutsParticipant, WutsTarget,
-};
 
 async fn audit_count(store: &dyn Store) -> usize {
     audit(store).await.len()
@@ -105,13 +105,13 @@ struct PanickingEngine {
 }
 
 #[async_trait]
-impl WutsClient for PanickingEngine {
+impl Engine for PanickingEngine {
     async fn update_participants(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &ParticipantsCall,
         meta: CallMeta,
-    ) -> Result<Vec<WutsParticipant>, WutsError> {
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if self.handed_over_first {
             meta.handed_over.mark();
@@ -120,10 +120,10 @@ impl WutsClient for PanickingEngine {
     }
     async fn reset_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         meta: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if self.handed_over_first {
             meta.handed_over.mark();
@@ -132,27 +132,27 @@ impl WutsClient for PanickingEngine {
     }
     async fn get_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         _: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         unreachable!()
     }
     async fn leave_group(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         unreachable!()
     }
     async fn set_ephemeral(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         _: u32,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         unreachable!()
     }
 }
@@ -592,55 +592,55 @@ async fn wire_facts_from_the_engines_sources() {
 struct ListOf(Vec<Group>);
 
 #[async_trait]
-impl WutsClient for ListOf {
+impl Engine for ListOf {
     async fn update_participants(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &ParticipantsCall,
         _: CallMeta,
-    ) -> Result<Vec<WutsParticipant>, WutsError> {
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
         unreachable!()
     }
     async fn reset_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         _: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         unreachable!()
     }
     async fn get_invite(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         _: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         unreachable!()
     }
     async fn leave_group(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         unreachable!()
     }
     async fn set_ephemeral(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         _: &shared::jid::GroupJid,
         _: u32,
         _: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         unreachable!()
     }
     async fn list_groups(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         page: &ListPage,
         _: CallMeta,
-    ) -> Result<GroupPage, WutsError> {
-        let mut c = shared::wuts::listing::PageCollector::new(page);
+    ) -> Result<GroupPage, EngineError> {
+        let mut c = shared::engine::listing::PageCollector::new(page);
         for g in &self.0 {
             c.offer(g.clone());
         }
@@ -648,9 +648,9 @@ impl WutsClient for ListOf {
     }
     fn update_steps(
         &self,
-        _: &WutsTarget,
+        _: &EngineTarget,
         change: &GroupChange,
-    ) -> Result<Vec<GroupChange>, WutsError> {
+    ) -> Result<Vec<GroupChange>, EngineError> {
         Ok(vec![change.clone()])
     }
 }

@@ -28,10 +28,10 @@ use integration_tests::moto;
 use integration_tests::wuts_fake::{API_KEY, WutsFake};
 use serde_json::{Value, json};
 use shared::AppState;
+use shared::engine::EngineKind;
+use shared::engine::sim::Simulator;
 use shared::operations::ROUTES;
 use shared::store::{Store, Tenant, TenantStatus};
-use shared::wuts::EngineKind;
-use shared::wuts::sim::Simulator;
 
 /// One request our adapter sent and Evolution's answer.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]

@@ -229,7 +229,7 @@ fn timeouts_nest_inside_api_gateway() {
         .unwrap();
     assert!(function_timeout < 29, "API Gateway gives up at 29 s");
     assert!(max_deadline_ms < function_timeout * 1000);
-    assert!(max_deadline_ms <= shared::config::MAX_WUTS_TIMEOUT_MS);
+    assert!(max_deadline_ms <= shared::config::MAX_ENGINE_TIMEOUT_MS);
 }
 
 #[test]
@@ -365,10 +365,11 @@ fn openapi_documents_exactly_the_route_table() {
 fn local_only_variables_are_declared_empty() {
     let t = template();
     let env = &t["Globals"]["Function"]["Environment"]["Variables"];
-    for var in ["AWS_ENDPOINT_URL_DYNAMODB", "WUTS_ALLOW_HTTP"] {
+    for var in ["AWS_ENDPOINT_URL_DYNAMODB", "ENGINE_ALLOW_HTTP"] {
         assert_eq!(env[var], "", "{var} is declared empty");
     }
-    let empty = |key: &str| (key == "WUTS_ALLOW_HTTP").then(String::new);
-    let wuts = shared::config::wuts_from_lookup(&empty).expect("empty WUTS_ALLOW_HTTP is valid");
+    let empty = |key: &str| (key == "ENGINE_ALLOW_HTTP").then(String::new);
+    let wuts =
+        shared::config::engine_from_lookup(&empty).expect("empty ENGINE_ALLOW_HTTP is valid");
     assert!(!wuts.allow_http, "empty means the default: https only");
 }

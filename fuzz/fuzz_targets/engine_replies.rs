@@ -9,9 +9,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use shared::jid::{GroupJid, ParticipantJid};
-use shared::wuts::dialect::{self, Done, Reply};
-use shared::wuts::groups::GroupChange;
-use shared::wuts::{Action, EngineKind, GroupKind, ListPage, ParticipantsCall};
+use shared::engine::dialect::{self, Done, Reply};
+use shared::engine::groups::GroupChange;
+use shared::engine::{Action, EngineKind, GroupKind, ListPage, ParticipantsCall};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, body)) = data.split_first() else {
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let mut bodies = vec![body.to_vec()];
     // Each engine's shapes, with the fuzzed bytes' first byte choosing a
     // hostile value for every date and number field.
-    use shared::wuts::engines::hostile;
+    use shared::engine::adapters::hostile;
     let v =
         hostile::VALUES[usize::from(body.first().copied().unwrap_or(0)) % hostile::VALUES.len()];
     // One template per input (the second byte chooses), to keep the run fast.

@@ -5,10 +5,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
+use shared::engine::dialect::{self, Reply};
+use shared::engine::{Action, EngineKind, GroupKind, ParticipantsCall};
 use shared::jid::{GroupJid, ParticipantJid};
 use shared::operations::participants::{ReplyIndex, outcome};
-use shared::wuts::dialect::{self, Reply};
-use shared::wuts::{Action, EngineKind, GroupKind, ParticipantsCall};
 
 fn jid(i: usize) -> String {
     format!("55119000{i:05}@s.whatsapp.net")

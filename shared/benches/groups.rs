@@ -5,9 +5,9 @@
 //! list_rss`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use shared::engine::ListPage;
+use shared::engine::dialect::{self, Reply};
 use shared::operations::list_groups;
-use shared::wuts::ListPage;
-use shared::wuts::dialect::{self, Reply};
 
 #[path = "support/shapes.rs"]
 mod shapes;

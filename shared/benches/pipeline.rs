@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use shared::engine::sim::{DEMO_GROUP, SimGroup, Simulator};
 use shared::operations::{AddGroupParticipants, RemoveGroupParticipants};
 use shared::provision::{self, NewTenant};
 use shared::store::TenantStatus;
 use shared::store::memory::MemoryStore;
-use shared::wuts::sim::{DEMO_GROUP, SimGroup, Simulator};
 use shared::{AppState, Operation, serve_operation};
 
 const EVENT: &str = include_str!("../../events/remove-group-participants.json");
@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
                 tenant_id: "bench".into(),
                 name: None,
                 status: TenantStatus::Active,
-                engine: shared::wuts::EngineKind::SessionService,
+                engine: shared::engine::EngineKind::SessionService,
                 wuts_base_url: None,
                 wuts_session_id: "s".into(),
                 wuts_api_key: "k".into(),

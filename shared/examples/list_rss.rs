@@ -13,9 +13,9 @@ mod shapes;
 
 use std::time::Instant;
 
+use shared::engine::ListPage;
+use shared::engine::dialect::{self, Reply};
 use shared::operations::list_groups;
-use shared::wuts::ListPage;
-use shared::wuts::dialect::{self, Reply};
 
 /// A 16 MiB reply of a hostile shape.
 fn hostile(kind: &str) -> Vec<u8> {
@@ -100,9 +100,9 @@ fn main() {
         std::process::exit(status.code().unwrap_or(1));
     };
     let engine = match only.trim_start_matches("hostile:") {
-        "wuts" => shared::wuts::EngineKind::Wuts,
-        "evolution" => shared::wuts::EngineKind::Evolution,
-        _ => shared::wuts::EngineKind::Waha,
+        "wuts" => shared::engine::EngineKind::Wuts,
+        "evolution" => shared::engine::EngineKind::Evolution,
+        _ => shared::engine::EngineKind::Waha,
     };
     let body = std::fs::read(&file).unwrap();
     let reply_bytes = body.len();

@@ -9,12 +9,12 @@ use tokio::time::Instant;
 
 use crate::auth::Principal;
 use crate::context::RequestCtx;
+use crate::engine::Engine;
 use crate::error::ApiError;
 use crate::operation::{Executed, Subject};
 use crate::routes::Route;
 use crate::state::AppState;
 use crate::store::{AuditParticipant, AuditRecord, Store};
-use crate::wuts::WutsClient;
 
 /// Bound on the audit write, so a slow table cannot hold the answer back
 /// long; the request's deadline bounds it too.
@@ -22,7 +22,7 @@ const WRITE_DEADLINE: Duration = Duration::from_secs(2);
 
 /// The record of one request, its outcomes moved out of `result` (they are
 /// only the audit's).
-pub(crate) fn build<E: WutsClient + ?Sized, S: Store + ?Sized>(
+pub(crate) fn build<E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     ctx: &RequestCtx,
     principal: &Principal,

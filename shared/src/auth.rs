@@ -9,9 +9,9 @@ use lambda_http::http::HeaderMap;
 use lambda_http::http::header::AUTHORIZATION;
 use sha2::{Digest, Sha256};
 
+use crate::engine::EngineTarget;
 use crate::error::ApiError;
 use crate::store::{Store, Tenant, TenantStatus};
-use crate::wuts::WutsTarget;
 
 /// Bound on cached principals per warm container.
 const MAX_CACHE_ENTRIES: usize = 10_000;
@@ -44,8 +44,8 @@ impl Principal {
         }
     }
 
-    pub fn wuts_target(&self) -> WutsTarget {
-        WutsTarget {
+    pub fn engine_target(&self) -> EngineTarget {
+        EngineTarget {
             engine: self.tenant.engine,
             base_url: self.tenant.wuts_base_url.clone().unwrap_or_default(),
             session_id: self.tenant.wuts_session_id.clone(),

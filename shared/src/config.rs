@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-pub const DEFAULT_WUTS_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_ENGINE_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_AUTH_CACHE_TTL_SECS: u64 = 30;
 /// API Gateway gives up after 29 s; the upstream deadline must stay below it.
-pub const MAX_WUTS_TIMEOUT_MS: u64 = 28_000;
+pub const MAX_ENGINE_TIMEOUT_MS: u64 = 28_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tables {
@@ -18,7 +18,7 @@ pub struct Tables {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub tables: Tables,
-    pub wuts: WutsConfig,
+    pub engine: EngineConfig,
     pub auth_cache_ttl: Duration,
     pub settings: Settings,
 }
@@ -79,22 +79,22 @@ pub fn settings_from_lookup(
 }
 
 #[derive(Debug, Clone)]
-pub struct WutsConfig {
+pub struct EngineConfig {
     /// Default endpoint for tenants whose record names none.
     pub default_base_url: Option<String>,
     pub timeout: Duration,
-    /// Whether tenants' WUTS URLs may use plain `http://`.
+    /// Whether tenants' engine URLs may use plain `http://`.
     pub allow_http: bool,
     /// `ENGINE_CA_BUNDLE`: a PEM file of extra CAs to trust for engines,
     /// read once when the engine client is built (only when set).
     pub ca_bundle: Option<std::path::PathBuf>,
 }
 
-impl Default for WutsConfig {
+impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             default_base_url: None,
-            timeout: Duration::from_millis(DEFAULT_WUTS_TIMEOUT_MS),
+            timeout: Duration::from_millis(DEFAULT_ENGINE_TIMEOUT_MS),
             allow_http: false,
             ca_bundle: None,
         }
@@ -122,7 +122,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self {
             tables: tables_from_lookup(&lookup)?,
-            wuts: wuts_from_lookup(&lookup)?,
+            engine: engine_from_lookup(&lookup)?,
             auth_cache_ttl: Duration::from_secs(parse_u64(
                 &lookup,
                 "AUTH_CACHE_TTL_SECS",
@@ -143,39 +143,63 @@ pub fn tables_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Ta
     })
 }
 
-pub fn wuts_from_lookup(
+/// The engine settings' names: each `ENGINE_*` name, and the `WUTS_*` name
+/// it had when WUTS was the only engine (still read, documented as an alias).
+pub const ENGINE_BASE_URL: (&str, &str) = ("ENGINE_BASE_URL", "WUTS_BASE_URL");
+pub const ENGINE_TIMEOUT_MS: (&str, &str) = ("ENGINE_TIMEOUT_MS", "WUTS_TIMEOUT_MS");
+pub const ENGINE_ALLOW_HTTP: (&str, &str) = ("ENGINE_ALLOW_HTTP", "WUTS_ALLOW_HTTP");
+
+pub fn engine_from_lookup(
     lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<WutsConfig, ConfigError> {
-    let allow_http = match non_empty(lookup, "WUTS_ALLOW_HTTP").as_deref() {
+) -> Result<EngineConfig, ConfigError> {
+    let (name, allow_http) = aliased(lookup, ENGINE_ALLOW_HTTP)?;
+    let allow_http = match allow_http.as_deref() {
         None => false,
         Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => true,
         Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => false,
         Some(other) => {
             return Err(ConfigError::Invalid {
-                name: "WUTS_ALLOW_HTTP",
+                name,
                 reason: format!("expected true or false, got {other:?}"),
             });
         }
     };
-    let default_base_url = non_empty(lookup, "WUTS_BASE_URL");
+    let (name, default_base_url) = aliased(lookup, ENGINE_BASE_URL)?;
     if let Some(url) = &default_base_url {
-        crate::wuts::check_base_url(url, allow_http).map_err(|reason| ConfigError::Invalid {
-            name: "WUTS_BASE_URL",
-            reason,
-        })?;
+        crate::engine::check_base_url(url, allow_http)
+            .map_err(|reason| ConfigError::Invalid { name, reason })?;
     }
+    let (name, _) = aliased(lookup, ENGINE_TIMEOUT_MS)?;
     let timeout_ms = parse_u64(
-        lookup,
-        "WUTS_TIMEOUT_MS",
-        DEFAULT_WUTS_TIMEOUT_MS,
-        1..=MAX_WUTS_TIMEOUT_MS,
+        &|key: &str| if key == name { lookup(name) } else { None },
+        name,
+        DEFAULT_ENGINE_TIMEOUT_MS,
+        1..=MAX_ENGINE_TIMEOUT_MS,
     )?;
-    Ok(WutsConfig {
+    Ok(EngineConfig {
         default_base_url,
         timeout: Duration::from_millis(timeout_ms),
         allow_http,
         ca_bundle: non_empty(lookup, "ENGINE_CA_BUNDLE").map(Into::into),
     })
+}
+
+/// A setting read under its name or its alias: the name it was found under
+/// (the name when neither is set) and its value. Both set to different
+/// values is an error rather than a silent choice.
+fn aliased(
+    lookup: &impl Fn(&str) -> Option<String>,
+    (name, alias): (&'static str, &'static str),
+) -> Result<(&'static str, Option<String>), ConfigError> {
+    match (non_empty(lookup, name), non_empty(lookup, alias)) {
+        (Some(a), Some(b)) if a != b => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{name} and its alias {alias} are both set, to different values"),
+        }),
+        (Some(a), _) => Ok((name, Some(a))),
+        (None, Some(b)) => Ok((alias, Some(b))),
+        (None, None) => Ok((name, None)),
+    }
 }
 
 fn non_empty(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
@@ -235,10 +259,10 @@ mod tests {
             ("AUDIT_TABLE", "a"),
         ]))
         .unwrap();
-        assert_eq!(cfg.wuts.timeout, Duration::from_millis(10_000));
+        assert_eq!(cfg.engine.timeout, Duration::from_millis(10_000));
         assert_eq!(cfg.auth_cache_ttl, Duration::from_secs(30));
-        assert!(!cfg.wuts.allow_http);
-        assert_eq!(cfg.wuts.default_base_url, None);
+        assert!(!cfg.engine.allow_http);
+        assert_eq!(cfg.engine.default_base_url, None);
         assert_eq!(cfg.settings, Settings::default());
     }
 
@@ -259,9 +283,11 @@ mod tests {
         ];
         for (k, v) in [
             ("WUTS_TIMEOUT_MS", "abc"),
+            ("ENGINE_TIMEOUT_MS", "abc"),
             ("WUTS_TIMEOUT_MS", "0"),
             ("WUTS_TIMEOUT_MS", "30000"),
             ("WUTS_ALLOW_HTTP", "maybe"),
+            ("ENGINE_ALLOW_HTTP", "maybe"),
             ("AUTH_CACHE_TTL_SECS", "-1"),
             ("AUDIT_TTL_DAYS", "x"),
             ("IDEMPOTENCY_LEASE_SECS", "5"),
@@ -269,6 +295,7 @@ mod tests {
             ("REQUEST_DEADLINE_MS", "26000"),
             ("WUTS_BASE_URL", "http://wuts.internal"),
             ("WUTS_BASE_URL", "not a url"),
+            ("ENGINE_BASE_URL", "not a url"),
         ] {
             let mut pairs = base.to_vec();
             pairs.push((k, v));
@@ -292,8 +319,54 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            cfg.wuts.default_base_url.as_deref(),
+            cfg.engine.default_base_url.as_deref(),
             Some("http://127.0.0.1:9000")
+        );
+    }
+
+    /// The `ENGINE_*` names and their `WUTS_*` aliases read the same; both
+    /// set to different values is refused, naming the setting.
+    #[test]
+    fn engine_names_and_their_wuts_aliases() {
+        let tables = [
+            ("TOKENS_TABLE", "t"),
+            ("TENANTS_TABLE", "n"),
+            ("IDEMPOTENCY_TABLE", "i"),
+            ("AUDIT_TABLE", "a"),
+        ];
+        for (timeout, allow, base) in [
+            ("ENGINE_TIMEOUT_MS", "ENGINE_ALLOW_HTTP", "ENGINE_BASE_URL"),
+            ("WUTS_TIMEOUT_MS", "WUTS_ALLOW_HTTP", "WUTS_BASE_URL"),
+        ] {
+            let mut pairs = tables.to_vec();
+            pairs.extend([
+                (timeout, "2500"),
+                (allow, "true"),
+                (base, "http://127.0.0.1:9000"),
+            ]);
+            let cfg = Config::from_lookup(lookup(&pairs)).unwrap();
+            assert_eq!(cfg.engine.timeout, Duration::from_millis(2500), "{timeout}");
+            assert!(cfg.engine.allow_http, "{allow}");
+            assert_eq!(
+                cfg.engine.default_base_url.as_deref(),
+                Some("http://127.0.0.1:9000")
+            );
+        }
+        let mut same = tables.to_vec();
+        same.extend([("ENGINE_TIMEOUT_MS", "2500"), ("WUTS_TIMEOUT_MS", "2500")]);
+        assert!(Config::from_lookup(lookup(&same)).is_ok());
+        let mut both = tables.to_vec();
+        both.extend([("ENGINE_TIMEOUT_MS", "2500"), ("WUTS_TIMEOUT_MS", "3000")]);
+        let err = Config::from_lookup(lookup(&both)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    name: "ENGINE_TIMEOUT_MS",
+                    ..
+                }
+            ),
+            "{err}"
         );
     }
 }

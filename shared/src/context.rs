@@ -7,7 +7,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use tokio::time::Instant;
 
-use crate::wuts::{CallMeta, HandedOver, Reach};
+use crate::engine::{CallMeta, HandedOver, Reach};
 
 /// What one request carries through the pipeline: its id, its deadline,
 /// how far its engine calls got, and what its log line reports.
@@ -22,6 +22,9 @@ pub struct RequestCtx {
     pub tenant_id: Option<String>,
     pub user_id: Option<String>,
     pub token_id: Option<String>,
+    /// The tenant's engine, once the caller is known: logged with every
+    /// failure, so a WAHA tenant's log names WAHA.
+    pub engine: Option<crate::engine::EngineKind>,
     /// Time spent in engine calls that reached the engine.
     pub upstream_ms: Option<u64>,
     /// Set once any engine call of this request was handed to the
@@ -54,6 +57,7 @@ impl RequestCtx {
             tenant_id: None,
             user_id: None,
             token_id: None,
+            engine: None,
             upstream_ms: None,
             handed_over: HandedOver::default(),
         }

@@ -195,7 +195,7 @@ impl ApiError {
             Self::Upstream { .. } => (
                 StatusCode::BAD_GATEWAY,
                 "UPSTREAM_ERROR",
-                "the WhatsApp session service failed".into(),
+                "the tenant's WhatsApp engine failed".into(),
             ),
             Self::DeviceNotReady { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -210,7 +210,7 @@ impl ApiError {
             Self::UpstreamTimeout => (
                 StatusCode::GATEWAY_TIMEOUT,
                 "UPSTREAM_TIMEOUT",
-                "the WhatsApp session service did not answer in time".into(),
+                "the tenant's WhatsApp engine did not answer in time".into(),
             ),
             Self::Internal { .. } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -315,6 +315,69 @@ impl ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// What an engine failure means to our caller: one table, beside the
+/// status table above; the port itself knows nothing of HTTP answers.
+impl From<crate::engine::EngineError> for ApiError {
+    fn from(err: crate::engine::EngineError) -> Self {
+        let detail = err.to_string();
+        match err {
+            crate::engine::EngineError::Status {
+                status,
+                code,
+                retry_after,
+                ..
+            } => match (status, code.as_deref()) {
+                (_, Some(crate::engine::ENGINE_MISCONFIGURED)) => ApiError::Upstream {
+                    detail: format!(
+                        "{detail}: configuration fault, the engine does not serve this route (URL or version)"
+                    ),
+                },
+                (_, Some(crate::engine::ENGINE_NOT_SUPPORTED)) => ApiError::NotSupported {
+                    message: "the tenant's WhatsApp engine does not implement this operation; nothing was changed".into(),
+                },
+                (400, _) => ApiError::validation(
+                    "the tenant's WhatsApp engine rejected the request",
+                    vec![],
+                ),
+                (406, _) => ApiError::validation(
+                    "WhatsApp refused a value as not acceptable (a name too long for this server?)",
+                    vec![],
+                ),
+                (401, _) => ApiError::Upstream {
+                    detail: format!(
+                        "{detail}: configuration fault, the engine refused the tenant's key"
+                    ),
+                },
+                (403, _) => ApiError::Forbidden {
+                    message: "the WhatsApp account is not an admin of this group",
+                },
+                (404, Some("session_not_found")) => ApiError::DeviceNotReady { detail },
+                (404, _) => ApiError::NotFound {
+                    message: "group or community not found, or the WhatsApp account is not in it",
+                },
+                (409, _) => ApiError::DeviceNotReady { detail },
+                (429, _) => ApiError::RateLimited { retry_after },
+                _ => ApiError::Upstream { detail },
+            },
+            crate::engine::EngineError::Timeout => ApiError::UpstreamTimeout,
+            crate::engine::EngineError::NotSupported { operation } => ApiError::NotSupported {
+                message: format!(
+                    "the tenant's WhatsApp engine cannot {operation}; nothing was sent"
+                ),
+            },
+            crate::engine::EngineError::OutOfTime => ApiError::ServiceUnavailable { detail },
+            crate::engine::EngineError::Invalid { field, message } => ApiError::validation(
+                "the tenant's WhatsApp engine would refuse this value; nothing was sent",
+                vec![FieldError::new(field, message)],
+            ),
+            crate::engine::EngineError::Connect(_)
+            | crate::engine::EngineError::Dropped(_)
+            | crate::engine::EngineError::InvalidResponse(_)
+            | crate::engine::EngineError::Config(_) => ApiError::Upstream { detail },
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! request replays that answer without calling WUTS; the same key on a different
 //! request is refused (422), and so is one while the first is in progress (409).
 //!
-//! What is stored follows how far the engine call got (`wuts::Reach`):
+//! What is stored follows how far the engine call got (`engine::Reach`):
 //! every answer once the engine may have acted (a success; a timeout, a
 //! dropped connection, an answer we cannot read or a 5xx, whose envelopes say
 //! `"outcome": "unknown"`). Such a request is never sent again under its key.
@@ -21,13 +21,13 @@ use sha2::{Digest, Sha256};
 use crate::auth::Principal;
 use crate::config::IDEMPOTENCY_RETENTION_SECS;
 use crate::context::RequestCtx;
+use crate::engine::Engine;
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::Subject;
 use crate::routes::Route;
 use crate::state::AppState;
 use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store, StoredAnswer, StoredBody};
-use crate::wuts::WutsClient;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -111,7 +111,7 @@ pub(crate) struct Held {
     owner: String,
 }
 
-pub(crate) async fn claim<E: WutsClient + ?Sized, S: Store + ?Sized>(
+pub(crate) async fn claim<E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     ctx: &RequestCtx,
     principal: &Principal,
@@ -268,7 +268,7 @@ impl Held {
     /// request's deadline, and hands the answer on. `Ok` is every answer
     /// that is kept: a success, or a failure after the engine may have
     /// acted (already rendered as such by the pipeline).
-    pub(crate) async fn finish<E: WutsClient + ?Sized, S: Store + ?Sized>(
+    pub(crate) async fn finish<E: Engine + ?Sized, S: Store + ?Sized>(
         self,
         state: &AppState<E, S>,
         ctx: &RequestCtx,

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::engine::transport::HttpEngine;
 use crate::operation::Operation;
 use crate::pipeline::{serve_operation, serve_unmatched};
 use crate::state::AppState;
 use crate::store::dynamo::DynamoStore;
 use crate::telemetry;
-use crate::wuts::http::HttpWuts;
 
 /// The whole `main` of an operation's Lambda binary: logging, state once,
 /// then the runtime loop calling [`serve_operation`] for `Op`. Missing
@@ -26,7 +26,7 @@ pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
         let state = state.clone();
         async move {
             Ok::<_, std::convert::Infallible>(
-                serve_operation::<Op, HttpWuts, DynamoStore>(&state, req).await,
+                serve_operation::<Op, HttpEngine, DynamoStore>(&state, req).await,
             )
         }
     }))

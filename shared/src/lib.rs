@@ -1,13 +1,14 @@
 //! The shared crate: everything the Lambda functions, `local-api` and `admin`
 //! are built on. A request goes `pipeline` → `auth` (+ scope) → the
 //! operation's `prepare` (`operations/`, `jid`) → `idempotency` → the engine
-//! port (`wuts`) → `audit` → the envelope in `error`.
+//! port (`engine`) → `audit` → the envelope in `error`.
 
 pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod idempotency;
@@ -25,7 +26,6 @@ pub mod scope;
 pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod wuts;
 
 pub use error::ApiError;
 #[cfg(feature = "adapters")]

@@ -8,11 +8,11 @@ use std::future::Future;
 use lambda_http::{Body, Request, Response};
 
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::ApiError;
 use crate::jid::{GroupJid, ParticipantJid};
 use crate::routes::{Params, Route};
 use crate::store::AuditParticipant;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub trait Operation: Send + Sync + 'static {
     /// Method, path pattern, function binary, scope, mutating.
@@ -38,10 +38,10 @@ pub trait Operation: Send + Sync + 'static {
 
     /// The engine call(s) and the typed answer. `engine` is generic so that a
     /// Lambda binary links only the engine calls its own operation makes.
-    fn execute<E: WutsClient + ?Sized>(
+    fn execute<E: Engine + ?Sized>(
         command: &Self::Command,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> impl Future<Output = Result<Executed, ApiError>> + Send;
 }

@@ -12,17 +12,17 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 
 use crate::context::{RequestCtx, route_path};
+use crate::engine::{Engine, EngineKind, Reach};
 use crate::error::ApiError;
 use crate::operation::Operation;
 use crate::operations::{OperationVisitor, ROUTES, resolve, visit};
 use crate::routes::{Params, Resolution};
 use crate::state::AppState;
 use crate::store::Store;
-use crate::wuts::{Reach, WutsClient};
 use crate::{audit, idempotency};
 
 /// Serves one request against the whole route table (`local-api`, tests).
-pub async fn serve<E: WutsClient + ?Sized, S: Store + ?Sized>(
+pub async fn serve<E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     req: Request,
 ) -> Response<Body> {
@@ -55,7 +55,7 @@ pub async fn serve<E: WutsClient + ?Sized, S: Store + ?Sized>(
 /// Lambda an invocation is never cancelled, and the deadline ends it in time.
 pub async fn serve_detached<E, S>(state: Arc<AppState<E, S>>, req: Request) -> Response<Body>
 where
-    E: WutsClient + ?Sized + 'static,
+    E: Engine + ?Sized + 'static,
     S: Store + ?Sized + 'static,
 {
     match tokio::spawn(async move { serve(state.as_ref(), req).await }).await {
@@ -69,7 +69,7 @@ where
 /// Serves one request in the Lambda binary of `Op`: that operation's route
 /// runs; any other request gets the 404/405 envelope. Only `Op`'s code (and
 /// the engine calls it makes) is linked into the binary.
-pub async fn serve_operation<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized>(
+pub async fn serve_operation<Op: Operation, E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     req: Request,
 ) -> Response<Body> {
@@ -100,7 +100,7 @@ pub fn serve_unmatched(req: Request) -> Response<Body> {
 }
 
 /// Runs whichever operation the whole-table server resolved.
-struct Runner<'a, E: WutsClient + ?Sized, S: Store + ?Sized> {
+struct Runner<'a, E: Engine + ?Sized, S: Store + ?Sized> {
     state: &'a AppState<E, S>,
     ctx: &'a mut RequestCtx,
     params: &'a Params<'a>,
@@ -109,7 +109,7 @@ struct Runner<'a, E: WutsClient + ?Sized, S: Store + ?Sized> {
 
 type Work<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, ApiError>> + Send + 'a>>;
 
-impl<'a, E: WutsClient + ?Sized, S: Store + ?Sized> OperationVisitor for Runner<'a, E, S> {
+impl<'a, E: Engine + ?Sized, S: Store + ?Sized> OperationVisitor for Runner<'a, E, S> {
     type Output = Work<'a>;
 
     fn visit<Op: Operation>(self) -> Work<'a> {
@@ -154,7 +154,7 @@ fn unmatched_error(resolution: Resolution<'_>) -> ApiError {
 /// One operation, after routing: authenticate, authorise, prepare, claim the
 /// idempotency key, call the engine, then audit and complete the key side by
 /// side. Every phase draws from the request's one deadline (`ctx.deadline`).
-pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized>(
+pub(crate) async fn run<Op: Operation, E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     ctx: &mut RequestCtx,
     params: &Params<'_>,
@@ -171,9 +171,10 @@ pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized
     ctx.token_id = Some(principal.token_id.clone());
     principal.require(Op::ROUTE.scope)?;
     let command = Op::prepare(params, req)?;
-    let target = principal.wuts_target();
+    ctx.engine = Some(principal.tenant.engine);
+    let target = principal.engine_target();
     if !Op::ROUTE.mutating {
-        return Ok(Op::execute(&command, state.wuts.as_ref(), &target, ctx)
+        return Ok(Op::execute(&command, state.engine.as_ref(), &target, ctx)
             .await?
             .response);
     }
@@ -198,7 +199,7 @@ pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized
     // transport, a panic (say, while reading the engine's reply) counts as
     // "may have reached the engine": 502, outcome unknown, audited, stored.
     let mut result =
-        match AssertUnwindSafe(Op::execute(&command, state.wuts.as_ref(), &target, ctx))
+        match AssertUnwindSafe(Op::execute(&command, state.engine.as_ref(), &target, ctx))
             .catch_unwind()
             .await
         {
@@ -218,7 +219,7 @@ pub(crate) async fn run<Op: Operation, E: WutsClient + ?Sized, S: Store + ?Sized
     let answer = match result {
         Ok(executed) => Ok(executed.response),
         Err(err) if ctx.engine_may_have_acted() => {
-            tracing::error!(request_id = %ctx.request_id, error = %err, "request failed; the engine may have acted");
+            tracing::error!(request_id = %ctx.request_id, engine = ctx.engine.map(EngineKind::as_str), error = %err, "request failed; the engine may have acted");
             Ok(err.to_response_outcome_unknown(&ctx.request_id))
         }
         Err(err) => Err(err),
@@ -291,7 +292,7 @@ fn finish(
         Err(err) => {
             let status = err.status();
             if status.is_server_error() {
-                tracing::error!(request_id = %ctx.request_id, error = %err, "request failed");
+                tracing::error!(request_id = %ctx.request_id, engine = ctx.engine.map(EngineKind::as_str), error = %err, "request failed");
             } else if matches!(err, ApiError::Validation { .. }) {
                 tracing::info!(request_id = %ctx.request_id, error = %err, "request rejected");
             }
@@ -306,6 +307,7 @@ fn finish(
         tenant_id = ctx.tenant_id.as_deref(),
         user_id = ctx.user_id.as_deref(),
         token_id = ctx.token_id.as_deref(),
+        engine = ctx.engine.map(EngineKind::as_str),
         upstream_ms = ctx.upstream_ms,
         duration_ms = started.elapsed().as_millis() as u64,
         "request"

@@ -2,8 +2,8 @@
 //! local default: issuing and revoking tokens, creating tenants.
 
 use crate::auth::{hash_token, normalise_token};
+use crate::engine::{EngineKind, check_base_url};
 use crate::store::{Store, StoreError, Tenant, TenantStatus, TokenRecord, TokenStatus};
-use crate::wuts::{EngineKind, check_base_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
@@ -88,7 +88,7 @@ pub async fn put_tenant(
             check_base_url(url.trim(), allow_http)
                 .map_err(|e| ProvisionError::Invalid(format!("--wuts-base-url: {e}")))?;
             // Stored as it is used: no surrounding space, no trailing `/`.
-            Some(crate::wuts::normalise_base_url(url))
+            Some(crate::engine::normalise_base_url(url))
         }
         None => None,
     };

@@ -6,50 +6,50 @@ use std::time::Duration;
 
 use crate::auth::Authenticator;
 use crate::config::Settings;
+use crate::engine::Engine;
+#[cfg(feature = "adapters")]
+use crate::engine::transport::HttpEngine;
 use crate::store::Store;
 #[cfg(feature = "adapters")]
 use crate::store::dynamo::{DynamoStore, client_from_env};
-use crate::wuts::WutsClient;
-#[cfg(feature = "adapters")]
-use crate::wuts::http::HttpWuts;
 
 /// Everything a request needs, built once per cold start and shared by every
 /// request of the container. `E` is the engine port's implementation: a
 /// concrete type in the Lambda binaries (static calls, so each links only
-/// what its operation uses), `dyn WutsClient` where it is chosen at run time
+/// what its operation uses), `dyn Engine` where it is chosen at run time
 /// (`local-api`, tests).
-pub struct AppState<E: WutsClient + ?Sized = dyn WutsClient, S: Store + ?Sized = dyn Store> {
+pub struct AppState<E: Engine + ?Sized = dyn Engine, S: Store + ?Sized = dyn Store> {
     pub store: Arc<S>,
-    pub wuts: Arc<E>,
+    pub engine: Arc<E>,
     pub auth: Authenticator<S>,
     pub settings: Settings,
 }
 
 impl AppState {
     /// A state over any engine, chosen at run time.
-    pub fn new(store: Arc<dyn Store>, wuts: Arc<dyn WutsClient>, auth_cache_ttl: Duration) -> Self {
-        Self::with_engine(store, wuts, auth_cache_ttl)
+    pub fn new(store: Arc<dyn Store>, engine: Arc<dyn Engine>, auth_cache_ttl: Duration) -> Self {
+        Self::with_engine(store, engine, auth_cache_ttl)
     }
 }
 
-impl<E: WutsClient + ?Sized, S: Store + ?Sized> AppState<E, S> {
-    pub fn with_engine(store: Arc<S>, wuts: Arc<E>, auth_cache_ttl: Duration) -> Self {
+impl<E: Engine + ?Sized, S: Store + ?Sized> AppState<E, S> {
+    pub fn with_engine(store: Arc<S>, engine: Arc<E>, auth_cache_ttl: Duration) -> Self {
         Self {
             auth: Authenticator::new(store.clone(), auth_cache_ttl),
             store,
-            wuts,
+            engine,
             settings: Settings::default(),
         }
     }
 }
 
-impl<E: WutsClient + 'static, S: Store + 'static> AppState<E, S> {
+impl<E: Engine + 'static, S: Store + 'static> AppState<E, S> {
     /// The same state with the engine and the store behind `dyn` (a server
     /// that picks them at run time, like `local-api`).
     pub fn into_dyn(self) -> AppState {
         AppState {
             store: self.store,
-            wuts: self.wuts,
+            engine: self.engine,
             auth: self.auth.into_dyn(),
             settings: self.settings,
         }
@@ -57,15 +57,15 @@ impl<E: WutsClient + 'static, S: Store + 'static> AppState<E, S> {
 }
 
 #[cfg(feature = "adapters")]
-impl AppState<HttpWuts, DynamoStore> {
+impl AppState<HttpEngine, DynamoStore> {
     /// Production wiring: configuration from the environment, DynamoDB and
     /// the reqwest engine client. Neither blocks on the network.
     pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
         let config = crate::config::Config::from_env()?;
-        let wuts = HttpWuts::new(config.wuts.clone())
+        let engine = HttpEngine::new(config.engine.clone())
             .map_err(|e| crate::config::ConfigError::HttpClient(e.to_string()))?;
         let store = DynamoStore::new(client_from_env().await?, config.tables.clone());
-        let mut state = Self::with_engine(Arc::new(store), Arc::new(wuts), config.auth_cache_ttl);
+        let mut state = Self::with_engine(Arc::new(store), Arc::new(engine), config.auth_cache_ttl);
         state.settings = config.settings;
         Ok(state)
     }

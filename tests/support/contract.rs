@@ -1,11 +1,11 @@
 //! The store contract: one suite, run against the in-memory fake and against
 //! DynamoDB (moto). Each assertion is something an adapter could get wrong.
 
+use shared::engine::EngineKind;
 use shared::store::{
     AuditParticipant, AuditRecord, Claim, IdempotencyRecord, IdempotencyState, MAX_ITEM_BYTES,
     Store, StoreError, StoredAnswer, StoredBody, Tenant, TenantStatus, TokenRecord, TokenStatus,
 };
-use shared::wuts::EngineKind;
 
 fn token(hash: &str, tenant: &str, created_at: i64) -> TokenRecord {
     TokenRecord {

@@ -9,12 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
-use shared::jid::{GroupJid, ParticipantJid};
-use shared::wuts::groups::{
+use shared::engine::groups::{
     Group, GroupChange, GroupOptions, Join, MemberAddMode, NewCommunity, NewGroup,
 };
-use shared::wuts::sim::Simulator;
-use shared::wuts::{Action, EngineKind, GroupKind, WutsError, WutsParticipant};
+use shared::engine::sim::Simulator;
+use shared::engine::{Action, EngineError, EngineKind, EngineParticipant, GroupKind};
+use shared::jid::{GroupJid, ParticipantJid};
 
 use crate::wuts_fake::{
     API_KEY, SESSION_ID, apply, group_of, json_response, read_participants, segments,
@@ -284,9 +284,9 @@ impl Flavour {
         }
     }
 
-    fn refuse(self, err: WutsError) -> Response {
+    fn refuse(self, err: EngineError) -> Response {
         match err {
-            WutsError::Status { status, code, .. } => self.error(&Canonical {
+            EngineError::Status { status, code, .. } => self.error(&Canonical {
                 status,
                 code: code.as_deref(),
             }),
@@ -550,7 +550,7 @@ fn wuts(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
 
 /// The documented entry; a refused participant also carries WhatsApp's
 /// `error` (and `add_request`), which the docs do not show.
-fn wuts_entry(p: &WutsParticipant) -> Value {
+fn wuts_entry(p: &EngineParticipant) -> Value {
     let mut entry = json!({
         "jid": p.jid, "phone_number": p.phone_number,
         "is_admin": p.is_admin, "is_super_admin": p.is_super_admin,
@@ -565,7 +565,7 @@ fn wuts_entry(p: &WutsParticipant) -> Value {
 }
 
 /// Baileys' participant result, as Evolution and WAHA/NOWEB pass it on.
-fn baileys_entry(p: &WutsParticipant) -> Value {
+fn baileys_entry(p: &EngineParticipant) -> Value {
     let code = p.error.filter(|c| *c != 0);
     let mut attrs = json!({"jid": p.jid});
     if let Some(code) = code {
@@ -623,7 +623,7 @@ fn evolution(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
     };
     // An instance never connected fails in its service, after Evolution's
     // own checks (instance, key, `groupJid`, schema) passed.
-    let refuse = |e: WutsError| {
+    let refuse = |e: EngineError| {
         if sim.is_connected() {
             f.refuse(e)
         } else {
@@ -926,7 +926,12 @@ fn waha(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response {
     }
 }
 
-fn waha_reply(f: Flavour, action: Action, sent: &[String], reply: &[WutsParticipant]) -> Response {
+fn waha_reply(
+    f: Flavour,
+    action: Action,
+    sent: &[String],
+    reply: &[EngineParticipant],
+) -> Response {
     match f {
         Flavour::WahaGows => json_response(
             200,

@@ -2,19 +2,19 @@
 //! store, the WUTS fake, an `AppState`, and helpers to send events and check
 //! the envelope.
 
-use shared::wuts::sim::Simulator;
+use shared::engine::sim::Simulator;
 use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_http::{Body, Request};
 use serde_json::Value;
 use shared::auth::hash_token;
-use shared::config::WutsConfig;
+use shared::config::EngineConfig;
+use shared::engine::transport::HttpEngine;
 use shared::store::memory::MemoryStore;
 use shared::store::{
     Store, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore,
 };
-use shared::wuts::http::HttpWuts;
 use shared::{AppState, Operation, serve, serve_operation};
 
 use crate::engine_fakes::Flavour;
@@ -36,7 +36,7 @@ pub fn tenant(base_url: &str) -> Tenant {
         tenant_id: "acme".into(),
         status: TenantStatus::Active,
         name: Some("Acme".into()),
-        engine: shared::wuts::EngineKind::SessionService,
+        engine: shared::engine::EngineKind::SessionService,
         wuts_base_url: Some(base_url.into()),
         wuts_session_id: SESSION_ID.into(),
         wuts_api_key: API_KEY.into(),
@@ -97,14 +97,14 @@ pub async fn seed(store: &dyn Store, base_url: &str) {
     store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
 }
 
-pub fn http_wuts() -> Arc<HttpWuts> {
+pub fn http_wuts() -> Arc<HttpEngine> {
     http_engine(true, UPSTREAM_DEADLINE)
 }
 
 /// The reqwest engine client with its own http policy and deadline.
-pub fn http_engine(allow_http: bool, timeout: Duration) -> Arc<HttpWuts> {
+pub fn http_engine(allow_http: bool, timeout: Duration) -> Arc<HttpEngine> {
     Arc::new(
-        HttpWuts::new(WutsConfig {
+        HttpEngine::new(EngineConfig {
             default_base_url: None,
             timeout,
             allow_http,

@@ -1,5 +1,5 @@
 //! A stateful WUTS fake speaking the contract over real HTTP on loopback.
-//! State and WhatsApp behaviour come from `shared::wuts::sim::Simulator`;
+//! State and WhatsApp behaviour come from `shared::engine::sim::Simulator`;
 //! this layer adds the wire format, the API-key check, a record of every call
 //! and scripted faults (statuses, garbage, slow answers).
 
@@ -15,9 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
+use shared::engine::sim::Simulator;
+use shared::engine::{Action, EngineError, EngineKind, GroupKind, ParticipantsCall};
 use shared::jid::{GroupJid, ParticipantJid};
-use shared::wuts::sim::Simulator;
-use shared::wuts::{Action, EngineKind, GroupKind, ParticipantsCall, WutsError};
 
 pub use crate::engine_fakes::Flavour;
 use crate::engine_fakes::{Canonical, Request as EngineRequest};
@@ -227,7 +227,7 @@ pub fn apply(
     jid: &str,
     action: Action,
     participants: Vec<ParticipantJid>,
-) -> Result<Vec<shared::wuts::WutsParticipant>, WutsError> {
+) -> Result<Vec<shared::engine::EngineParticipant>, EngineError> {
     let group = group_of(jid)?;
     sim.apply(&ParticipantsCall {
         kind,
@@ -238,8 +238,8 @@ pub fn apply(
 }
 
 /// The group an invite call names, or a 400.
-pub fn group_of(jid: &str) -> Result<GroupJid, WutsError> {
-    GroupJid::parse(jid).map_err(|_| WutsError::Status {
+pub fn group_of(jid: &str) -> Result<GroupJid, EngineError> {
+    GroupJid::parse(jid).map_err(|_| EngineError::Status {
         settled: true,
         status: 400,
         code: Some("bad_request".into()),

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
-use shared::wuts::EngineKind;
+use shared::engine::EngineKind;
 
 fn group_jid(i: usize) -> String {
     format!("1203630{i:011}@g.us")

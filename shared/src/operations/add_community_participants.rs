@@ -4,11 +4,11 @@ use lambda_http::Request;
 
 use super::participants::{self, WITH_JID_AND_ACTION};
 use crate::context::RequestCtx;
+use crate::engine::{Action, Engine, EngineTarget, GroupKind, ParticipantsCall};
 use crate::error::ApiError;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{Action, GroupKind, ParticipantsCall, WutsClient, WutsTarget};
 
 pub struct AddCommunityParticipants;
 
@@ -30,10 +30,10 @@ impl Operation for AddCommunityParticipants {
         participants::subject(call)
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         call: &ParticipantsCall,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         participants::execute::<WITH_JID_AND_ACTION, E>(call, engine, target, ctx).await

@@ -6,11 +6,11 @@ use serde::Serialize;
 
 use super::ok;
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::ApiError;
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Subject};
 use crate::routes::Route;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct LinkCommand {
     pub community: GroupJid,
@@ -36,11 +36,11 @@ pub fn fingerprint(route: &Route, command: &LinkCommand, action: &'static str) -
     crate::idempotency::fingerprint_with(route, subject(command, action), command.group.as_str())
 }
 
-pub async fn execute<E: WutsClient + ?Sized>(
+pub async fn execute<E: Engine + ?Sized>(
     command: &LinkCommand,
     link: bool,
     engine: &E,
-    target: &WutsTarget,
+    target: &EngineTarget,
     ctx: &mut RequestCtx,
 ) -> Result<Executed, ApiError> {
     super::engine_call(ctx, |meta| {

@@ -10,12 +10,12 @@ use super::fields::{self, finish};
 use super::participants::parse_participant_list;
 use super::{body_bytes, created, creation_outcomes, require_json};
 use crate::context::RequestCtx;
+use crate::engine::groups::{Group, NewCommunity};
+use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::groups::{Group, NewCommunity};
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct CreateCommunity;
 
@@ -80,10 +80,10 @@ impl Operation for CreateCommunity {
         crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(new), &extra.to_string())
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         new: &NewCommunity,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let community = super::engine_call(ctx, |meta| engine.create_community(target, new, meta))

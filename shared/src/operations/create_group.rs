@@ -11,12 +11,12 @@ use super::fields::{self, finish};
 use super::participants::parse_participant_list;
 use super::{body_bytes, created, creation_outcomes, require_json};
 use crate::context::RequestCtx;
+use crate::engine::groups::{Group, GroupOptions, NewGroup};
+use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::groups::{Group, GroupOptions, NewGroup};
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct CreateGroup;
 
@@ -134,10 +134,10 @@ impl Operation for CreateGroup {
         crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(new), &extra.to_string())
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         new: &NewGroup,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let group = super::engine_call(ctx, |meta| engine.create_group(target, new, meta))

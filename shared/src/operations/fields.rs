@@ -4,15 +4,15 @@
 
 use serde_json::{Map, Value};
 
+use crate::engine::EngineError;
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
-use crate::wuts::WutsError;
 
 /// An engine error on a call that carries a name: WhatsApp's 406 (older
 /// servers refuse names over 25 characters) is a 400 naming `name`.
-pub fn name_refused(err: WutsError) -> ApiError {
+pub fn name_refused(err: EngineError) -> ApiError {
     match err {
-        WutsError::Status { status: 406, .. } => ApiError::validation(
+        EngineError::Status { status: 406, .. } => ApiError::validation(
             "WhatsApp refused the name",
             vec![FieldError::new(
                 "name",

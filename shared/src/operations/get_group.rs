@@ -5,13 +5,13 @@ use serde::Serialize;
 
 use super::{invite, ok};
 use crate::context::RequestCtx;
+use crate::engine::groups::Group;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::ApiError;
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::groups::Group;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct GetGroup;
 
@@ -39,10 +39,10 @@ impl Operation for GetGroup {
         invite::subject(group, "get_group")
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         group: &GroupJid,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let info = super::engine_call(ctx, |meta| engine.group_info(target, group, meta)).await?;

@@ -4,12 +4,12 @@ use lambda_http::Request;
 
 use super::invite;
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::ApiError;
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct GetGroupInviteLink;
 
@@ -31,10 +31,10 @@ impl Operation for GetGroupInviteLink {
         invite::subject(group, "get_invite")
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         group: &GroupJid,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let link = super::engine_call(ctx, |meta| engine.get_invite(target, group, meta)).await?;

@@ -11,13 +11,13 @@ use serde_json::Value;
 use super::fields::{self, finish};
 use super::{body_bytes, ok, require_json};
 use crate::context::RequestCtx;
+use crate::engine::groups::Join;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::jid::ParticipantJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::groups::Join;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct JoinGroup;
 
@@ -165,10 +165,10 @@ impl Operation for JoinGroup {
         crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(join), &extra)
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         join: &Join,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let joined = super::engine_call(ctx, |meta| engine.join_group(target, join, meta)).await?;

@@ -6,12 +6,12 @@ use serde::Serialize;
 
 use super::{invite, ok};
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::ApiError;
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct LeaveGroup;
 
@@ -38,10 +38,10 @@ impl Operation for LeaveGroup {
         invite::subject(group, "leave")
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         group: &GroupJid,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         super::engine_call(ctx, |meta| engine.leave_group(target, group, meta)).await?;

@@ -7,11 +7,11 @@ use super::community_link::{self, LinkCommand};
 use super::fields::{self, finish};
 use super::{body_bytes, path_jid, require_json};
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct LinkCommunityGroup;
 
@@ -58,10 +58,10 @@ impl Operation for LinkCommunityGroup {
         community_link::fingerprint(&Self::ROUTE, command, "link_group")
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         command: &LinkCommand,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         community_link::execute(command, true, engine, target, ctx).await

@@ -13,13 +13,13 @@ use serde::Serialize;
 
 use super::{body_bytes, invite::check_no_body, ok};
 use crate::context::RequestCtx;
+use crate::engine::groups::Group;
+use crate::engine::{Engine, EngineTarget, ListPage};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::groups::Group;
-use crate::wuts::{ListPage, WutsClient, WutsTarget};
 
 /// Groups per page unless `?limit=` says otherwise.
 pub const DEFAULT_LIMIT: usize = 500;
@@ -156,10 +156,10 @@ impl Operation for ListGroups {
         }
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         page: &ListPage,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let mut got =

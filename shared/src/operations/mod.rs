@@ -55,11 +55,11 @@ use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, Response};
 
 use crate::context::RequestCtx;
+use crate::engine::{CallMeta, EngineError, Reach};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::Operation;
 use crate::routes::{Resolution, Route, resolve_in};
-use crate::wuts::{CallMeta, Reach, WutsError};
 
 /// Something to do with one operation, the type chosen at run time by its
 /// index in [`ROUTES`] (the whole-table server: `local-api` and tests). A
@@ -167,9 +167,9 @@ pub fn require_json(req: &Request) -> Result<(), ApiError> {
 pub async fn engine_call<T, Fut>(
     ctx: &mut RequestCtx,
     call: impl FnOnce(CallMeta) -> Fut,
-) -> Result<T, WutsError>
+) -> Result<T, EngineError>
 where
-    Fut: Future<Output = Result<T, WutsError>>,
+    Fut: Future<Output = Result<T, EngineError>>,
 {
     let meta = ctx.call_meta(POST_CALL_RESERVE);
     // A backstop for adapters that do not keep the deadline themselves; it
@@ -178,7 +178,7 @@ where
     let started = Instant::now();
     let out = tokio::time::timeout_at(backstop, call(meta))
         .await
-        .unwrap_or(Err(WutsError::Timeout));
+        .unwrap_or(Err(EngineError::Timeout));
     let reach = match &out {
         Ok(_) => Reach::MayHaveActed,
         Err(e) => e.reach(),
@@ -251,7 +251,7 @@ pub fn body_bytes_up_to(req: &Request, limit: usize) -> Result<&[u8], ApiError> 
 /// that the engine's group lists is `added`, the others `unconfirmed`.
 pub fn creation_outcomes(
     requested: &[crate::jid::ParticipantJid],
-    group: &crate::wuts::groups::Group,
+    group: &crate::engine::groups::Group,
 ) -> Vec<crate::store::AuditParticipant> {
     let members: std::collections::HashSet<&str> = group
         .participants

@@ -11,14 +11,14 @@ use serde_json::{Map, Value};
 
 use super::{body_bytes, engine_call, ok, path_jid, require_json};
 use crate::context::RequestCtx;
+use crate::engine::{
+    Action, AddRequest, Engine, EngineParticipant, EngineTarget, GroupKind, ParticipantsCall,
+};
 use crate::error::{ApiError, FieldError};
 use crate::jid::ParticipantJid;
 use crate::operation::{Executed, Subject};
 use crate::routes::Params;
 use crate::store::AuditParticipant;
-use crate::wuts::{
-    Action, AddRequest, GroupKind, ParticipantsCall, WutsClient, WutsParticipant, WutsTarget,
-};
 
 pub const MAX_PARTICIPANTS: usize = 50;
 
@@ -67,10 +67,10 @@ pub const PLAIN: bool = false;
 pub const WITH_JID_AND_ACTION: bool = true;
 
 /// One engine call; one response entry per requested participant.
-pub async fn execute<const WITH_JID_AND_ACTION: bool, E: WutsClient + ?Sized>(
+pub async fn execute<const WITH_JID_AND_ACTION: bool, E: Engine + ?Sized>(
     call: &ParticipantsCall,
     engine: &E,
-    target: &WutsTarget,
+    target: &EngineTarget,
     ctx: &mut RequestCtx,
 ) -> Result<Executed, ApiError> {
     let reply = engine_call(ctx, |meta| engine.update_participants(target, call, meta)).await?;
@@ -176,10 +176,10 @@ impl Entry<'_> {
 
 /// WUTS's reply looked up by every name a participant goes by (JID, phone
 /// number, LID). The first entry in reply order wins, as a scan would.
-pub struct ReplyIndex<'a>(HashMap<&'a str, &'a WutsParticipant>);
+pub struct ReplyIndex<'a>(HashMap<&'a str, &'a EngineParticipant>);
 
 impl<'a> ReplyIndex<'a> {
-    pub fn new(reply: &'a [WutsParticipant]) -> Self {
+    pub fn new(reply: &'a [EngineParticipant]) -> Self {
         let mut map = HashMap::with_capacity(reply.len() * 2);
         for p in reply {
             let names = [
@@ -194,7 +194,7 @@ impl<'a> ReplyIndex<'a> {
         Self(map)
     }
 
-    fn get(&self, jid: &str) -> Option<&'a WutsParticipant> {
+    fn get(&self, jid: &str) -> Option<&'a EngineParticipant> {
         self.0.get(jid).copied()
     }
 }
@@ -458,12 +458,12 @@ mod tests {
     }
 
     /// The entry as the client sees it.
-    fn entry(requested: &ParticipantJid, action: Action, reply: &[WutsParticipant]) -> Value {
+    fn entry(requested: &ParticipantJid, action: Action, reply: &[EngineParticipant]) -> Value {
         serde_json::to_value(outcome(requested, action, &ReplyIndex::new(reply))).unwrap()
     }
 
-    fn wuts(jid: &str, error: Option<i64>) -> WutsParticipant {
-        WutsParticipant {
+    fn wuts(jid: &str, error: Option<i64>) -> EngineParticipant {
+        EngineParticipant {
             jid: jid.into(),
             phone_number: jid.ends_with("@s.whatsapp.net").then(|| jid.to_string()),
             lid: None,
@@ -529,7 +529,7 @@ mod tests {
         let lid = ParticipantJid::normalise("7@lid").unwrap();
         let mut p = wuts("5511888888888@s.whatsapp.net", Some(403));
         p.lid = Some("7@lid".into());
-        p.add_request = Some(crate::wuts::AddRequest {
+        p.add_request = Some(crate::engine::AddRequest {
             code: "abc".into(),
             expiration: Some(1_750_000_000),
         });

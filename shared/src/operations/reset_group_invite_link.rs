@@ -6,12 +6,12 @@ use lambda_http::Request;
 
 use super::invite;
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::ApiError;
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct ResetGroupInviteLink;
 
@@ -33,10 +33,10 @@ impl Operation for ResetGroupInviteLink {
         invite::subject(group, "reset_invite")
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         group: &GroupJid,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let link = super::engine_call(ctx, |meta| engine.reset_invite(target, group, meta)).await?;

@@ -7,12 +7,12 @@ use serde_json::Value;
 
 use super::{body_bytes, ok, path_jid, require_json};
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{WutsClient, WutsTarget};
 
 /// The timers WhatsApp offers: off, 24 hours, 7 days, 90 days.
 pub const DURATIONS: [u32; 4] = [0, 86_400, 604_800, 7_776_000];
@@ -110,10 +110,10 @@ impl Operation for SetGroupEphemeral {
         )
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         command: &EphemeralCommand,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let seconds = command.duration_seconds;

@@ -13,12 +13,12 @@ use sha2::{Digest, Sha256};
 use super::fields::{self, finish};
 use super::{body_bytes_up_to, ok, path_jid, require_json};
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{WutsClient, WutsTarget};
 
 /// This route's body limit (413 above it).
 pub const MAX_PICTURE_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -123,10 +123,10 @@ impl Operation for SetGroupPicture {
         crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(command), &command.digest)
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         command: &PictureCommand,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let id = super::engine_call(ctx, |meta| {

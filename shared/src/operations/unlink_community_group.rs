@@ -6,11 +6,11 @@ use lambda_http::Request;
 use super::community_link::{self, LinkCommand};
 use super::{body_bytes, invite::check_no_body, path_jid, path_jid_named};
 use crate::context::RequestCtx;
+use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::{WutsClient, WutsTarget};
 
 pub struct UnlinkCommunityGroup;
 
@@ -49,10 +49,10 @@ impl Operation for UnlinkCommunityGroup {
         community_link::fingerprint(&Self::ROUTE, command, "unlink_group")
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         command: &LinkCommand,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         community_link::execute(command, false, engine, target, ctx).await

@@ -13,13 +13,13 @@ use serde_json::json;
 use super::fields::{self, finish};
 use super::{body_bytes, ok, path_jid, require_json};
 use crate::context::RequestCtx;
+use crate::engine::groups::{Group, GroupChange, MemberAddMode};
+use crate::engine::{Engine, EngineTarget, Reach};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
 use crate::scope::Scope;
-use crate::wuts::groups::{Group, GroupChange, MemberAddMode};
-use crate::wuts::{Reach, WutsClient, WutsTarget};
 
 pub struct UpdateGroup;
 
@@ -143,10 +143,10 @@ impl Operation for UpdateGroup {
         )
     }
 
-    async fn execute<E: WutsClient + ?Sized>(
+    async fn execute<E: Engine + ?Sized>(
         command: &UpdateCommand,
         engine: &E,
-        target: &WutsTarget,
+        target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let group = &command.group;

@@ -34,8 +34,8 @@ use super::{
     TokenRecord, TokenStatus, TokenStore,
 };
 use crate::config::Tables;
+use crate::engine::EngineKind;
 use crate::net::SdkHttpClient;
-use crate::wuts::EngineKind;
 
 pub const TOKENS_BY_TENANT_INDEX: &str = "by_tenant";
 pub const TOKENS_TTL_ATTRIBUTE: &str = "expires_at";

@@ -98,8 +98,8 @@ pub struct Tenant {
     pub name: Option<String>,
     /// Which session service the tenant runs (attribute `engine`; a record
     /// without one is `session-service`).
-    pub engine: crate::wuts::EngineKind,
-    /// The engine's URL. `None`: the deployment's default `WUTS_BASE_URL`.
+    pub engine: crate::engine::EngineKind,
+    /// The engine's URL. `None`: the deployment's default `ENGINE_BASE_URL`.
     pub wuts_base_url: Option<String>,
     /// The engine's session: the session-service session id, the Evolution
     /// instance, the WAHA session; empty for `wuts` (the key names the device).

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
-use shared::config::{ConfigError, Tables, tables_from_lookup, wuts_from_lookup};
+use shared::config::{ConfigError, Tables, engine_from_lookup, tables_from_lookup};
+use shared::engine::EngineKind;
 use shared::provision::{self, NewTenant, ProvisionError};
 use shared::store::dynamo::{DynamoStore, client_from_env, create_tables};
 use shared::store::{AuditStore, Store, Tenant, TenantStatus, TokenRecord};
-use shared::wuts::EngineKind;
 
 #[derive(Parser)]
 #[command(
@@ -283,7 +283,7 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                     name,
                     status,
                 } => {
-                    let allow_http = wuts_from_lookup(&env)?.allow_http;
+                    let allow_http = engine_from_lookup(&env)?.allow_http;
                     let wuts_session_id = session_flag(engine, wuts_session_id, engine_session)?;
                     let new = NewTenant {
                         tenant_id,

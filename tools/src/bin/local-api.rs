@@ -20,13 +20,13 @@ use axum::body::to_bytes;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use clap::Parser;
-use shared::provision::{self, NewTenant};
-use shared::store::TenantStatus;
-use shared::store::memory::MemoryStore;
-use shared::wuts::sim::{
+use shared::engine::sim::{
     DEMO_COMMUNITY, DEMO_GROUP, DEMO_INVITE_CODE, DEMO_LINKED_GROUP, DEMO_MEMBERS,
     DEMO_SPARE_GROUP, Simulator,
 };
+use shared::provision::{self, NewTenant};
+use shared::store::TenantStatus;
+use shared::store::memory::MemoryStore;
 use shared::{ApiError, AppState};
 
 /// Bodies are read up to this size; larger ones get the 413 envelope at once
@@ -58,7 +58,7 @@ async fn embedded() -> Result<(AppState, String), String> {
         tenant_id: "demo".into(),
         name: Some("Demo tenant".into()),
         status: TenantStatus::Active,
-        engine: shared::wuts::EngineKind::SessionService,
+        engine: shared::engine::EngineKind::SessionService,
         wuts_base_url: None,
         wuts_session_id: "demo-session".into(),
         wuts_api_key: "demo-wuts-key".into(),

@@ -16,15 +16,15 @@ mod tests {
     use lambda_http::http::Method;
     use serde_json::json;
 
+    use crate::engine::dialect::{self, InviteCall, Reply};
+    use crate::engine::{
+        Action, EngineError, EngineKind, EngineTarget, GroupKind, ParticipantsCall, Reach,
+    };
     use crate::error::ApiError;
     use crate::jid::{GroupJid, ParticipantJid};
-    use crate::wuts::dialect::{self, InviteCall, Reply};
-    use crate::wuts::{
-        Action, EngineKind, GroupKind, ParticipantsCall, Reach, WutsError, WutsTarget,
-    };
 
-    fn target(engine: EngineKind, session: &str) -> WutsTarget {
-        WutsTarget {
+    fn target(engine: EngineKind, session: &str) -> EngineTarget {
+        EngineTarget {
             engine,
             base_url: "https://engine.example".into(),
             session_id: session.into(),
@@ -63,7 +63,7 @@ mod tests {
     }
 
     /// The answer our caller gets for an engine error.
-    fn answered(err: WutsError) -> (u16, &'static str, Reach) {
+    fn answered(err: EngineError) -> (u16, &'static str, Reach) {
         let reach = err.reach();
         let api: ApiError = err.into();
         (api.status().as_u16(), api.code(), reach)
@@ -691,8 +691,8 @@ mod tests {
 
 #[cfg(test)]
 mod group_reply_tests {
-    use crate::wuts::EngineKind;
-    use crate::wuts::dialect::{self, Reply};
+    use crate::engine::EngineKind;
+    use crate::engine::dialect::{self, Reply};
 
     /// Whatever a 2xx carries, reading it as any group reply never panics
     /// (a bare number once did: indexing a JSON number panics).
@@ -721,11 +721,11 @@ mod group_reply_tests {
                     content_type: None,
                     body: body.as_bytes().to_vec(),
                 };
-                let page = crate::wuts::ListPage {
+                let page = crate::engine::ListPage {
                     after: None,
                     limit: 10,
                 };
-                let step = crate::wuts::groups::GroupChange {
+                let step = crate::engine::groups::GroupChange {
                     name: Some("n".into()),
                     ..Default::default()
                 };
@@ -755,13 +755,13 @@ mod group_reply_tests {
     /// `9999-12-31T23:59:59-23:59` panicked in `to_offset`.
     #[test]
     fn hostile_values_never_panic() {
-        let call = crate::wuts::ParticipantsCall {
-            kind: crate::wuts::GroupKind::Group,
+        let call = crate::engine::ParticipantsCall {
+            kind: crate::engine::GroupKind::Group,
             group: crate::jid::GroupJid::parse("1@g.us").unwrap(),
-            action: crate::wuts::Action::Add,
+            action: crate::engine::Action::Add,
             participants: vec![crate::jid::ParticipantJid::normalise("1@lid").unwrap()],
         };
-        let page = crate::wuts::ListPage {
+        let page = crate::engine::ListPage {
             after: None,
             limit: 10,
         };

@@ -1,6 +1,6 @@
 //! The reqwest (rustls) adapter for every engine: it carries the requests
 //! the engine modules build (`dialect`) and brings back their replies,
-//! under one deadline, classifying every failure (`WutsError::reach`). It
+//! under one deadline, classifying every failure (`EngineError::reach`). It
 //! follows no redirect and never sends a call twice once it may have
 //! reached the engine.
 
@@ -14,10 +14,10 @@ use tokio::time::Instant;
 use super::dialect::{self, Auth, Done, InviteCall, Outgoing, Reply};
 use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use super::{
-    CallMeta, EngineKind, GroupPage, ListPage, ParticipantsCall, WutsClient, WutsError,
-    WutsParticipant, WutsTarget, check_base_url,
+    CallMeta, Engine, EngineError, EngineKind, EngineParticipant, EngineTarget, GroupPage,
+    ListPage, ParticipantsCall, check_base_url,
 };
-use crate::config::WutsConfig;
+use crate::config::EngineConfig;
 use crate::jid::GroupJid;
 
 /// Largest engine reply we read; anything bigger is not a documented reply.
@@ -29,28 +29,28 @@ const MAX_REPLY_BYTES: usize = 1 << 20;
 pub const MAX_LIST_REPLY_BYTES: usize = 16 << 20;
 
 /// Built once per cold start; holds the connection pool.
-pub struct HttpWuts {
+pub struct HttpEngine {
     client: reqwest::Client,
-    config: WutsConfig,
+    config: EngineConfig,
     connect_timeout: Duration,
 }
 
 /// What a try needs beyond its connect timeout to start (see `call`).
 const CONNECT_MARGIN: Duration = Duration::from_millis(250);
 
-impl HttpWuts {
+impl HttpEngine {
     /// The client, once per cold start. With `ENGINE_CA_BUNDLE` set, its
     /// PEM file is read here, and its CAs are trusted besides the
     /// compiled-in roots; unset, nothing is read.
-    pub fn new(config: WutsConfig) -> Result<Self, WutsError> {
+    pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
         let builder = match &config.ca_bundle {
             None => crate::net::client_builder(),
             Some(path) => {
                 let pem = std::fs::read(path).map_err(|e| {
-                    WutsError::Config(format!("ENGINE_CA_BUNDLE {}: {e}", path.display()))
+                    EngineError::Config(format!("ENGINE_CA_BUNDLE {}: {e}", path.display()))
                 })?;
                 let tls = crate::net::tls_config_with_bundle(&pem).map_err(|e| {
-                    WutsError::Config(format!("ENGINE_CA_BUNDLE {}: {e}", path.display()))
+                    EngineError::Config(format!("ENGINE_CA_BUNDLE {}: {e}", path.display()))
                 })?;
                 crate::net::client_builder_with(tls)
             }
@@ -62,7 +62,7 @@ impl HttpWuts {
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| WutsError::Config(format!("building the HTTP client: {e}")))?;
+            .map_err(|e| EngineError::Config(format!("building the HTTP client: {e}")))?;
         Ok(Self {
             client,
             config,
@@ -70,10 +70,10 @@ impl HttpWuts {
         })
     }
 
-    fn base_url<'a>(&'a self, target: &'a WutsTarget) -> Result<&'a str, WutsError> {
+    fn base_url<'a>(&'a self, target: &'a EngineTarget) -> Result<&'a str, EngineError> {
         let base = if target.base_url.is_empty() {
             self.config.default_base_url.as_deref().ok_or_else(|| {
-                WutsError::Config("tenant has no engine URL and WUTS_BASE_URL is unset".into())
+                EngineError::Config("tenant has no engine URL and ENGINE_BASE_URL is unset".into())
             })?
         } else {
             target.base_url.as_str()
@@ -81,7 +81,7 @@ impl HttpWuts {
         // Records written before URLs were stored normalised may carry
         // surrounding space or a trailing `/`.
         let base = base.trim();
-        check_base_url(base, self.config.allow_http).map_err(WutsError::Config)?;
+        check_base_url(base, self.config.allow_http).map_err(EngineError::Config)?;
         Ok(base.trim_end_matches('/'))
     }
 
@@ -91,9 +91,9 @@ impl HttpWuts {
     /// engine that cannot do something never answers a configuration fault.
     fn outgoing(
         &self,
-        target: &WutsTarget,
-        build: impl FnOnce(&str) -> Result<Outgoing, WutsError>,
-    ) -> Result<Outgoing, WutsError> {
+        target: &EngineTarget,
+        build: impl FnOnce(&str) -> Result<Outgoing, EngineError>,
+    ) -> Result<Outgoing, EngineError> {
         let mut out = build("")?;
         out.url.insert_str(0, self.base_url(target)?);
         Ok(out)
@@ -101,11 +101,11 @@ impl HttpWuts {
 
     async fn invite(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         which: InviteCall,
         meta: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         let out = self.outgoing(target, |b| dialect::invite_request(b, target, group, which))?;
         let reply = self.call(out, target, meta).await?;
         dialect::invite_reply(target.engine, &reply)
@@ -114,7 +114,7 @@ impl HttpWuts {
     /// One call, over by the earlier of `meta.deadline` and `now + timeout`
     /// (connect, the one retry, headers and body), bringing back the whole
     /// reply whatever its status. Every failure lands on one side of
-    /// [`WutsError::reach`]:
+    /// [`EngineError::reach`]:
     /// - not sent: an invalid request (`Config`), no connection after the
     ///   one retry (`Connect`), or too little time left to try (`OutOfTime`);
     /// - may have acted: anything once a connection is up (`Timeout`,
@@ -127,9 +127,9 @@ impl HttpWuts {
     async fn call(
         &self,
         out: Outgoing,
-        target: &WutsTarget,
+        target: &EngineTarget,
         meta: CallMeta,
-    ) -> Result<Reply, WutsError> {
+    ) -> Result<Reply, EngineError> {
         self.call_limited(out, target, meta, MAX_REPLY_BYTES).await
     }
 
@@ -137,22 +137,22 @@ impl HttpWuts {
     async fn call_limited(
         &self,
         out: Outgoing,
-        target: &WutsTarget,
+        target: &EngineTarget,
         meta: CallMeta,
         max_reply: usize,
-    ) -> Result<Reply, WutsError> {
+    ) -> Result<Reply, EngineError> {
         let deadline = meta.deadline.min(Instant::now() + self.config.timeout);
         let body = out.body.map(|b| b.to_string().into_bytes());
         let method = Method::from_bytes(out.method.as_str().as_bytes())
-            .map_err(|_| WutsError::Config("an unknown method".into()))?;
+            .map_err(|_| EngineError::Config("an unknown method".into()))?;
         let mut last_connect_error = None;
         let response = loop {
             if deadline.saturating_duration_since(Instant::now())
                 < self.connect_timeout + CONNECT_MARGIN
             {
                 return Err(match last_connect_error {
-                    None => WutsError::OutOfTime,
-                    Some(e) => WutsError::Connect(e),
+                    None => EngineError::OutOfTime,
+                    Some(e) => EngineError::Connect(e),
                 });
             }
             let mut request = self.client.request(method.clone(), &out.url);
@@ -171,24 +171,24 @@ impl HttpWuts {
             // From here on, whatever happens may have reached the engine.
             meta.handed_over.mark();
             match tokio::time::timeout_at(deadline, request.send()).await {
-                Err(_) => return Err(WutsError::Timeout),
+                Err(_) => return Err(EngineError::Timeout),
                 Ok(Ok(response)) => break response,
                 // Refused by reqwest before anything was sent (say, a key
                 // that is not a valid header value). The message names no
                 // header value.
                 Ok(Err(e)) if e.is_builder() => {
-                    return Err(WutsError::Config("the request could not be built".into()));
+                    return Err(EngineError::Config("the request could not be built".into()));
                 }
                 Ok(Err(e)) if e.is_connect() => {
                     let e = e.without_url().to_string();
                     if last_connect_error.is_some() {
-                        return Err(WutsError::Connect(e));
+                        return Err(EngineError::Connect(e));
                     }
                     tracing::warn!(request_id = %meta.request_id, error = %e, "engine connection failed; retrying once");
                     last_connect_error = Some(e);
                 }
-                Ok(Err(e)) if e.is_timeout() => return Err(WutsError::Timeout),
-                Ok(Err(e)) => return Err(WutsError::Dropped(e.without_url().to_string())),
+                Ok(Err(e)) if e.is_timeout() => return Err(EngineError::Timeout),
+                Ok(Err(e)) => return Err(EngineError::Dropped(e.without_url().to_string())),
             }
         };
         let status = response.status().as_u16();
@@ -210,7 +210,7 @@ impl HttpWuts {
             .and_then(|v| super::retry_after_secs(v, std::time::SystemTime::now()));
         let body = tokio::time::timeout_at(deadline, read_limited(response, max_reply))
             .await
-            .map_err(|_| WutsError::Timeout)??;
+            .map_err(|_| EngineError::Timeout)??;
         let reply = Reply {
             status,
             retry_after,
@@ -226,7 +226,7 @@ impl HttpWuts {
             && !reply.body.iter().all(u8::is_ascii_whitespace)
             && !reply.is_json()
         {
-            return Err(WutsError::InvalidResponse(format!(
+            return Err(EngineError::InvalidResponse(format!(
                 "status {status}: a {} reply where the engine answers JSON",
                 reply.content_type.as_deref().unwrap_or("typeless")
             )));
@@ -238,12 +238,12 @@ impl HttpWuts {
 async fn read_limited(
     mut response: reqwest::Response,
     max_reply: usize,
-) -> Result<Vec<u8>, WutsError> {
+) -> Result<Vec<u8>, EngineError> {
     if response
         .content_length()
         .is_some_and(|len| len > max_reply as u64)
     {
-        return Err(WutsError::InvalidResponse("reply too large".into()));
+        return Err(EngineError::InvalidResponse("reply too large".into()));
     }
     // One allocation of the declared size (checked above), not a doubling
     // Vec whose growth briefly holds one and a half copies of a large reply.
@@ -253,14 +253,14 @@ async fn read_limited(
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if bytes.len() + chunk.len() > max_reply {
-                    return Err(WutsError::InvalidResponse("reply too large".into()));
+                    return Err(EngineError::InvalidResponse("reply too large".into()));
                 }
                 bytes.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(bytes),
-            Err(e) if e.is_timeout() => return Err(WutsError::Timeout),
+            Err(e) if e.is_timeout() => return Err(EngineError::Timeout),
             Err(e) => {
-                return Err(WutsError::Dropped(format!(
+                return Err(EngineError::Dropped(format!(
                     "reading the reply: {}",
                     e.without_url()
                 )));
@@ -270,13 +270,13 @@ async fn read_limited(
 }
 
 #[async_trait]
-impl WutsClient for HttpWuts {
+impl Engine for HttpEngine {
     async fn update_participants(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         call: &ParticipantsCall,
         meta: CallMeta,
-    ) -> Result<Vec<WutsParticipant>, WutsError> {
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
         let out = self.outgoing(target, |b| dialect::participants_request(b, target, call))?;
         let reply = self.call(out, target, meta).await?;
         dialect::participants_reply(target.engine, call, &reply)
@@ -284,28 +284,28 @@ impl WutsClient for HttpWuts {
 
     async fn reset_invite(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         self.invite(target, group, InviteCall::Reset, meta).await
     }
 
     async fn get_invite(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         self.invite(target, group, InviteCall::Get, meta).await
     }
 
     async fn leave_group(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         let out = self.outgoing(target, |b| dialect::leave_request(b, target, group))?;
         let reply = self.call(out, target, meta).await?;
         dialect::done_reply(target.engine, Done::Leave, &reply)
@@ -313,11 +313,11 @@ impl WutsClient for HttpWuts {
 
     async fn set_ephemeral(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         seconds: u32,
         meta: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         let out = self.outgoing(target, |b| {
             dialect::ephemeral_request(b, target, group, seconds)
         })?;
@@ -327,10 +327,10 @@ impl WutsClient for HttpWuts {
 
     async fn create_group(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         new: &NewGroup,
         meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         let out = self.outgoing(target, |b| dialect::create_group_request(b, target, new))?;
         let reply = self.call(out, target, meta).await?;
         dialect::created_reply(target.engine, &reply)
@@ -338,10 +338,10 @@ impl WutsClient for HttpWuts {
 
     async fn create_community(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         new: &NewCommunity,
         meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         let out = self.outgoing(target, |b| {
             dialect::create_community_request(b, target, new)
         })?;
@@ -351,10 +351,10 @@ impl WutsClient for HttpWuts {
 
     async fn list_groups(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         page: &ListPage,
         meta: CallMeta,
-    ) -> Result<GroupPage, WutsError> {
+    ) -> Result<GroupPage, EngineError> {
         let out = self.outgoing(target, |b| dialect::list_request(b, target))?;
         let reply = self
             .call_limited(out, target, meta, MAX_LIST_REPLY_BYTES)
@@ -364,10 +364,10 @@ impl WutsClient for HttpWuts {
 
     async fn group_info(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         let out = self.outgoing(target, |b| dialect::info_request(b, target, group))?;
         let reply = self.call(out, target, meta).await?;
         dialect::group_reply(target.engine, &reply)
@@ -375,19 +375,19 @@ impl WutsClient for HttpWuts {
 
     fn update_steps(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         change: &GroupChange,
-    ) -> Result<Vec<GroupChange>, WutsError> {
+    ) -> Result<Vec<GroupChange>, EngineError> {
         dialect::update_steps(target.engine, change)
     }
 
     async fn update_group(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         step: &GroupChange,
         meta: CallMeta,
-    ) -> Result<Option<Group>, WutsError> {
+    ) -> Result<Option<Group>, EngineError> {
         let out = self.outgoing(target, |b| dialect::update_request(b, target, group, step))?;
         let reply = self.call(out, target, meta).await?;
         dialect::update_reply(target.engine, step, &reply)
@@ -395,10 +395,10 @@ impl WutsClient for HttpWuts {
 
     async fn join_group(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         join: &Join,
         meta: CallMeta,
-    ) -> Result<Joined, WutsError> {
+    ) -> Result<Joined, EngineError> {
         let out = self.outgoing(target, |b| dialect::join_request(b, target, join))?;
         let reply = self.call(out, target, meta).await?;
         dialect::join_reply(target.engine, &reply)
@@ -406,11 +406,11 @@ impl WutsClient for HttpWuts {
 
     async fn set_picture(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         jpeg: &[u8],
         meta: CallMeta,
-    ) -> Result<Option<String>, WutsError> {
+    ) -> Result<Option<String>, EngineError> {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(jpeg);
         let out = self.outgoing(target, |b| {
@@ -422,12 +422,12 @@ impl WutsClient for HttpWuts {
 
     async fn link_group(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         community: &GroupJid,
         group: &GroupJid,
         link: bool,
         meta: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         let out = self.outgoing(target, |b| {
             dialect::link_request(b, target, community, group, link)
         })?;
@@ -439,10 +439,10 @@ impl WutsClient for HttpWuts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wuts::EngineKind;
+    use crate::engine::EngineKind;
 
-    fn target(engine: EngineKind, base_url: &str, session_id: &str) -> WutsTarget {
-        WutsTarget {
+    fn target(engine: EngineKind, base_url: &str, session_id: &str) -> EngineTarget {
+        EngineTarget {
             engine,
             base_url: base_url.into(),
             session_id: session_id.into(),
@@ -452,9 +452,9 @@ mod tests {
 
     #[test]
     fn urls_are_encoded_and_use_the_default_base() {
-        let wuts = HttpWuts::new(WutsConfig {
+        let wuts = HttpEngine::new(EngineConfig {
             default_base_url: Some("https://wuts.example/api/".into()),
-            ..WutsConfig::default()
+            ..EngineConfig::default()
         })
         .unwrap();
         let target = target(EngineKind::SessionService, "", "sess/../x?y");
@@ -474,13 +474,13 @@ mod tests {
 
     #[test]
     fn http_tenant_urls_need_allow_http() {
-        let wuts = HttpWuts::new(WutsConfig::default()).unwrap();
+        let wuts = HttpEngine::new(EngineConfig::default()).unwrap();
         let http = target(EngineKind::Waha, "http://127.0.0.1:1", "s");
-        assert!(matches!(wuts.base_url(&http), Err(WutsError::Config(_))));
+        assert!(matches!(wuts.base_url(&http), Err(EngineError::Config(_))));
         let no_default = target(EngineKind::Waha, "", "s");
         assert!(matches!(
             wuts.base_url(&no_default),
-            Err(WutsError::Config(_))
+            Err(EngineError::Config(_))
         ));
     }
 }

@@ -1,21 +1,20 @@
 //! The WUTS session service: the port every group operation goes through,
 //! its wire types, its errors and their mapping to ours.
-//! Adapters: [`http::HttpWuts`] (reqwest, production) and
+//! Adapters: [`http::HttpEngine`] (reqwest, production) and
 //! [`sim::Simulator`] (in-process, stateful; local runs and tests).
 
+pub mod adapters;
 pub mod dialect;
-pub mod engines;
 pub mod groups;
-#[cfg(feature = "adapters")]
-pub mod http;
 pub mod listing;
 #[cfg(any(test, feature = "testkit"))]
 pub mod sim;
+#[cfg(feature = "adapters")]
+pub mod transport;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
 use crate::jid::{GroupJid, ParticipantJid};
 use groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 
@@ -120,7 +119,7 @@ impl std::fmt::Display for EngineKind {
 /// Where, on which engine and as whom to call: resolved from the tenant
 /// record. `Debug` hides the key.
 #[derive(Clone)]
-pub struct WutsTarget {
+pub struct EngineTarget {
     pub engine: EngineKind,
     pub base_url: String,
     /// The engine's session (instance) name; empty for `wuts`.
@@ -128,9 +127,9 @@ pub struct WutsTarget {
     pub api_key: String,
 }
 
-impl std::fmt::Debug for WutsTarget {
+impl std::fmt::Debug for EngineTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WutsTarget")
+        f.debug_struct("EngineTarget")
             .field("engine", &self.engine)
             .field("base_url", &self.base_url)
             .field("session_id", &self.session_id)
@@ -158,7 +157,7 @@ pub struct AddRequest {
 
 /// One entry of WUTS's participants reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WutsParticipant {
+pub struct EngineParticipant {
     pub jid: String,
     #[serde(default)]
     pub phone_number: Option<String>,
@@ -177,7 +176,7 @@ pub struct WutsParticipant {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ParticipantsReply {
-    pub participants: Vec<WutsParticipant>,
+    pub participants: Vec<EngineParticipant>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -195,7 +194,7 @@ pub struct WutsErrorBody {
 }
 
 /// How far one engine call got, as far as this process can know. The one
-/// rule every failure path follows (`WutsError::reach`): an
+/// rule every failure path follows (`EngineError::reach`): an
 /// `Idempotency-Key` is released only below `MayHaveActed`, an audit record is
 /// written from `Refused` up, and a call is never sent again once it may have
 /// acted.
@@ -217,7 +216,7 @@ pub enum Reach {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WutsError {
+pub enum EngineError {
     /// An error answer, in the canonical (session-service) status and code.
     /// `settled`: the engine's answer proves the request changed nothing
     /// (its schema validation, its own auth, an unknown or unconnected
@@ -264,7 +263,7 @@ pub enum WutsError {
     NotSupported { operation: &'static str },
 }
 
-impl WutsError {
+impl EngineError {
     /// The classification of every failure, in one place.
     pub fn reach(&self) -> Reach {
         match self {
@@ -285,67 +284,6 @@ impl WutsError {
     }
 }
 
-impl From<WutsError> for ApiError {
-    fn from(err: WutsError) -> Self {
-        let detail = err.to_string();
-        match err {
-            WutsError::Status {
-                status,
-                code,
-                retry_after,
-                ..
-            } => match (status, code.as_deref()) {
-                (_, Some(ENGINE_MISCONFIGURED)) => ApiError::Upstream {
-                    detail: format!(
-                        "{detail}: configuration fault, the engine does not serve this route (URL or version)"
-                    ),
-                },
-                (_, Some(ENGINE_NOT_SUPPORTED)) => ApiError::NotSupported {
-                    message: "the tenant's WhatsApp engine does not implement this operation; nothing was changed".into(),
-                },
-                (400, _) => ApiError::validation(
-                    "the WhatsApp session service rejected the request",
-                    vec![],
-                ),
-                (406, _) => ApiError::validation(
-                    "WhatsApp refused a value as not acceptable (a name too long for this server?)",
-                    vec![],
-                ),
-                (401, _) => ApiError::Upstream {
-                    detail: format!(
-                        "{detail}: configuration fault, the engine refused the tenant's key"
-                    ),
-                },
-                (403, _) => ApiError::Forbidden {
-                    message: "the WhatsApp account is not an admin of this group",
-                },
-                (404, Some("session_not_found")) => ApiError::DeviceNotReady { detail },
-                (404, _) => ApiError::NotFound {
-                    message: "group or community not found, or the WhatsApp account is not in it",
-                },
-                (409, _) => ApiError::DeviceNotReady { detail },
-                (429, _) => ApiError::RateLimited { retry_after },
-                _ => ApiError::Upstream { detail },
-            },
-            WutsError::Timeout => ApiError::UpstreamTimeout,
-            WutsError::NotSupported { operation } => ApiError::NotSupported {
-                message: format!(
-                    "the tenant's WhatsApp engine cannot {operation}; nothing was sent"
-                ),
-            },
-            WutsError::OutOfTime => ApiError::ServiceUnavailable { detail },
-            WutsError::Invalid { field, message } => ApiError::validation(
-                "the tenant's WhatsApp engine would refuse this value; nothing was sent",
-                vec![crate::error::FieldError::new(field, message)],
-            ),
-            WutsError::Connect(_)
-            | WutsError::Dropped(_)
-            | WutsError::InvalidResponse(_)
-            | WutsError::Config(_) => ApiError::Upstream { detail },
-        }
-    }
-}
-
 /// The canonical code for an engine that answers "no such route": a wrong
 /// URL or an engine version without it. A configuration fault (502), and
 /// nothing was done.
@@ -361,7 +299,7 @@ pub struct CallMeta {
     /// This request's id, sent as `X-Request-Id`.
     pub request_id: String,
     /// When the call must be over, answer read. An adapter that cannot
-    /// start the call with time to spare answers [`WutsError::OutOfTime`].
+    /// start the call with time to spare answers [`EngineError::OutOfTime`].
     pub deadline: tokio::time::Instant,
     /// Set by the adapter the moment a request is handed to its transport
     /// (or, in process, the moment it acts). Whatever goes wrong after it —
@@ -403,66 +341,66 @@ pub struct GroupPage {
 
 /// The port. One method per WUTS call; implementations never send a call
 /// again once it may have reached the engine, and classify every failure by
-/// [`WutsError::reach`].
+/// [`EngineError::reach`].
 #[async_trait]
-pub trait WutsClient: Send + Sync {
+pub trait Engine: Send + Sync {
     async fn update_participants(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         call: &ParticipantsCall,
         meta: CallMeta,
-    ) -> Result<Vec<WutsParticipant>, WutsError>;
+    ) -> Result<Vec<EngineParticipant>, EngineError>;
 
     /// Revokes the group's invite link and returns the new one.
     async fn reset_invite(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<String, WutsError>;
+    ) -> Result<String, EngineError>;
 
     /// The group's current invite link (not regenerated).
     async fn get_invite(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<String, WutsError>;
+    ) -> Result<String, EngineError>;
 
     /// The account leaves the group.
     async fn leave_group(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<(), WutsError>;
+    ) -> Result<(), EngineError>;
 
     /// Sets the group's disappearing-message timer (0 turns it off).
     async fn set_ephemeral(
         &self,
-        target: &WutsTarget,
+        target: &EngineTarget,
         group: &GroupJid,
         seconds: u32,
         meta: CallMeta,
-    ) -> Result<(), WutsError>;
+    ) -> Result<(), EngineError>;
 
     /// Creates a group; the engine's view of it back.
     async fn create_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _new: &NewGroup,
         _meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         Err(not_here("create a group"))
     }
 
     /// Creates a community (WhatsApp adds its announcement group).
     async fn create_community(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _new: &NewCommunity,
         _meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         Err(not_here("create a community"))
     }
 
@@ -471,20 +409,20 @@ pub trait WutsClient: Send + Sync {
     /// only the page is kept.
     async fn list_groups(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _page: &ListPage,
         _meta: CallMeta,
-    ) -> Result<GroupPage, WutsError> {
+    ) -> Result<GroupPage, EngineError> {
         Err(not_here("list groups"))
     }
 
     /// One group with its participants.
     async fn group_info(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _group: &GroupJid,
         _meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         Err(not_here("read a group"))
     }
 
@@ -494,9 +432,9 @@ pub trait WutsClient: Send + Sync {
     /// (then nothing is sent).
     fn update_steps(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _change: &GroupChange,
-    ) -> Result<Vec<GroupChange>, WutsError> {
+    ) -> Result<Vec<GroupChange>, EngineError> {
         Err(not_here("update a group"))
     }
 
@@ -504,21 +442,21 @@ pub trait WutsClient: Send + Sync {
     /// the engine answers with it.
     async fn update_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _group: &GroupJid,
         _step: &GroupChange,
         _meta: CallMeta,
-    ) -> Result<Option<Group>, WutsError> {
+    ) -> Result<Option<Group>, EngineError> {
         Err(not_here("update a group"))
     }
 
     /// Joins a group by invite.
     async fn join_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _join: &Join,
         _meta: CallMeta,
-    ) -> Result<Joined, WutsError> {
+    ) -> Result<Joined, EngineError> {
         Err(not_here("join a group"))
     }
 
@@ -526,30 +464,30 @@ pub trait WutsClient: Send + Sync {
     /// gives one.
     async fn set_picture(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _group: &GroupJid,
         _jpeg: &[u8],
         _meta: CallMeta,
-    ) -> Result<Option<String>, WutsError> {
+    ) -> Result<Option<String>, EngineError> {
         Err(not_here("set a group picture"))
     }
 
     /// Links (`link`) or unlinks `group` to or from `community`.
     async fn link_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         _community: &GroupJid,
         _group: &GroupJid,
         _link: bool,
         _meta: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         Err(not_here("link a group to a community"))
     }
 }
 
 /// What an adapter without an operation answers: nothing sent.
-fn not_here(operation: &'static str) -> WutsError {
-    WutsError::NotSupported { operation }
+fn not_here(operation: &'static str) -> EngineError {
+    EngineError::NotSupported { operation }
 }
 
 /// An engine's `Retry-After`, either form (RFC 9110): delay-seconds, or an
@@ -583,7 +521,7 @@ pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
     match parsed.scheme() {
         "https" => {}
         "http" if allow_http => {}
-        "http" => return Err("plain http is only allowed with WUTS_ALLOW_HTTP=true".into()),
+        "http" => return Err("plain http is only allowed with ENGINE_ALLOW_HTTP=true".into()),
         other => return Err(format!("scheme {other:?} is not https")),
     }
     if parsed.host_str().is_none_or(str::is_empty) {
@@ -601,9 +539,10 @@ pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn status(status: u16, code: Option<&str>) -> ApiError {
-        WutsError::Status {
+        EngineError::Status {
             status,
             code: code.map(str::to_string),
             retry_after: Some(3),
@@ -636,16 +575,24 @@ mod tests {
             (status(500, None), 502, "UPSTREAM_ERROR"),
             (status(503, None), 502, "UPSTREAM_ERROR"),
             (status(418, None), 502, "UPSTREAM_ERROR"),
-            (WutsError::Timeout.into(), 504, "UPSTREAM_TIMEOUT"),
-            (WutsError::Connect("x".into()).into(), 502, "UPSTREAM_ERROR"),
+            (EngineError::Timeout.into(), 504, "UPSTREAM_TIMEOUT"),
             (
-                WutsError::InvalidResponse("x".into()).into(),
+                EngineError::Connect("x".into()).into(),
                 502,
                 "UPSTREAM_ERROR",
             ),
-            (WutsError::Config("x".into()).into(), 502, "UPSTREAM_ERROR"),
             (
-                WutsError::NotSupported {
+                EngineError::InvalidResponse("x".into()).into(),
+                502,
+                "UPSTREAM_ERROR",
+            ),
+            (
+                EngineError::Config("x".into()).into(),
+                502,
+                "UPSTREAM_ERROR",
+            ),
+            (
+                EngineError::NotSupported {
                     operation: "add community participants",
                 }
                 .into(),
@@ -670,24 +617,24 @@ mod tests {
 
     #[test]
     fn every_failure_is_on_one_side_of_the_rule() {
-        let s = |status: u16| WutsError::Status {
+        let s = |status: u16| EngineError::Status {
             status,
             code: None,
             retry_after: None,
             settled: true,
         };
-        let ambiguous = |status: u16| WutsError::Status {
+        let ambiguous = |status: u16| EngineError::Status {
             status,
             code: None,
             retry_after: None,
             settled: false,
         };
         let cases = [
-            (WutsError::Connect("refused".into()), Reach::NotSent),
-            (WutsError::Config("http".into()), Reach::NotSent),
-            (WutsError::OutOfTime, Reach::NotSent),
+            (EngineError::Connect("refused".into()), Reach::NotSent),
+            (EngineError::Config("http".into()), Reach::NotSent),
+            (EngineError::OutOfTime, Reach::NotSent),
             (
-                WutsError::NotSupported {
+                EngineError::NotSupported {
                     operation: "add community participants",
                 },
                 Reach::NotSent,
@@ -703,7 +650,7 @@ mod tests {
             (ambiguous(400), Reach::MayHaveActed),
             (ambiguous(409), Reach::MayHaveActed),
             (
-                WutsError::Invalid {
+                EngineError::Invalid {
                     field: "link",
                     message: "x",
                 },
@@ -712,10 +659,10 @@ mod tests {
             (s(502), Reach::MayHaveActed),
             (s(503), Reach::MayHaveActed),
             (s(302), Reach::MayHaveActed),
-            (WutsError::Timeout, Reach::MayHaveActed),
-            (WutsError::Dropped("reset".into()), Reach::MayHaveActed),
+            (EngineError::Timeout, Reach::MayHaveActed),
+            (EngineError::Dropped("reset".into()), Reach::MayHaveActed),
             (
-                WutsError::InvalidResponse("garbage".into()),
+                EngineError::InvalidResponse("garbage".into()),
                 Reach::MayHaveActed,
             ),
         ];
@@ -724,7 +671,7 @@ mod tests {
         }
         assert!(Reach::NotSent < Reach::Refused && Reach::Refused < Reach::MayHaveActed);
         // Nothing sent: a 503 to retry, not a 504.
-        let out_of_time: ApiError = WutsError::OutOfTime.into();
+        let out_of_time: ApiError = EngineError::OutOfTime.into();
         assert_eq!(out_of_time.code(), "SERVICE_UNAVAILABLE");
     }
 
@@ -777,7 +724,7 @@ mod tests {
 
     #[test]
     fn target_debug_hides_key() {
-        let t = WutsTarget {
+        let t = EngineTarget {
             engine: EngineKind::Evolution,
             base_url: "https://w".into(),
             session_id: "s".into(),

@@ -8,11 +8,11 @@ use lambda_http::http::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
-use super::engines::{evolution, session_service, waha, wuts};
+use super::adapters::{evolution, session_service, waha, wuts};
 use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use super::{
-    EngineKind, GroupPage, ListPage, ParticipantsCall, WutsError, WutsParticipant, WutsTarget,
-    listing,
+    EngineError, EngineKind, EngineParticipant, EngineTarget, GroupPage, ListPage,
+    ParticipantsCall, listing,
 };
 use crate::jid::GroupJid;
 
@@ -94,9 +94,9 @@ pub fn enc(s: &str) -> impl std::fmt::Display + '_ {
 /// is sent).
 pub fn participants_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     call: &ParticipantsCall,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
         EngineKind::SessionService => Ok(session_service::participants(base, target, call)),
         EngineKind::Wuts => Ok(wuts::participants(base, call)),
@@ -111,7 +111,7 @@ pub fn participants_reply(
     engine: EngineKind,
     call: &ParticipantsCall,
     reply: &Reply,
-) -> Result<Vec<WutsParticipant>, WutsError> {
+) -> Result<Vec<EngineParticipant>, EngineError> {
     match engine {
         EngineKind::SessionService => session_service::participants_reply(reply),
         EngineKind::Wuts => wuts::participants_reply(call, reply),
@@ -122,10 +122,10 @@ pub fn participants_reply(
 
 pub fn invite_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     group: &GroupJid,
     which: InviteCall,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
         EngineKind::SessionService => Ok(session_service::invite(base, target, group, which)),
         EngineKind::Wuts => Ok(wuts::invite(base, group, which)),
@@ -135,7 +135,7 @@ pub fn invite_request(
 }
 
 /// The invite link from the engine's reply, checked (see [`invite_link`]).
-pub fn invite_reply(engine: EngineKind, reply: &Reply) -> Result<String, WutsError> {
+pub fn invite_reply(engine: EngineKind, reply: &Reply) -> Result<String, EngineError> {
     match engine {
         EngineKind::SessionService => session_service::invite_reply(reply),
         EngineKind::Wuts => wuts::invite_reply(reply),
@@ -147,11 +147,11 @@ pub fn invite_reply(engine: EngineKind, reply: &Reply) -> Result<String, WutsErr
 /// The account leaving the group, as `engine` sends it.
 pub fn leave_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     group: &GroupJid,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: "leave a group (the session-service contract has no such call)",
         }),
         EngineKind::Wuts => Ok(wuts::leave(base, group)),
@@ -163,24 +163,24 @@ pub fn leave_request(
 /// The disappearing-message timer, as `engine` sends it.
 pub fn ephemeral_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     group: &GroupJid,
     seconds: u32,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: "set the disappearing-message timer (the session-service contract has no such call)",
         }),
         EngineKind::Wuts => Ok(wuts::ephemeral(base, group, seconds)),
         EngineKind::Evolution => Ok(evolution::ephemeral(base, target, group, seconds)),
-        EngineKind::Waha => Err(WutsError::NotSupported {
+        EngineKind::Waha => Err(EngineError::NotSupported {
             operation: "set the disappearing-message timer (WAHA has no such route)",
         }),
     }
 }
 
 /// An engine's error reply in the canonical form.
-pub fn error(engine: EngineKind, reply: &Reply) -> WutsError {
+pub fn error(engine: EngineKind, reply: &Reply) -> EngineError {
     match engine {
         EngineKind::SessionService => session_service::error(reply),
         EngineKind::Wuts => wuts::error(reply),
@@ -193,7 +193,7 @@ pub fn error(engine: EngineKind, reply: &Reply) -> WutsError {
 /// one property, a link): the engine's documented answer to that call, or
 /// an `InvalidResponse` (a proxy's login page, an empty body where the
 /// engine always answers JSON, a body saying it was not done).
-pub fn done_reply(engine: EngineKind, call: Done, reply: &Reply) -> Result<(), WutsError> {
+pub fn done_reply(engine: EngineKind, call: Done, reply: &Reply) -> Result<(), EngineError> {
     if !reply.is_success() {
         return Err(error(engine, reply));
     }
@@ -206,10 +206,12 @@ pub fn done_reply(engine: EngineKind, call: Done, reply: &Reply) -> Result<(), W
 }
 
 /// A 2xx body as a JSON object, or `InvalidResponse`.
-pub fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Value>, WutsError> {
+pub fn json_object(
+    reply: &Reply,
+) -> Result<serde_json::Map<String, serde_json::Value>, EngineError> {
     match json::<serde_json::Value>(reply)? {
         serde_json::Value::Object(map) => Ok(map),
-        _ => Err(WutsError::InvalidResponse(format!(
+        _ => Err(EngineError::InvalidResponse(format!(
             "status {}: not a JSON object",
             reply.status
         ))),
@@ -217,12 +219,12 @@ pub fn json_object(reply: &Reply) -> Result<serde_json::Map<String, serde_json::
 }
 
 /// A 2xx body that must be an object whose `key` is `want`.
-pub fn json_says(reply: &Reply, key: &str, want: &serde_json::Value) -> Result<(), WutsError> {
+pub fn json_says(reply: &Reply, key: &str, want: &serde_json::Value) -> Result<(), EngineError> {
     let map = json_object(reply)?;
     if map.get(key) == Some(want) {
         Ok(())
     } else {
-        Err(WutsError::InvalidResponse(format!(
+        Err(EngineError::InvalidResponse(format!(
             "status {}: the reply does not say {key}: {want}",
             reply.status
         )))
@@ -234,11 +236,11 @@ const SESSION_SERVICE_HAS_NO_SUCH_CALL: &str =
 
 pub fn create_group_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     new: &NewGroup,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
         EngineKind::Wuts => Ok(wuts::create_group(base, new)),
@@ -248,7 +250,7 @@ pub fn create_group_request(
 }
 
 /// The group asked for (info); a `null` or empty answer is no such group.
-pub fn group_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError> {
+pub fn group_reply(engine: EngineKind, reply: &Reply) -> Result<Group, EngineError> {
     match engine {
         EngineKind::Wuts => wuts::group_reply(reply, "group"),
         EngineKind::Evolution => evolution::group_reply(reply, false),
@@ -261,7 +263,7 @@ pub fn group_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError
 /// not a group) is an unreadable answer to a call that may have created
 /// one: outcome unknown, never "no such group" (which would release the
 /// key, and a retry would create a second group).
-pub fn created_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError> {
+pub fn created_reply(engine: EngineKind, reply: &Reply) -> Result<Group, EngineError> {
     match engine {
         EngineKind::Wuts => wuts::group_reply(reply, "group"),
         EngineKind::Evolution => evolution::group_reply(reply, true),
@@ -272,33 +274,33 @@ pub fn created_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsErr
 
 pub fn create_community_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     new: &NewCommunity,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
         EngineKind::Wuts => Ok(wuts::create_community(base, new)),
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
-        EngineKind::Evolution => Err(WutsError::NotSupported {
+        EngineKind::Evolution => Err(EngineError::NotSupported {
             operation: "create a community (Evolution API has no community routes)",
         }),
-        EngineKind::Waha => Err(WutsError::NotSupported {
+        EngineKind::Waha => Err(EngineError::NotSupported {
             operation: "create a community (WAHA has no community routes)",
         }),
     }
 }
 
-pub fn community_reply(engine: EngineKind, reply: &Reply) -> Result<Group, WutsError> {
+pub fn community_reply(engine: EngineKind, reply: &Reply) -> Result<Group, EngineError> {
     match engine {
         EngineKind::Wuts => wuts::group_reply(reply, "community"),
         _ => Err(error(engine, reply)),
     }
 }
 
-pub fn list_request(base: &str, target: &WutsTarget) -> Result<Outgoing, WutsError> {
+pub fn list_request(base: &str, target: &EngineTarget) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
         EngineKind::Wuts => Ok(wuts::list(base)),
@@ -313,7 +315,7 @@ pub fn list_reply(
     engine: EngineKind,
     reply: &Reply,
     page: &ListPage,
-) -> Result<GroupPage, WutsError> {
+) -> Result<GroupPage, EngineError> {
     if !reply.is_success() {
         return Err(error(engine, reply));
     }
@@ -328,11 +330,11 @@ pub fn list_reply(
 
 pub fn info_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     group: &GroupJid,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
         EngineKind::Wuts => Ok(wuts::info(base, group)),
@@ -346,9 +348,9 @@ pub fn info_request(
 pub fn update_steps(
     engine: EngineKind,
     change: &GroupChange,
-) -> Result<Vec<GroupChange>, WutsError> {
+) -> Result<Vec<GroupChange>, EngineError> {
     match engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
         EngineKind::Wuts => Ok(vec![change.clone()]),
@@ -359,12 +361,12 @@ pub fn update_steps(
 
 pub fn update_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     group: &GroupJid,
     step: &GroupChange,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
         EngineKind::Wuts => Ok(wuts::update(base, group, step)),
@@ -378,7 +380,7 @@ pub fn update_reply(
     engine: EngineKind,
     step: &GroupChange,
     reply: &Reply,
-) -> Result<Option<Group>, WutsError> {
+) -> Result<Option<Group>, EngineError> {
     match engine {
         EngineKind::Wuts => wuts::update_reply(reply),
         EngineKind::Evolution => evolution::update_reply(step, reply).map(|()| None),
@@ -386,9 +388,13 @@ pub fn update_reply(
     }
 }
 
-pub fn join_request(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
+pub fn join_request(
+    base: &str,
+    target: &EngineTarget,
+    join: &Join,
+) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
         EngineKind::Wuts => Ok(wuts::join(base, join)),
@@ -397,7 +403,7 @@ pub fn join_request(base: &str, target: &WutsTarget, join: &Join) -> Result<Outg
     }
 }
 
-pub fn join_reply(engine: EngineKind, reply: &Reply) -> Result<Joined, WutsError> {
+pub fn join_reply(engine: EngineKind, reply: &Reply) -> Result<Joined, EngineError> {
     match engine {
         EngineKind::Wuts => wuts::join_reply(reply),
         EngineKind::Evolution => evolution::join_reply(reply),
@@ -408,12 +414,12 @@ pub fn join_reply(engine: EngineKind, reply: &Reply) -> Result<Joined, WutsError
 
 pub fn picture_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     group: &GroupJid,
     base64: &str,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
         EngineKind::Wuts => Ok(wuts::picture(base, group, base64)),
@@ -422,7 +428,7 @@ pub fn picture_request(
     }
 }
 
-pub fn picture_reply(engine: EngineKind, reply: &Reply) -> Result<Option<String>, WutsError> {
+pub fn picture_reply(engine: EngineKind, reply: &Reply) -> Result<Option<String>, EngineError> {
     match engine {
         EngineKind::Wuts => wuts::picture_reply(reply),
         _ => done_reply(engine, Done::Picture, reply).map(|()| None),
@@ -431,20 +437,20 @@ pub fn picture_reply(engine: EngineKind, reply: &Reply) -> Result<Option<String>
 
 pub fn link_request(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     community: &GroupJid,
     group: &GroupJid,
     link: bool,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     match target.engine {
         EngineKind::Wuts => Ok(wuts::link(base, community, group, link)),
-        EngineKind::SessionService => Err(WutsError::NotSupported {
+        EngineKind::SessionService => Err(EngineError::NotSupported {
             operation: SESSION_SERVICE_HAS_NO_SUCH_CALL,
         }),
-        EngineKind::Evolution => Err(WutsError::NotSupported {
+        EngineKind::Evolution => Err(EngineError::NotSupported {
             operation: "link groups to a community (Evolution API has no community routes)",
         }),
-        EngineKind::Waha => Err(WutsError::NotSupported {
+        EngineKind::Waha => Err(EngineError::NotSupported {
             operation: "link groups to a community (WAHA has no community routes)",
         }),
     }
@@ -457,7 +463,7 @@ const LINK_PREFIX: &str = "https://chat.whatsapp.com/";
 /// to 40 characters of letters, digits, `-` or `_`; anything else (another
 /// host, `http`, a `/`, `?` or `#` in the code) is a 502, never a link we
 /// pass on.
-pub fn invite_link(link_or_code: &str) -> Result<String, WutsError> {
+pub fn invite_link(link_or_code: &str) -> Result<String, EngineError> {
     let code = link_or_code
         .strip_prefix(LINK_PREFIX)
         .unwrap_or(link_or_code);
@@ -468,7 +474,7 @@ pub fn invite_link(link_or_code: &str) -> Result<String, WutsError> {
     if ok {
         Ok(format!("{LINK_PREFIX}{code}"))
     } else {
-        Err(WutsError::InvalidResponse(
+        Err(EngineError::InvalidResponse(
             "the invite link is not a chat.whatsapp.com link or code".into(),
         ))
     }
@@ -490,17 +496,17 @@ pub fn expiration(e: &serde_json::Value) -> Option<i64> {
 }
 
 /// A 2xx reply's body as `T`; anything else is `InvalidResponse`.
-pub fn json<T: DeserializeOwned>(reply: &Reply) -> Result<T, WutsError> {
+pub fn json<T: DeserializeOwned>(reply: &Reply) -> Result<T, EngineError> {
     serde_json::from_slice(&reply.body)
-        .map_err(|e| WutsError::InvalidResponse(format!("status {}: {e}", reply.status)))
+        .map_err(|e| EngineError::InvalidResponse(format!("status {}: {e}", reply.status)))
 }
 
 /// The canonical form every engine's error is put in: the session-service
-/// status and code (`upstream-wuts.md`), which `From<WutsError> for
+/// status and code (`upstream-wuts.md`), which `From<EngineError> for
 /// ApiError` maps to our table. A refusal is an answer that proves nothing
 /// was done (the key is released).
-pub fn refusal(status: u16, code: &str, reply: &Reply) -> WutsError {
-    WutsError::Status {
+pub fn refusal(status: u16, code: &str, reply: &Reply) -> EngineError {
+    EngineError::Status {
         status,
         code: Some(code.to_string()),
         retry_after: reply.retry_after,
@@ -511,8 +517,8 @@ pub fn refusal(status: u16, code: &str, reply: &Reply) -> WutsError {
 /// The same canonical status and code for an answer that does not prove
 /// the request left no effect (Baileys' "Connection Closed", raised before
 /// and after a request leaves): the outcome is unknown.
-pub fn ambiguous(status: u16, code: &str, reply: &Reply) -> WutsError {
-    WutsError::Status {
+pub fn ambiguous(status: u16, code: &str, reply: &Reply) -> EngineError {
+    EngineError::Status {
         status,
         code: Some(code.to_string()),
         retry_after: reply.retry_after,
@@ -522,8 +528,8 @@ pub fn ambiguous(status: u16, code: &str, reply: &Reply) -> WutsError {
 
 /// An error status passed on as it is, with the code the body names if
 /// any: not one the engine documents, so its outcome is unknown.
-pub fn status_as_is(reply: &Reply, code: Option<String>) -> WutsError {
-    WutsError::Status {
+pub fn status_as_is(reply: &Reply, code: Option<String>) -> EngineError {
+    EngineError::Status {
         status: reply.status,
         code,
         retry_after: reply.retry_after,

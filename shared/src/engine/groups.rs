@@ -8,7 +8,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::WutsError;
+use super::EngineError;
 use crate::jid::{GroupJid, ParticipantJid};
 
 /// A group (or community) as our API shows it (`api.md`, `Group`).
@@ -67,9 +67,9 @@ where
 impl Group {
     /// The group as an engine gave it, checked: its JID must be a group
     /// JID (else the reply is not one we pass on).
-    pub fn checked(mut self) -> Result<Group, WutsError> {
+    pub fn checked(mut self) -> Result<Group, EngineError> {
         GroupJid::parse(&self.jid).map_err(|_| {
-            WutsError::InvalidResponse("the engine named a group with no valid group JID".into())
+            EngineError::InvalidResponse("the engine named a group with no valid group JID".into())
         })?;
         // RFC 3339 UTC, whatever the engine wrote (WUTS passes its own
         // text): out of range or unreadable is absent.

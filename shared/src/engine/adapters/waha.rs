@@ -9,22 +9,22 @@ use lambda_http::http::Method;
 use serde_json::Value;
 
 use super::evolution::baileys_entry;
-use crate::jid::GroupJid;
-use crate::wuts::dialect::{
+use crate::engine::dialect::{
     Auth, Done, InviteCall, Outgoing, Reply, enc, expiration, invite_link, json_says, refusal,
     status_as_is,
 };
-use crate::wuts::groups::{
+use crate::engine::groups::{
     Group, GroupChange, Join, Joined, MemberAddMode, NewGroup, from_any, our_id,
 };
-use crate::wuts::{
-    Action, AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, GroupKind, ParticipantsCall,
-    WutsError, WutsParticipant, WutsTarget,
+use crate::engine::{
+    Action, AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, EngineError, EngineParticipant,
+    EngineTarget, GroupKind, ParticipantsCall,
 };
+use crate::jid::GroupJid;
 
 const AUTH: Auth = Auth::Header("X-Api-Key");
 
-fn url(base: &str, target: &WutsTarget, group: &GroupJid, tail: &str) -> String {
+fn url(base: &str, target: &EngineTarget, group: &GroupJid, tail: &str) -> String {
     format!(
         "{base}/api/{}/groups/{}/{tail}",
         enc(&target.session_id),
@@ -43,11 +43,11 @@ fn waha_id(jid: &str) -> String {
 
 pub fn participants(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     call: &ParticipantsCall,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     if call.kind == GroupKind::Community {
-        return Err(WutsError::NotSupported {
+        return Err(EngineError::NotSupported {
             operation: "update community participants (WAHA has no community routes)",
         });
     }
@@ -84,7 +84,7 @@ pub fn participants(
 pub fn participants_reply(
     _call: &ParticipantsCall,
     reply: &Reply,
-) -> Result<Vec<WutsParticipant>, WutsError> {
+) -> Result<Vec<EngineParticipant>, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -108,7 +108,7 @@ pub fn participants_reply(
             return Err(refusal(400, "bad_request", reply));
         }
         Err(e) => {
-            return Err(WutsError::InvalidResponse(format!(
+            return Err(EngineError::InvalidResponse(format!(
                 "status {}: {e}",
                 reply.status
             )));
@@ -134,7 +134,7 @@ pub fn participants_reply(
             .filter_map(|(id, result)| {
                 let code = result.get("code")?.as_i64()?;
                 let jid = our_id(id);
-                Some(WutsParticipant {
+                Some(EngineParticipant {
                     lid: jid.ends_with("@lid").then(|| jid.clone()),
                     phone_number: jid.ends_with("@s.whatsapp.net").then(|| jid.clone()),
                     jid,
@@ -145,7 +145,7 @@ pub fn participants_reply(
                 })
             })
             .collect()),
-        _ => Err(WutsError::InvalidResponse(
+        _ => Err(EngineError::InvalidResponse(
             "a participants reply of no known shape".into(),
         )),
     }
@@ -181,10 +181,10 @@ struct GowsAddRequest {
 }
 
 impl Gows {
-    fn into_participant(self) -> WutsParticipant {
+    fn into_participant(self) -> EngineParticipant {
         let name = |s: Option<String>| s.filter(|s| !s.is_empty()).map(|s| our_id(&s));
         let jid = our_id(&self.jid);
-        WutsParticipant {
+        EngineParticipant {
             phone_number: name(self.phone_number),
             lid: name(self.lid).or_else(|| jid.ends_with("@lid").then(|| jid.clone())),
             jid,
@@ -200,7 +200,7 @@ impl Gows {
 }
 
 /// whatsmeow's `types.GroupParticipant`, Go field names as they are.
-fn whatsmeow_entry(v: &Value) -> Option<WutsParticipant> {
+fn whatsmeow_entry(v: &Value) -> Option<EngineParticipant> {
     let name = |key: &str| {
         v.get(key)
             .and_then(Value::as_str)
@@ -219,7 +219,7 @@ fn whatsmeow_entry(v: &Value) -> Option<WutsParticipant> {
         None | Some(Value::Null) => 0,
         Some(e) => e.as_i64()?,
     };
-    Some(WutsParticipant {
+    Some(EngineParticipant {
         phone_number: name("PhoneNumber"),
         lid: name("LID").or_else(|| jid.ends_with("@lid").then(|| jid.clone())),
         jid,
@@ -234,7 +234,7 @@ fn whatsmeow_entry(v: &Value) -> Option<WutsParticipant> {
 }
 
 /// `POST /api/{session}/groups/{id}/leave` → 200, an empty body.
-pub fn leave(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+pub fn leave(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::POST,
         url: url(base, target, group, "leave"),
@@ -245,7 +245,7 @@ pub fn leave(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
 
 /// `GET …/invite-code`, `POST …/invite-code/revoke`: the code (NOWEB,
 /// WEBJS) or the whole link (GOWS), as raw text.
-pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
+pub fn invite(base: &str, target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
     let (method, tail) = match which {
         InviteCall::Get => (Method::GET, "invite-code"),
         InviteCall::Reset => (Method::POST, "invite-code/revoke"),
@@ -258,7 +258,7 @@ pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCa
     }
 }
 
-pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
+pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -278,7 +278,7 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
 /// refusal codes in the engine's text. Anything else — a 5xx whose text is
 /// not a WhatsApp refusal, a closed connection, a timeout — may follow an
 /// effect: the outcome is unknown.
-pub fn error(reply: &Reply) -> WutsError {
+pub fn error(reply: &Reply) -> EngineError {
     let v: Value = serde_json::from_slice(&reply.body).unwrap_or_default();
     let mut texts: Vec<&str> = [
         v.get("error").and_then(Value::as_str),
@@ -323,7 +323,7 @@ pub fn error(reply: &Reply) -> WutsError {
 /// (security settings) or `{success: true}` (picture). Anything that is
 /// not JSON (a proxy's HTML page) is not a success; nor is a body saying
 /// `false`.
-pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
+pub fn done_reply(call: Done, reply: &Reply) -> Result<(), EngineError> {
     if call == Done::Picture {
         return json_says(reply, "success", &Value::Bool(true));
     }
@@ -336,7 +336,7 @@ pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
         {
             Ok(())
         }
-        Some(_) => Err(WutsError::InvalidResponse(format!(
+        Some(_) => Err(EngineError::InvalidResponse(format!(
             "status {}: not WAHA's answer to this call",
             reply.status
         ))),
@@ -347,9 +347,9 @@ pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
 /// (400) after any earlier step went through, and which internal engine a
 /// WAHA session runs is not known here: clearing the topic is refused for
 /// WAHA before anything is sent.
-pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError> {
+pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineError> {
     if change.topic.as_deref() == Some("") || change.name.as_deref() == Some("") {
-        return Err(WutsError::NotSupported {
+        return Err(EngineError::NotSupported {
             operation: "clear a group's topic (WAHA's GOWS engine refuses an empty description); nothing was sent",
         });
     }
@@ -360,7 +360,7 @@ pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError>
 // waha-groups-family.md). No timer and no community routes; replies are
 // the internal engine's raw objects, read by their shape (`from_any`).
 
-fn session_url(base: &str, target: &WutsTarget, tail: &str) -> String {
+fn session_url(base: &str, target: &EngineTarget, tail: &str) -> String {
     format!("{base}/api/{}/groups{tail}", enc(&target.session_id))
 }
 
@@ -375,14 +375,14 @@ fn with_body(method: Method, url: String, body: Value) -> Outgoing {
 
 /// The body as text, JSON-parsed if it is JSON (WAHA sends a string result
 /// as raw text, nothing for `undefined`).
-fn body_value(reply: &Reply) -> Result<Option<Value>, WutsError> {
+fn body_value(reply: &Reply) -> Result<Option<Value>, EngineError> {
     let text = String::from_utf8_lossy(&reply.body);
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
     serde_json::from_str(text).map(Some).map_err(|_| {
-        WutsError::InvalidResponse(format!(
+        EngineError::InvalidResponse(format!(
             "status {}: the engine answered text, not an object",
             reply.status
         ))
@@ -394,11 +394,11 @@ fn body_value(reply: &Reply) -> Result<Option<Value>, WutsError> {
 /// whatsapp-web.js `CreateGroupResult`; its failure is a 201 with text).
 pub fn create_group(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     new: &NewGroup,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     if !new.options.is_default() {
-        return Err(WutsError::NotSupported {
+        return Err(EngineError::NotSupported {
             operation: "create a group with options (WAHA takes none: create it, then PATCH it)",
         });
     }
@@ -416,25 +416,25 @@ pub fn create_group(
 
 /// One group object (create, info); an empty info is no such group
 /// (WEBJS's `undefined`), an empty create an unreadable answer.
-pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, WutsError> {
+pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
     match body_value(reply)? {
-        None | Some(Value::Null) if created => Err(WutsError::InvalidResponse(format!(
+        None | Some(Value::Null) if created => Err(EngineError::InvalidResponse(format!(
             "status {}: a create answered without the group",
             reply.status
         ))),
         None | Some(Value::Null) => Err(refusal(404, "group_not_found", reply)),
         Some(v) => from_any(&v)
-            .ok_or_else(|| WutsError::InvalidResponse("not a group object".into()))?
+            .ok_or_else(|| EngineError::InvalidResponse("not a group object".into()))?
             .checked(),
     }
 }
 
 /// `GET /api/{session}/groups?exclude=participants` → an array (GOWS,
 /// WEBJS) or an object keyed by id (NOWEB).
-pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
+pub fn list(base: &str, target: &EngineTarget) -> Outgoing {
     Outgoing {
         method: Method::GET,
         url: session_url(base, target, "?exclude=participants"),
@@ -444,7 +444,7 @@ pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
 }
 
 /// `GET /api/{session}/groups/{id}`.
-pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+pub fn info(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::GET,
         url: session_url(base, target, &format!("/{}", enc(group.as_str()))),
@@ -455,7 +455,7 @@ pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
 
 /// One `PUT` per property: `subject`, `description`, and the four
 /// `settings/security/*` switches, each with an explicit value.
-pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
+pub fn update(base: &str, target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
     let (tail, body) = if let Some(name) = &step.name {
         ("subject", serde_json::json!({ "subject": name }))
     } else if let Some(topic) = &step.topic {
@@ -487,20 +487,20 @@ pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupCha
 
 /// `POST /api/{session}/groups/join` `{code}` → 200 `{id}`. A private
 /// invitation has no route.
-pub fn join(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
+pub fn join(base: &str, target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
     match join {
         Join::Link { code } => Ok(with_body(
             Method::POST,
             session_url(base, target, "/join"),
             serde_json::json!({ "code": code }),
         )),
-        Join::Invite { .. } => Err(WutsError::NotSupported {
+        Join::Invite { .. } => Err(EngineError::NotSupported {
             operation: "accept a private invitation (WAHA joins by link only)",
         }),
     }
 }
 
-pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
+pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -521,7 +521,7 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
 
 /// `PUT /api/{session}/groups/{id}/picture` `{file: {mimetype, filename,
 /// data}}` → 200 `{success: true}`.
-pub fn picture(base: &str, target: &WutsTarget, group: &GroupJid, base64: &str) -> Outgoing {
+pub fn picture(base: &str, target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoing {
     with_body(
         Method::PUT,
         url(base, target, group, "picture"),

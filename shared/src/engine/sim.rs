@@ -11,8 +11,8 @@ use super::groups::{
     Group, GroupChange, Join, Joined, Member as GroupMember, NewCommunity, NewGroup,
 };
 use super::{
-    Action, AddRequest, CallMeta, GroupKind, GroupPage, ListPage, ParticipantsCall, WutsClient,
-    WutsError, WutsParticipant, WutsTarget,
+    Action, AddRequest, CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, GroupKind,
+    GroupPage, ListPage, ParticipantsCall,
 };
 use crate::jid::GroupJid;
 
@@ -161,8 +161,8 @@ pub fn invite_link(code: &str) -> String {
     format!("https://chat.whatsapp.com/{code}")
 }
 
-fn wuts_status(status: u16, code: &str) -> WutsError {
-    WutsError::Status {
+fn wuts_status(status: u16, code: &str) -> EngineError {
+    EngineError::Status {
         settled: true,
         status,
         code: Some(code.to_string()),
@@ -246,7 +246,7 @@ impl Simulator {
         connected: bool,
         kind: GroupKind,
         jid: &str,
-    ) -> Result<&'a mut SimGroup, WutsError> {
+    ) -> Result<&'a mut SimGroup, EngineError> {
         if !connected {
             return Err(wuts_status(409, "session_not_connected"));
         }
@@ -263,7 +263,7 @@ impl Simulator {
     }
 
     /// Applies a participant update as WhatsApp would, one code per participant.
-    pub fn apply(&self, call: &ParticipantsCall) -> Result<Vec<WutsParticipant>, WutsError> {
+    pub fn apply(&self, call: &ParticipantsCall) -> Result<Vec<EngineParticipant>, EngineError> {
         let mut state = self.lock();
         let State {
             groups,
@@ -305,7 +305,7 @@ impl Simulator {
                 },
             };
             let member = group.members.get(jid).cloned().unwrap_or_default();
-            reply.push(WutsParticipant {
+            reply.push(EngineParticipant {
                 jid: jid.to_string(),
                 phone_number: participant.phone_number().map(str::to_string),
                 lid: jid.ends_with("@lid").then(|| jid.to_string()),
@@ -318,20 +318,20 @@ impl Simulator {
         Ok(reply)
     }
 
-    pub fn reset(&self, group: &GroupJid) -> Result<String, WutsError> {
+    pub fn reset(&self, group: &GroupJid) -> Result<String, EngineError> {
         self.with_plain_group(group, |g| {
             g.invite_code = new_invite_code();
             invite_link(&g.invite_code)
         })
     }
 
-    pub fn current_invite(&self, group: &GroupJid) -> Result<String, WutsError> {
+    pub fn current_invite(&self, group: &GroupJid) -> Result<String, EngineError> {
         self.with_plain_group(group, |g| invite_link(&g.invite_code))
     }
 
     /// The account leaves: the group is gone from its list. Any member may
     /// leave, admin or not.
-    pub fn leave(&self, group: &GroupJid) -> Result<(), WutsError> {
+    pub fn leave(&self, group: &GroupJid) -> Result<(), EngineError> {
         let mut state = self.lock();
         if !state.connected {
             return Err(wuts_status(409, "session_not_connected"));
@@ -343,11 +343,11 @@ impl Simulator {
             .ok_or_else(|| wuts_status(404, "group_not_found"))
     }
 
-    pub fn set_ephemeral(&self, group: &GroupJid, seconds: u32) -> Result<(), WutsError> {
+    pub fn set_ephemeral(&self, group: &GroupJid, seconds: u32) -> Result<(), EngineError> {
         self.with_plain_group(group, |g| g.ephemeral_seconds = seconds)
     }
 
-    fn connected(state: &State) -> Result<(), WutsError> {
+    fn connected(state: &State) -> Result<(), EngineError> {
         if state.connected {
             Ok(())
         } else {
@@ -363,7 +363,7 @@ impl Simulator {
         participants: &[crate::jid::ParticipantJid],
         community: bool,
         topic: Option<&str>,
-    ) -> Result<(String, SimGroup), WutsError> {
+    ) -> Result<(String, SimGroup), EngineError> {
         let mut state = self.lock();
         Self::connected(&state)?;
         state.created += 1;
@@ -382,7 +382,7 @@ impl Simulator {
         Ok((jid, group))
     }
 
-    pub fn create_group(&self, new: &NewGroup) -> Result<Group, WutsError> {
+    pub fn create_group(&self, new: &NewGroup) -> Result<Group, EngineError> {
         let o = &new.options;
         if let Some(parent) = &o.parent_jid {
             let state = self.lock();
@@ -405,7 +405,7 @@ impl Simulator {
         Ok(group.to_group(&jid, true))
     }
 
-    pub fn create_community(&self, new: &NewCommunity) -> Result<Group, WutsError> {
+    pub fn create_community(&self, new: &NewCommunity) -> Result<Group, EngineError> {
         let (jid, group) = self.create(
             &new.name,
             &new.participants,
@@ -416,7 +416,7 @@ impl Simulator {
     }
 
     /// The groups the account is in, without participants.
-    pub fn list(&self) -> Result<Vec<Group>, WutsError> {
+    pub fn list(&self) -> Result<Vec<Group>, EngineError> {
         let state = self.lock();
         Self::connected(&state)?;
         Ok(state
@@ -427,7 +427,7 @@ impl Simulator {
     }
 
     /// One group the account is in, with participants.
-    pub fn info(&self, group: &GroupJid) -> Result<Group, WutsError> {
+    pub fn info(&self, group: &GroupJid) -> Result<Group, EngineError> {
         let state = self.lock();
         Self::connected(&state)?;
         state
@@ -438,7 +438,7 @@ impl Simulator {
     }
 
     /// Applies a change (admins only); the refreshed group.
-    pub fn update(&self, group: &GroupJid, change: &GroupChange) -> Result<Group, WutsError> {
+    pub fn update(&self, group: &GroupJid, change: &GroupChange) -> Result<Group, EngineError> {
         self.with_plain_group(group, |g| {
             if let Some(v) = &change.name {
                 g.name = v.clone();
@@ -464,7 +464,7 @@ impl Simulator {
 
     /// Joins by invite code: a group asking for approval files a request
     /// (pending); joining a group already joined names it again.
-    pub fn join(&self, join: &Join) -> Result<Joined, WutsError> {
+    pub fn join(&self, join: &Join) -> Result<Joined, EngineError> {
         let mut state = self.lock();
         Self::connected(&state)?;
         let code = join.code();
@@ -498,7 +498,7 @@ impl Simulator {
     }
 
     /// Sets the picture (admins only); its new id.
-    pub fn set_picture(&self, group: &GroupJid, jpeg: &[u8]) -> Result<String, WutsError> {
+    pub fn set_picture(&self, group: &GroupJid, jpeg: &[u8]) -> Result<String, EngineError> {
         if !jpeg.starts_with(&[0xFF, 0xD8, 0xFF]) {
             return Err(wuts_status(400, "bad_request"));
         }
@@ -517,7 +517,7 @@ impl Simulator {
         community: &GroupJid,
         group: &GroupJid,
         link: bool,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         let mut state = self.lock();
         let connected = state.connected;
         Self::writable_group(
@@ -548,7 +548,7 @@ impl Simulator {
         &self,
         group: &GroupJid,
         f: impl FnOnce(&mut SimGroup) -> T,
-    ) -> Result<T, WutsError> {
+    ) -> Result<T, EngineError> {
         let mut state = self.lock();
         let connected = state.connected;
         let group = Self::writable_group(
@@ -562,84 +562,84 @@ impl Simulator {
 }
 
 #[async_trait]
-impl WutsClient for Simulator {
+impl Engine for Simulator {
     async fn update_participants(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         call: &ParticipantsCall,
         meta: CallMeta,
-    ) -> Result<Vec<WutsParticipant>, WutsError> {
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
         meta.handed_over.mark();
         self.apply(call)
     }
 
     async fn reset_invite(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         meta.handed_over.mark();
         self.reset(group)
     }
 
     async fn get_invite(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<String, WutsError> {
+    ) -> Result<String, EngineError> {
         meta.handed_over.mark();
         self.current_invite(group)
     }
 
     async fn leave_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         meta.handed_over.mark();
         self.leave(group)
     }
 
     async fn set_ephemeral(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         group: &GroupJid,
         seconds: u32,
         meta: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         meta.handed_over.mark();
         Simulator::set_ephemeral(self, group, seconds)
     }
 
     async fn create_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         new: &NewGroup,
         meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         meta.handed_over.mark();
         Simulator::create_group(self, new)
     }
 
     async fn create_community(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         new: &NewCommunity,
         meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         meta.handed_over.mark();
         Simulator::create_community(self, new)
     }
 
     async fn list_groups(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         page: &ListPage,
         meta: CallMeta,
-    ) -> Result<GroupPage, WutsError> {
+    ) -> Result<GroupPage, EngineError> {
         meta.handed_over.mark();
         let mut collector = super::listing::PageCollector::new(page);
         for group in self.list()? {
@@ -650,10 +650,10 @@ impl WutsClient for Simulator {
 
     async fn group_info(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         group: &GroupJid,
         meta: CallMeta,
-    ) -> Result<Group, WutsError> {
+    ) -> Result<Group, EngineError> {
         meta.handed_over.mark();
         self.info(group)
     }
@@ -661,52 +661,52 @@ impl WutsClient for Simulator {
     /// The simulator takes a whole change at once, as WUTS does.
     fn update_steps(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         change: &GroupChange,
-    ) -> Result<Vec<GroupChange>, WutsError> {
+    ) -> Result<Vec<GroupChange>, EngineError> {
         Ok(vec![change.clone()])
     }
 
     async fn update_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         group: &GroupJid,
         step: &GroupChange,
         meta: CallMeta,
-    ) -> Result<Option<Group>, WutsError> {
+    ) -> Result<Option<Group>, EngineError> {
         meta.handed_over.mark();
         self.update(group, step).map(Some)
     }
 
     async fn join_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         join: &Join,
         meta: CallMeta,
-    ) -> Result<Joined, WutsError> {
+    ) -> Result<Joined, EngineError> {
         meta.handed_over.mark();
         self.join(join)
     }
 
     async fn set_picture(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         group: &GroupJid,
         jpeg: &[u8],
         meta: CallMeta,
-    ) -> Result<Option<String>, WutsError> {
+    ) -> Result<Option<String>, EngineError> {
         meta.handed_over.mark();
         Simulator::set_picture(self, group, jpeg).map(Some)
     }
 
     async fn link_group(
         &self,
-        _target: &WutsTarget,
+        _target: &EngineTarget,
         community: &GroupJid,
         group: &GroupJid,
         link: bool,
         meta: CallMeta,
-    ) -> Result<(), WutsError> {
+    ) -> Result<(), EngineError> {
         meta.handed_over.mark();
         self.link(community, group, link)
     }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::groups::{Group, our_id};
-use super::{GroupPage, ListPage, WutsError};
+use super::{EngineError, GroupPage, ListPage};
 use crate::jid::GroupJid;
 
 /// Which engine's list shape a reply is.
@@ -85,7 +85,7 @@ impl PageCollector {
 }
 
 /// One page of a list reply's groups.
-pub fn read(bytes: &[u8], shape: Shape, page: &ListPage) -> Result<GroupPage, WutsError> {
+pub fn read(bytes: &[u8], shape: Shape, page: &ListPage) -> Result<GroupPage, EngineError> {
     let mut collector = PageCollector::new(page);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let top = Top {
@@ -94,7 +94,7 @@ pub fn read(bytes: &[u8], shape: Shape, page: &ListPage) -> Result<GroupPage, Wu
     };
     top.deserialize(&mut de)
         .and_then(|()| de.end())
-        .map_err(|e| WutsError::InvalidResponse(format!("the group list: {e}")))?;
+        .map_err(|e| EngineError::InvalidResponse(format!("the group list: {e}")))?;
     Ok(collector.finish())
 }
 

@@ -9,22 +9,22 @@ use lambda_http::http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::jid::GroupJid;
-use crate::wuts::dialect::{
+use crate::engine::dialect::{
     Auth, Done, InviteCall, Outgoing, Reply, ambiguous, enc, expiration, invite_link, json,
     json_object, json_says, refusal, status_as_is,
 };
-use crate::wuts::groups::{
+use crate::engine::groups::{
     Group, GroupChange, Join, Joined, MemberAddMode, NewGroup, from_baileys,
 };
-use crate::wuts::{
-    AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, GroupKind, ParticipantsCall, WutsError,
-    WutsParticipant, WutsTarget,
+use crate::engine::{
+    AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, EngineError, EngineParticipant,
+    EngineTarget, GroupKind, ParticipantsCall,
 };
+use crate::jid::GroupJid;
 
 const AUTH: Auth = Auth::Header("apikey");
 
-fn url(base: &str, route: &str, target: &WutsTarget, group: &GroupJid) -> String {
+fn url(base: &str, route: &str, target: &EngineTarget, group: &GroupJid) -> String {
     format!(
         "{base}/group/{route}/{}?groupJid={}",
         enc(&target.session_id),
@@ -37,11 +37,11 @@ fn url(base: &str, route: &str, target: &WutsTarget, group: &GroupJid) -> String
 /// unchanged. Communities: Evolution has no such route.
 pub fn participants(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     call: &ParticipantsCall,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     if call.kind == GroupKind::Community {
-        return Err(WutsError::NotSupported {
+        return Err(EngineError::NotSupported {
             operation: "update community participants (Evolution API has no community routes)",
         });
     }
@@ -71,7 +71,7 @@ struct UpdateReply {
 pub fn participants_reply(
     _call: &ParticipantsCall,
     reply: &Reply,
-) -> Result<Vec<WutsParticipant>, WutsError> {
+) -> Result<Vec<EngineParticipant>, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -85,7 +85,7 @@ pub fn participants_reply(
 
 /// One entry of Baileys' `groupParticipantsUpdate` result (Evolution, and
 /// WAHA on NOWEB): `{status: "<code>", jid, content: <participant node>}`.
-pub(crate) fn baileys_entry(v: &Value) -> Option<WutsParticipant> {
+pub(crate) fn baileys_entry(v: &Value) -> Option<EngineParticipant> {
     let jid = v.get("jid")?.as_str()?.to_string();
     let status: i64 = match v.get("status")? {
         Value::String(s) => s.trim().parse().ok()?,
@@ -113,7 +113,7 @@ pub(crate) fn baileys_entry(v: &Value) -> Option<WutsParticipant> {
                 expiration: attrs.get("expiration").and_then(expiration),
             })
         });
-    Some(WutsParticipant {
+    Some(EngineParticipant {
         lid: jid.ends_with("@lid").then(|| jid.clone()),
         phone_number: phone_number
             .or_else(|| jid.ends_with("@s.whatsapp.net").then(|| jid.clone())),
@@ -128,7 +128,7 @@ pub(crate) fn baileys_entry(v: &Value) -> Option<WutsParticipant> {
 /// `GET /group/inviteCode/{instance}?groupJid=` → 200 `{inviteUrl,
 /// inviteCode}`; `POST /group/revokeInviteCode/{instance}?groupJid=` → 201
 /// `{revoked, inviteCode}` (the new code).
-pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
+pub fn invite(base: &str, target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
     let (method, route) = match which {
         InviteCall::Get => (Method::GET, "inviteCode"),
         InviteCall::Reset => (Method::POST, "revokeInviteCode"),
@@ -143,7 +143,7 @@ pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCa
 
 /// `DELETE /group/leaveGroup/{instance}?groupJid=` → 200 `{groupJid,
 /// leave: true}`.
-pub fn leave(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+pub fn leave(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::DELETE,
         url: url(base, "leaveGroup", target, group),
@@ -154,7 +154,7 @@ pub fn leave(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
 
 /// `POST /group/toggleEphemeral/{instance}` `{groupJid, expiration}` (a
 /// number: 0, 86400, 604800, 7776000) → 201 `{success: true}`.
-pub fn ephemeral(base: &str, target: &WutsTarget, group: &GroupJid, seconds: u32) -> Outgoing {
+pub fn ephemeral(base: &str, target: &EngineTarget, group: &GroupJid, seconds: u32) -> Outgoing {
     Outgoing {
         method: Method::POST,
         url: format!("{base}/group/toggleEphemeral/{}", enc(&target.session_id)),
@@ -169,7 +169,7 @@ struct InviteCode {
     invite_code: String,
 }
 
-pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
+pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -190,7 +190,7 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
 /// - not settled (outcome unknown on a mutation): `Connection Closed`
 ///   (Baileys raises it before sending and also while awaiting the answer
 ///   of a request already sent), `Timed Out`, any other text, any 5xx.
-pub fn error(reply: &Reply) -> WutsError {
+pub fn error(reply: &Reply) -> EngineError {
     let found = messages(&reply.body);
     let texts = &found.texts;
     let has = |needle: &str| texts.iter().any(|t| t.contains(needle));
@@ -325,7 +325,7 @@ fn messages(body: &[u8]) -> Messages {
 }
 
 /// The documented success body of a call that returns no data.
-pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
+pub fn done_reply(call: Done, reply: &Reply) -> Result<(), EngineError> {
     match call {
         Done::Leave => json_says(reply, "leave", &Value::Bool(true)),
         Done::Ephemeral => json_says(reply, "success", &Value::Bool(true)),
@@ -334,7 +334,7 @@ pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
         }
         // `updateSetting` answers `{updateSetting: <nothing>}`: `{}`.
         Done::Update(_) => json_object(reply).map(|_| ()),
-        Done::Link => Err(WutsError::InvalidResponse(
+        Done::Link => Err(EngineError::InvalidResponse(
             "Evolution API has no link call".into(),
         )),
     }
@@ -343,7 +343,7 @@ pub fn done_reply(call: Done, reply: &Reply) -> Result<(), WutsError> {
 /// One `PATCH` step's reply. The member-add mode is Evolution 2.4.0's
 /// route: a 2.3.x server's `Cannot POST` there means this engine version
 /// cannot do it (501), not a configuration fault.
-pub fn update_reply(step: &GroupChange, reply: &Reply) -> Result<(), WutsError> {
+pub fn update_reply(step: &GroupChange, reply: &Reply) -> Result<(), EngineError> {
     if !reply.is_success() {
         if step.member_add_mode.is_some()
             && reply.status == 404
@@ -363,7 +363,7 @@ pub fn update_reply(step: &GroupChange, reply: &Reply) -> Result<(), WutsError> 
 // evolution-groups-family.md). No community routes, no join-approval
 // route, no member-add-mode route on the released branch.
 
-fn instance_url(base: &str, route: &str, target: &WutsTarget) -> String {
+fn instance_url(base: &str, route: &str, target: &EngineTarget) -> String {
     format!("{base}/group/{route}/{}", enc(&target.session_id))
 }
 
@@ -381,11 +381,11 @@ fn post(url: String, body: Value) -> Outgoing {
 /// Evolution cannot make in one request: refused before anything is sent.
 pub fn create_group(
     base: &str,
-    target: &WutsTarget,
+    target: &EngineTarget,
     new: &NewGroup,
-) -> Result<Outgoing, WutsError> {
+) -> Result<Outgoing, EngineError> {
     if !new.options.is_default() {
-        return Err(WutsError::NotSupported {
+        return Err(EngineError::NotSupported {
             operation: "create a group with options (Evolution API takes none: create it, then PATCH it)",
         });
     }
@@ -400,7 +400,7 @@ pub fn create_group(
 
 /// A 2xx whose body is one Baileys `GroupMetadata` (create, info); a
 /// `null` info is no such group, a `null` create an unreadable answer.
-pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, WutsError> {
+pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -409,7 +409,7 @@ pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, WutsError> {
         return Err(refusal(404, "group_not_found", reply));
     }
     let mut group = from_baileys(&v)
-        .ok_or_else(|| WutsError::InvalidResponse("not a group object".into()))?
+        .ok_or_else(|| EngineError::InvalidResponse("not a group object".into()))?
         .checked()?;
     // Evolution's group projection carries no join-approval flag: unknown.
     group.join_approval = None;
@@ -418,7 +418,7 @@ pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, WutsError> {
 
 /// `GET /group/fetchAllGroups/{instance}?getParticipants=false` → a bare
 /// array of projections.
-pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
+pub fn list(base: &str, target: &EngineTarget) -> Outgoing {
     Outgoing {
         method: Method::GET,
         url: format!(
@@ -431,7 +431,7 @@ pub fn list(base: &str, target: &WutsTarget) -> Outgoing {
 }
 
 /// `GET /group/findGroupInfos/{instance}?groupJid=`.
-pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
+pub fn info(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::GET,
         url: url(base, "findGroupInfos", target, group),
@@ -444,14 +444,14 @@ pub fn info(base: &str, target: &WutsTarget, group: &GroupJid) -> Outgoing {
 /// cannot be cleared (Evolution refuses an empty one). The member-add mode
 /// is sent to Evolution 2.4.0's route; a 2.3.x server answers 501 there
 /// ([`update_reply`]).
-pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError> {
+pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineError> {
     if change.join_approval.is_some() {
-        return Err(WutsError::NotSupported {
+        return Err(EngineError::NotSupported {
             operation: "set join approval (Evolution API has no such route); nothing was sent",
         });
     }
     if change.topic.as_deref() == Some("") {
-        return Err(WutsError::NotSupported {
+        return Err(EngineError::NotSupported {
             operation: "clear a group's topic (Evolution API refuses an empty description); nothing was sent",
         });
     }
@@ -462,7 +462,7 @@ pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, WutsError>
 /// `{groupJid, description}`, `updateSetting` `{groupJid, action}` → 201;
 /// `updateMemberAddMode` `{groupJid, mode: "admin_add"|"all_member_add"}`
 /// → 201 `{update: "success", mode}` (Evolution 2.4.0, PR #2525).
-pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
+pub fn update(base: &str, target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
     let jid = group.as_str();
     let (route, body) = if let Some(mode) = step.member_add_mode {
         let mode = match mode {
@@ -510,13 +510,13 @@ pub fn update(base: &str, target: &WutsTarget, group: &GroupJid, step: &GroupCha
 /// `GET /group/acceptInviteCode/{instance}?inviteCode=` → `{accepted,
 /// groupJid}`; no `groupJid` means WhatsApp filed a join request. A
 /// private invitation (add request) has no route.
-pub fn join(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, WutsError> {
+pub fn join(base: &str, target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
     match join {
         // `group.schema.ts`: `inviteCode` must match `^[a-zA-Z0-9]{22}$`.
         Join::Link { code }
             if code.len() != 22 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) =>
         {
-            Err(WutsError::Invalid {
+            Err(EngineError::Invalid {
                 field: "link",
                 message: "Evolution API takes only invite codes of 22 letters and digits",
             })
@@ -531,19 +531,19 @@ pub fn join(base: &str, target: &WutsTarget, join: &Join) -> Result<Outgoing, Wu
             auth: AUTH,
             body: None,
         }),
-        Join::Invite { .. } => Err(WutsError::NotSupported {
+        Join::Invite { .. } => Err(EngineError::NotSupported {
             operation: "accept a private invitation (Evolution API joins by link only)",
         }),
     }
 }
 
-pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
+pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
     let v: Value = json(reply)?;
     if v.get("accepted") != Some(&Value::Bool(true)) {
-        return Err(WutsError::InvalidResponse(
+        return Err(EngineError::InvalidResponse(
             "a 2xx whose body does not say accepted: true".into(),
         ));
     }
@@ -562,7 +562,7 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
 
 /// `POST /group/updateGroupPicture/{instance}` `{groupJid, image}` (plain
 /// base64) → 201 `{update: "success"}`; no picture id.
-pub fn picture(base: &str, target: &WutsTarget, group: &GroupJid, base64: &str) -> Outgoing {
+pub fn picture(base: &str, target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoing {
     post(
         instance_url(base, "updateGroupPicture", target),
         serde_json::json!({"groupJid": group.as_str(), "image": base64}),

@@ -3,16 +3,22 @@
 
 use lambda_http::http::Method;
 
-use crate::jid::GroupJid;
-use crate::wuts::dialect::{
+use crate::engine::dialect::{
     Auth, InviteCall, Outgoing, Reply, enc, invite_link, json, status_as_is,
 };
-use crate::wuts::{
-    InviteReply, ParticipantsCall, ParticipantsReply, WutsError, WutsErrorBody, WutsParticipant,
-    WutsTarget,
+use crate::engine::{
+    EngineError, EngineParticipant, EngineTarget, InviteReply, ParticipantsCall, ParticipantsReply,
+    WutsErrorBody,
 };
+use crate::jid::GroupJid;
 
-fn group_url(base: &str, target: &WutsTarget, kind: &str, group: &GroupJid, tail: &str) -> String {
+fn group_url(
+    base: &str,
+    target: &EngineTarget,
+    kind: &str,
+    group: &GroupJid,
+    tail: &str,
+) -> String {
     format!(
         "{base}/v1/sessions/{}/{kind}/{}/{tail}",
         enc(&target.session_id),
@@ -20,7 +26,7 @@ fn group_url(base: &str, target: &WutsTarget, kind: &str, group: &GroupJid, tail
     )
 }
 
-pub fn participants(base: &str, target: &WutsTarget, call: &ParticipantsCall) -> Outgoing {
+pub fn participants(base: &str, target: &EngineTarget, call: &ParticipantsCall) -> Outgoing {
     Outgoing {
         method: Method::POST,
         url: group_url(
@@ -38,14 +44,14 @@ pub fn participants(base: &str, target: &WutsTarget, call: &ParticipantsCall) ->
     }
 }
 
-pub fn participants_reply(reply: &Reply) -> Result<Vec<WutsParticipant>, WutsError> {
+pub fn participants_reply(reply: &Reply) -> Result<Vec<EngineParticipant>, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
     Ok(json::<ParticipantsReply>(reply)?.participants)
 }
 
-pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
+pub fn invite(base: &str, target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
     let (method, tail) = match which {
         InviteCall::Get => (Method::GET, "invite"),
         InviteCall::Reset => (Method::POST, "invite/reset"),
@@ -58,13 +64,13 @@ pub fn invite(base: &str, target: &WutsTarget, group: &GroupJid, which: InviteCa
     }
 }
 
-pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
+pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
     let link = json::<InviteReply>(reply)?.invite_link;
     if !link.starts_with("https://") {
-        return Err(WutsError::InvalidResponse(
+        return Err(EngineError::InvalidResponse(
             "invite_link is not an https URL".into(),
         ));
     }
@@ -74,17 +80,17 @@ pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
 /// `{"error": "...", "code": "snake_case"}` with the status as it is. The
 /// contract's 4xx answers are its documented refusals (nothing was done,
 /// `upstream-wuts.md`); a 5xx or anything else may follow an effect.
-pub fn error(reply: &Reply) -> WutsError {
+pub fn error(reply: &Reply) -> EngineError {
     let code = serde_json::from_slice::<WutsErrorBody>(&reply.body)
         .ok()
         .and_then(|b| b.code);
     match status_as_is(reply, code) {
-        WutsError::Status {
+        EngineError::Status {
             status,
             code,
             retry_after,
             ..
-        } if (400..500).contains(&status) => WutsError::Status {
+        } if (400..500).contains(&status) => EngineError::Status {
             status,
             code,
             retry_after,

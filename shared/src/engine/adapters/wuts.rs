@@ -5,14 +5,15 @@
 use lambda_http::http::Method;
 use serde::Deserialize;
 
-use crate::jid::GroupJid;
-use crate::wuts::dialect::{
+use crate::engine::dialect::{
     Auth, InviteCall, Outgoing, Reply, invite_link, json, refusal, status_as_is,
 };
-use crate::wuts::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
-use crate::wuts::{
-    Action, GroupKind, InviteReply, ParticipantsCall, ParticipantsReply, WutsError, WutsParticipant,
+use crate::engine::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
+use crate::engine::{
+    Action, EngineError, EngineParticipant, GroupKind, InviteReply, ParticipantsCall,
+    ParticipantsReply,
 };
+use crate::jid::GroupJid;
 
 /// A group or community JID goes into the path as it is: validated to
 /// digits, `-` and `@g.us`, and written with a literal `@` as WUTS's own
@@ -47,7 +48,7 @@ pub fn participants(base: &str, call: &ParticipantsCall) -> Outgoing {
 pub fn participants_reply(
     _call: &ParticipantsCall,
     reply: &Reply,
-) -> Result<Vec<WutsParticipant>, WutsError> {
+) -> Result<Vec<EngineParticipant>, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -69,7 +70,7 @@ pub fn invite(base: &str, group: &GroupJid, which: InviteCall) -> Outgoing {
 }
 
 /// `{success, group_jid, invite_link, reset_at?}`.
-pub fn invite_reply(reply: &Reply) -> Result<String, WutsError> {
+pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -107,7 +108,7 @@ struct ErrorBody {
 /// form. WUTS's 403 is a valid token refused for the resource: for a group
 /// call, the account is not an admin of it (the table of `api.md`, whose
 /// contract WUTS's own API is).
-pub fn error(reply: &Reply) -> WutsError {
+pub fn error(reply: &Reply) -> EngineError {
     let code = serde_json::from_slice::<ErrorBody>(&reply.body)
         .unwrap_or_default()
         .error_code;
@@ -263,7 +264,7 @@ pub const LINK_SUFFIX: &str = "groups";
 pub const LINK_FIELD: &str = "group_jid";
 
 /// The group under `key` (`group`, `community`) of a 2xx reply.
-pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, WutsError> {
+pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
@@ -274,19 +275,21 @@ pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, WutsError> {
         .map(serde_json::Value::take)
         .unwrap_or_default();
     let group: Group = serde_json::from_value(object)
-        .map_err(|e| WutsError::InvalidResponse(format!("the {key} object: {e}")))?;
+        .map_err(|e| EngineError::InvalidResponse(format!("the {key} object: {e}")))?;
     group.checked()
 }
 
 /// WUTS's answer to a call without data: `{"success": true, …}` (JSON).
 /// The object, for the fields some calls add (`group`, `picture_id`).
-pub fn done_reply(reply: &Reply) -> Result<serde_json::Map<String, serde_json::Value>, WutsError> {
+pub fn done_reply(
+    reply: &Reply,
+) -> Result<serde_json::Map<String, serde_json::Value>, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
-    let map = crate::wuts::dialect::json_object(reply)?;
+    let map = crate::engine::dialect::json_object(reply)?;
     if map.get("success") != Some(&serde_json::Value::Bool(true)) {
-        return Err(WutsError::InvalidResponse(format!(
+        return Err(EngineError::InvalidResponse(format!(
             "status {}: the reply does not say success: true",
             reply.status
         )));
@@ -295,7 +298,7 @@ pub fn done_reply(reply: &Reply) -> Result<serde_json::Map<String, serde_json::V
 }
 
 /// PATCH's refreshed group, if the reply carries one.
-pub fn update_reply(reply: &Reply) -> Result<Option<Group>, WutsError> {
+pub fn update_reply(reply: &Reply) -> Result<Option<Group>, EngineError> {
     let mut map = done_reply(reply)?;
     Ok(map
         .remove("group")
@@ -313,13 +316,13 @@ struct JoinReply {
     success: bool,
 }
 
-pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
+pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
     if !reply.is_success() {
         return Err(error(reply));
     }
     let r: JoinReply = json(reply)?;
     if !r.success {
-        return Err(WutsError::InvalidResponse(
+        return Err(EngineError::InvalidResponse(
             "a join reply that does not say success: true".into(),
         ));
     }
@@ -329,7 +332,7 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, WutsError> {
     })
 }
 
-pub fn picture_reply(reply: &Reply) -> Result<Option<String>, WutsError> {
+pub fn picture_reply(reply: &Reply) -> Result<Option<String>, EngineError> {
     let v = done_reply(reply)?;
     Ok(match v.get("picture_id") {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
