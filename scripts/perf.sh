@@ -18,7 +18,7 @@ echo "== machine"; nproc; grep -m1 'model name' /proc/cpuinfo || true; free -h |
 # only their own features), then the tools.
 cargo build --release --locked -p get-group-invite-link -p remove-group-participants \
   -p add-group-participants 2>&1 | tail -n 1
-cargo build --release --locked -p tools -p integration-tests --bins 2>&1 | tail -n 1
+cargo build --release --locked -p tools -p testkit --bins 2>&1 | tail -n 1
 bin=target/release
 
 source scripts/perf-env.sh
@@ -32,7 +32,7 @@ for quota in "" 0.07; do
 done
 
 echo "== criterion (in-process path)"
-cargo bench --locked -p shared --features testkit --bench pipeline 2>&1 | grep -E '^(remove|add)_participants|time:'
+cargo bench --locked -p testkit --bench pipeline 2>&1 | grep -E '^(remove|add)_participants|time:'
 
 echo "== wrk: local-api embedded default"
 env -u AWS_ENDPOINT_URL_DYNAMODB -u TOKENS_TABLE -u TENANTS_TABLE "$bin/local-api" --port 0 > "$out/local-api.log" 2>&1 & pids+=($!)

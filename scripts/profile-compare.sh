@@ -13,7 +13,7 @@ venv="${VENV:-$PWD/.venv}"
 dir=target/profile-compare
 out=.tmp/perf
 mkdir -p "$dir/bin" "$out"
-cargo build --release --locked -p tools -p integration-tests --bins 2>&1 | tail -n 1
+cargo build --release --locked -p tools -p testkit --bins 2>&1 | tail -n 1
 bin=target/release
 
 # name  lto  codegen-units  opt-level  panic

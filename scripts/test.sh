@@ -2,7 +2,7 @@
 # The project's one test command. It installs what it needs (a Python venv
 # with moto's server, aws-sam-cli and cargo-lambda), starts moto on a free
 # loopback port, starts the real Evolution API 2.3.7 (scripts/evolution.sh,
-# for tests/real_evolution.rs), and runs format, lint, every test of the workspace and the
+# for tests/it/engines/real_evolution.rs), and runs format, lint, every test of the workspace and the
 # template checks, schemathesis against local-api, the /docs page in headless
 # Chromium (scripts/browser-test.sh), and a short fuzz smoke run.
 # BUILD_LAMBDAS=1 also cross-builds the functions and checks their glibc needs
@@ -51,7 +51,7 @@ done
 export MOTO_URL="http://127.0.0.1:$moto_port" MOTO_SERVER_BIN="$venv/bin/moto_server"
 echo "$(stamp) ==> moto_server on $MOTO_URL"
 
-# The real Evolution API 2.3.7 for tests/real_evolution.rs (issue 22): its
+# The real Evolution API 2.3.7 for tests/it/engines/real_evolution.rs (issue 22): its
 # cached install and start run beside the Rust build below (npm is mostly
 # network and disk); the tests wait for it.
 echo "$(stamp) ==> scripts/evolution.sh start (in the background; log .tmp/evolution-start.log)"
@@ -72,6 +72,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # workspace and a share of its dependencies a second time (time and disk).
 echo "$(stamp) ==> cargo test --no-run (the debug build the scripts and tests share)"
 cargo test --workspace --locked --no-run --quiet
+# The tools and the fakes the tests and scripts run as processes (the test
+# binary finds them beside itself, in target/debug).
+cargo build --locked --quiet -p tools -p testkit --bins
 [ -x target/debug/local-api ] && [ -x target/debug/admin ] && [ -x target/debug/wuts-fake ] \
   || { echo "the debug build did not produce local-api, admin and wuts-fake"; exit 1; }
 export DEBUG_BINS_BUILT=1
@@ -96,7 +99,7 @@ echo "$(stamp) ==> /docs in headless Chromium (Debian's chromium, playwright-cor
 echo "$(stamp) ==> fuzz smoke (${FUZZ_SECONDS:-10} s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
-# The Lambda-emulator test (tests/lambda_emulator.rs) runs each function's
+# The Lambda-emulator test (tests/it/deploy/lambda_emulator.rs) runs each function's
 # bootstrap under aws-sam-cli's aws-lambda-rie: the cargo-lambda x86_64 build
 # when there is one, else the debug binaries built here.
 export LAMBDA_RIE

@@ -1,14 +1,15 @@
-//! The WUTS session service: the port every group operation goes through,
-//! its wire types, its errors and their mapping to ours.
-//! Adapters: [`http::HttpEngine`] (reqwest, production) and
-//! [`sim::Simulator`] (in-process, stateful; local runs and tests).
+//! The engine port: the session service a tenant runs (WUTS, Evolution
+//! API, WAHA, the original `session-service`), the calls every group
+//! operation makes through it, their typed replies and the one error type
+//! every adapter classifies its failures into ([`Reach`]).
+//! Adapters: [`transport::HttpEngine`] (reqwest, production; one module per
+//! engine under [`adapters`]) and the `testkit` crate's `Simulator`
+//! (in-process, stateful; local runs and tests).
 
 pub mod adapters;
 pub mod dialect;
 pub mod groups;
 pub mod listing;
-#[cfg(any(test, feature = "testkit"))]
-pub mod sim;
 #[cfg(feature = "adapters")]
 pub mod transport;
 

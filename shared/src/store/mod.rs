@@ -1,12 +1,10 @@
 //! The stores: ports (traits) for tokens, tenants, idempotency records and the
 //! audit trail, and the records they hold.
-//! Adapters: [`memory::MemoryStore`] (tests, local runs) and
-//! [`dynamo::DynamoStore`] (production). Both pass the same contract suite.
+//! Adapters: [`dynamo::DynamoStore`] (production) and the `testkit` crate's
+//! `MemoryStore` (tests, local runs). Both pass the same contract suite.
 
 #[cfg(feature = "adapters")]
 pub mod dynamo;
-#[cfg(any(test, feature = "testkit"))]
-pub mod memory;
 
 use async_trait::async_trait;
 use serde::Serialize;

@@ -20,14 +20,14 @@ use axum::body::to_bytes;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use clap::Parser;
-use shared::engine::sim::{
+use shared::provision::{self, NewTenant};
+use shared::store::TenantStatus;
+use shared::{ApiError, AppState};
+use testkit::memory::MemoryStore;
+use testkit::sim::{
     DEMO_COMMUNITY, DEMO_GROUP, DEMO_INVITE_CODE, DEMO_LINKED_GROUP, DEMO_MEMBERS,
     DEMO_SPARE_GROUP, Simulator,
 };
-use shared::provision::{self, NewTenant};
-use shared::store::TenantStatus;
-use shared::store::memory::MemoryStore;
-use shared::{ApiError, AppState};
 
 /// Bodies are read up to this size; larger ones get the 413 envelope at once
 /// (the handlers' own limits are smaller still: 16 KiB, 2 MiB for a picture).

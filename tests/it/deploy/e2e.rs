@@ -6,15 +6,14 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use integration_tests::moto::unique_tables;
-use integration_tests::moto_or_skip;
-use integration_tests::wuts_fake::{API_KEY, Fault, SESSION_ID, WutsFake};
 use serde_json::Value;
+use testkit::bins::built;
+use testkit::moto::unique_tables;
+use testkit::moto_or_skip;
+use testkit::wuts_fake::{API_KEY, Fault, SESSION_ID, WutsFake};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const ADMIN: &str = env!("CARGO_BIN_EXE_admin");
-const LOCAL_API: &str = env!("CARGO_BIN_EXE_local-api");
 const CONFIG_VARS: [&str; 13] = [
     "TOKENS_TABLE",
     "TENANTS_TABLE",
@@ -46,7 +45,7 @@ impl Drop for LocalApi {
 
 impl LocalApi {
     async fn start(env: &[(String, String)]) -> LocalApi {
-        let mut cmd = Command::new(LOCAL_API);
+        let mut cmd = Command::new(built("local-api"));
         cmd.args(["--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -247,9 +246,8 @@ async fn embedded_default_answers_its_printed_curls() {
         else {
             panic!("{} {}: no route", curl.method, curl.url);
         };
-        let want = integration_tests::engine_fakes::success_status(
-            shared::operations::ROUTES[index].function,
-        );
+        let want =
+            testkit::engine_fakes::success_status(shared::operations::ROUTES[index].function);
         assert_eq!(status, want, "{} {}: {body}", curl.method, curl.url);
         assert_eq!(body["success"], true);
     }
@@ -335,7 +333,7 @@ struct Run {
 }
 
 async fn admin(env: &[(String, String)], args: &[&str]) -> Run {
-    let mut cmd = Command::new(ADMIN);
+    let mut cmd = Command::new(built("admin"));
     for var in CONFIG_VARS {
         cmd.env_remove(var);
     }
@@ -584,9 +582,11 @@ async fn coldstart_harness_measures_a_bootstrap() {
         "/../events/get-group-invite-link.json"
     );
     // The same bootstrap twice: the harness takes turns between bootstraps.
-    let out = Command::new(env!("CARGO_BIN_EXE_coldstart"))
-        .args(["--bootstrap", env!("CARGO_BIN_EXE_hello-lambda")])
-        .args(["--bootstrap", env!("CARGO_BIN_EXE_hello-lambda")])
+    let out = Command::new(built("coldstart"))
+        .arg("--bootstrap")
+        .arg(built("hello-lambda"))
+        .arg("--bootstrap")
+        .arg(built("hello-lambda"))
         .args(["--event", event, "-n", "1", "--warm", "2"])
         .output()
         .await
@@ -826,7 +826,7 @@ async fn a_client_that_hangs_up_cancels_nothing_in_local_api() {
 /// in DynamoDB mode serves every route through each tenant's engine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_tenant_per_engine_through_local_api() {
-    use integration_tests::engine_fakes::Flavour;
+    use testkit::engine_fakes::Flavour;
     let tables = unique_tables();
     let env = dynamo_env(&tables, &moto_or_skip!());
     assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
@@ -945,7 +945,7 @@ async fn one_tenant_per_engine_through_local_api() {
         let routes: Vec<(String, String, Option<String>, &str)> = shared::operations::ROUTES
             .iter()
             .map(|route| {
-                let event: Value = serde_json::from_str(&integration_tests::events::raw(&format!(
+                let event: Value = serde_json::from_str(&testkit::events::raw(&format!(
                     "{}.json",
                     route.function
                 )))
@@ -962,7 +962,7 @@ async fn one_tenant_per_engine_through_local_api() {
         for (method, url, body, function) in &routes {
             let (status, answer) = call(method, url, token, body.as_deref()).await;
             if flavour.supports(function) {
-                let want = integration_tests::engine_fakes::success_status(function);
+                let want = testkit::engine_fakes::success_status(function);
                 assert_eq!(status, want, "{engine} {method} {url}: {answer}");
                 sent += flavour.calls_for(function);
             } else {

@@ -5,13 +5,13 @@
 
 use std::future::Future;
 
-use integration_tests::engine_fakes::Flavour;
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
-use integration_tests::wuts_fake::API_KEY;
-use shared::engine::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS};
 use shared::engine::{Action, EngineKind};
 use shared::store::{AuditStore, TenantStore};
+use testkit::engine_fakes::Flavour;
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
+use testkit::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS};
+use testkit::wuts_fake::API_KEY;
 
 /// Runs `scenario` once per engine flavour, side by side.
 async fn for_every_engine<F, Fut>(scenario: F)
@@ -381,7 +381,7 @@ async fn no_engine_redirect_is_followed() {
 
 #[tokio::test]
 async fn leave_and_the_ephemeral_timer_where_the_engine_has_them() {
-    use shared::engine::sim::DEMO_SPARE_GROUP;
+    use testkit::sim::DEMO_SPARE_GROUP;
     for_every_engine(|f| async move {
         let h = harness_for(f).await;
         let engine = f.name();

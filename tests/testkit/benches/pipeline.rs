@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use shared::engine::sim::{DEMO_GROUP, SimGroup, Simulator};
 use shared::operations::{AddGroupParticipants, RemoveGroupParticipants};
 use shared::provision::{self, NewTenant};
 use shared::store::TenantStatus;
-use shared::store::memory::MemoryStore;
 use shared::{AppState, Operation, serve_operation};
+use testkit::memory::MemoryStore;
+use testkit::sim::{DEMO_GROUP, SimGroup, Simulator};
 
-const EVENT: &str = include_str!("../../events/remove-group-participants.json");
+const EVENT: &str = include_str!("../../../events/remove-group-participants.json");
 
 /// The remove event, as `method` on the same path; the body names the action
 /// for a remove (promote: nobody leaves between iterations) and not for an

@@ -5,6 +5,7 @@
 //! sources). Faults are given in session-service terms (`Canonical`) and
 //! rendered as each engine renders that error.
 
+use crate::sim::Simulator;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -12,7 +13,6 @@ use serde_json::{Value, json};
 use shared::engine::groups::{
     Group, GroupChange, GroupOptions, Join, MemberAddMode, NewCommunity, NewGroup,
 };
-use shared::engine::sim::Simulator;
 use shared::engine::{Action, EngineError, EngineKind, EngineParticipant, GroupKind};
 use shared::jid::{GroupJid, ParticipantJid};
 

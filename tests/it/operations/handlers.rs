@@ -5,15 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
-use integration_tests::wuts_fake::{API_KEY, Fault, WutsFake};
-use integration_tests::{moto, moto_or_skip};
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::auth::hash_token;
 use shared::config::EngineConfig;
-use shared::engine::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, SimGroup};
 use shared::engine::transport::HttpEngine;
 use shared::engine::{
     CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, ParticipantsCall,
@@ -24,8 +19,13 @@ use shared::operations::{
     GetGroupInviteLink, RemoveCommunityParticipants, RemoveGroupParticipants, ResetGroupInviteLink,
 };
 use shared::routes::Resolution;
-use shared::store::memory::MemoryStore;
 use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStatus, TokenStore};
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
+use testkit::memory::MemoryStore;
+use testkit::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, SimGroup};
+use testkit::wuts_fake::{API_KEY, Fault, WutsFake};
+use testkit::{moto, moto_or_skip};
 
 // ---------- the event files themselves ----------
 
@@ -807,7 +807,7 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let url = moto_or_skip!();
     // The WUTS engine: it serves every route.
-    let flavour = integration_tests::engine_fakes::Flavour::Wuts;
+    let flavour = testkit::engine_fakes::Flavour::Wuts;
     let fake = WutsFake::start_engine(flavour).await;
     let store = Arc::new(moto::fresh_store(&url).await);
     store
@@ -829,7 +829,7 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(30));
     for route in shared::operations::ROUTES {
         let a = send(&state, events::load(&format!("{}.json", route.function))).await;
-        let want = integration_tests::engine_fakes::success_status(route.function);
+        let want = testkit::engine_fakes::success_status(route.function);
         assert_eq!(a.status, want, "{}: {}", route.key(), a.body);
     }
     let audit = store.list_audit("acme", None, 100).await.unwrap();

@@ -21,7 +21,7 @@ pub fn moto_url() -> Option<String> {
 pub async fn stores(test: &str) -> Vec<(&'static str, std::sync::Arc<dyn shared::store::Store>)> {
     let mut stores: Vec<(&'static str, std::sync::Arc<dyn shared::store::Store>)> = vec![(
         "memory",
-        std::sync::Arc::new(shared::store::memory::MemoryStore::new()),
+        std::sync::Arc::new(crate::memory::MemoryStore::new()),
     )];
     match moto_url() {
         Some(url) => stores.push(("dynamodb", std::sync::Arc::new(fresh_store(&url).await))),

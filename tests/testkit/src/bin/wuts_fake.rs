@@ -1,7 +1,7 @@
 //! The WUTS fake as a standalone process on loopback, for runs by hand (the
 //! coldstart harness, load runs): prints its URL, session id and API key.
 
-use integration_tests::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
+use testkit::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
 
 #[tokio::main]
 async fn main() {

@@ -7,7 +7,7 @@ use lambda_http::Request;
 use lambda_http::http::{HeaderName, HeaderValue};
 
 pub fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
 }
 
 pub fn event_names() -> Vec<String> {

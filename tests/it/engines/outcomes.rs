@@ -15,19 +15,19 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_tests::engine_fakes::Flavour;
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
-use integration_tests::moto;
-use integration_tests::wuts_fake::{Fault, WutsFake};
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::store::dynamo::DynamoStore;
-use shared::store::memory::MemoryStore;
 use shared::store::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyStore, Store, StoreError,
     StoredAnswer, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStore,
 };
+use testkit::engine_fakes::Flavour;
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
+use testkit::memory::MemoryStore;
+use testkit::moto;
+use testkit::wuts_fake::{Fault, WutsFake};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Fails the test if `fut` hangs (a guard, not a timing assertion).
@@ -37,17 +37,14 @@ async fn no_hang<T>(fut: impl Future<Output = T>) -> T {
         .expect("the request hung")
 }
 
-use integration_tests::moto::stores;
-
-mod hostile;
-mod real_evolution;
+use testkit::moto::stores;
 
 async fn state_on(store: Arc<dyn Store>, base_url: &str, allow_http: bool) -> AppState {
     state_for(Flavour::SessionService, store, base_url, allow_http).await
 }
 
 /// A state whose tenant runs `flavour`'s engine at `base_url`.
-async fn state_for(
+pub(super) async fn state_for(
     flavour: Flavour,
     store: Arc<dyn Store>,
     base_url: &str,
@@ -69,17 +66,17 @@ fn reset(key: &str) -> lambda_http::Request {
     events::load("reset-group-invite-link.json").with_header("idempotency-key", key)
 }
 
-async fn audit(store: &dyn Store) -> Vec<AuditRecord> {
+pub(super) async fn audit(store: &dyn Store) -> Vec<AuditRecord> {
     store.list_audit("acme", None, 1000).await.unwrap()
 }
 
-fn replayed(a: &Answer) -> bool {
+pub(super) fn replayed(a: &Answer) -> bool {
     a.headers
         .get("idempotent-replayed")
         .is_some_and(|v| v == "true")
 }
 
-fn outcome_unknown(a: &Answer) -> bool {
+pub(super) fn outcome_unknown(a: &Answer) -> bool {
     a.body["outcome"] == "unknown"
 }
 

@@ -1,5 +1,5 @@
 //! A stateful WUTS fake speaking the contract over real HTTP on loopback.
-//! State and WhatsApp behaviour come from `shared::engine::sim::Simulator`;
+//! State and WhatsApp behaviour come from `crate::sim::Simulator`;
 //! this layer adds the wire format, the API-key check, a record of every call
 //! and scripted faults (statuses, garbage, slow answers).
 
@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::sim::Simulator;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -15,7 +16,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
-use shared::engine::sim::Simulator;
 use shared::engine::{Action, EngineError, EngineKind, GroupKind, ParticipantsCall};
 use shared::jid::{GroupJid, ParticipantJid};
 

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
-use integration_tests::wuts_fake::{Fault, WutsFake};
-use integration_tests::{moto, moto_or_skip};
 use shared::AppState;
 use shared::store::AuditStore;
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
+use testkit::wuts_fake::{Fault, WutsFake};
+use testkit::{moto, moto_or_skip};
 
 fn with_key(event: &str, key: &str) -> lambda_http::Request {
     events::load(event).with_header("idempotency-key", key)

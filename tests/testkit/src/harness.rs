@@ -2,16 +2,16 @@
 //! store, the WUTS fake, an `AppState`, and helpers to send events and check
 //! the envelope.
 
-use shared::engine::sim::Simulator;
+use crate::sim::Simulator;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::memory::MemoryStore;
 use lambda_http::{Body, Request};
 use serde_json::Value;
 use shared::auth::hash_token;
 use shared::config::EngineConfig;
 use shared::engine::transport::HttpEngine;
-use shared::store::memory::MemoryStore;
 use shared::store::{
     Store, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStatus, TokenStore,
 };

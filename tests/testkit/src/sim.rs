@@ -7,14 +7,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::groups::{
+use shared::engine::groups::{
     Group, GroupChange, Join, Joined, Member as GroupMember, NewCommunity, NewGroup,
 };
-use super::{
+use shared::engine::{
     Action, AddRequest, CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, GroupKind,
     GroupPage, ListPage, ParticipantsCall,
 };
-use crate::jid::GroupJid;
+use shared::jid::GroupJid;
 
 pub const DEMO_GROUP: &str = "120363039000000000@g.us";
 /// A second demo group, the one the leave event leaves (so the other events
@@ -102,7 +102,7 @@ impl SimGroup {
             name: self.name.clone(),
             topic: self.topic.clone(),
             owner: self.owner.clone(),
-            created_at: super::groups::epoch_to_rfc3339(Some(&self.created_at.into())),
+            created_at: shared::engine::groups::epoch_to_rfc3339(Some(&self.created_at.into())),
             is_announce: self.announce,
             is_locked: self.locked,
             join_approval: Some(self.join_approval),
@@ -173,6 +173,7 @@ fn wuts_status(status: u16, code: &str) -> EngineError {
 impl Simulator {
     /// An empty, connected session.
     pub fn new() -> Self {
+        crate::mark();
         Self {
             state: Mutex::new(State {
                 connected: true,
@@ -283,7 +284,7 @@ impl Simulator {
                 Action::Add if restricted.contains(jid) => {
                     add_request = Some(AddRequest {
                         code: new_invite_code(),
-                        expiration: Some(crate::clock::now_epoch() + 7 * 86_400),
+                        expiration: Some(shared::clock::now_epoch() + 7 * 86_400),
                     });
                     403
                 }
@@ -360,7 +361,7 @@ impl Simulator {
     pub fn create(
         &self,
         name: &str,
-        participants: &[crate::jid::ParticipantJid],
+        participants: &[shared::jid::ParticipantJid],
         community: bool,
         topic: Option<&str>,
     ) -> Result<(String, SimGroup), EngineError> {
@@ -456,7 +457,7 @@ impl Simulator {
                 g.join_approval = v;
             }
             if let Some(v) = change.member_add_mode {
-                g.members_can_add = v == super::groups::MemberAddMode::AllMembers;
+                g.members_can_add = v == shared::engine::groups::MemberAddMode::AllMembers;
             }
             g.to_group(group.as_str(), true)
         })
@@ -503,7 +504,7 @@ impl Simulator {
             return Err(wuts_status(400, "bad_request"));
         }
         self.with_plain_group(group, |g| {
-            let id = crate::clock::now_epoch().to_string() + &new_invite_code()[..6];
+            let id = shared::clock::now_epoch().to_string() + &new_invite_code()[..6];
             g.picture_id = Some(id.clone());
             id
         })
@@ -641,7 +642,7 @@ impl Engine for Simulator {
         meta: CallMeta,
     ) -> Result<GroupPage, EngineError> {
         meta.handed_over.mark();
-        let mut collector = super::listing::PageCollector::new(page);
+        let mut collector = shared::engine::listing::PageCollector::new(page);
         for group in self.list()? {
             collector.offer(group);
         }
@@ -715,7 +716,7 @@ impl Engine for Simulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jid::ParticipantJid;
+    use shared::jid::ParticipantJid;
 
     fn call(kind: GroupKind, group: &str, action: Action, who: &[&str]) -> ParticipantsCall {
         ParticipantsCall {

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use integration_tests::events;
-use integration_tests::harness::*;
-use integration_tests::moto;
-use integration_tests::wuts_fake::WutsFake;
 use shared::AppState;
 use shared::store::dynamo::{DynamoStore, create_tables};
-use shared::store::memory::MemoryStore;
+use testkit::events;
+use testkit::harness::*;
+use testkit::memory::MemoryStore;
+use testkit::moto;
+use testkit::wuts_fake::WutsFake;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Fails the test if `fut` hangs: it must finish well within this guard.
@@ -114,7 +114,7 @@ async fn dynamodb_throttling_is_503_after_retries() {
 #[tokio::test]
 async fn dynamodb_going_away_mid_test_is_503() {
     let Ok(bin) = std::env::var("MOTO_SERVER_BIN") else {
-        integration_tests::moto::say_skipped(
+        testkit::moto::say_skipped(
             "dynamodb_going_away_mid_test_is_503",
             "MOTO_SERVER_BIN is not set",
         );

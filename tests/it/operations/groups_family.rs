@@ -9,17 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use integration_tests::engine_fakes::Flavour;
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
-use integration_tests::wuts_fake::{Fault, WutsFake};
 use serde_json::{Value, json};
 use shared::AppState;
-use shared::engine::sim::{
+use shared::store::AuditStore;
+use testkit::engine_fakes::Flavour;
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
+use testkit::memory::MemoryStore;
+use testkit::sim::{
     DEMO_COMMUNITY, DEMO_GROUP, DEMO_JOINABLE_GROUP, DEMO_MEMBERS, SimGroup, Simulator,
 };
-use shared::store::AuditStore;
-use shared::store::memory::MemoryStore;
+use testkit::wuts_fake::{Fault, WutsFake};
 
 async fn for_every_engine<F, Fut>(scenario: F)
 where
@@ -554,7 +554,7 @@ async fn the_picture_route_has_its_own_limits() {
     assert!(!format!("{audit:?}").contains("QkJC"));
 }
 
-use integration_tests::moto::stores;
+use testkit::moto::stores;
 
 #[tokio::test]
 async fn twenty_concurrent_identical_creates_make_one_on_each_store() {

@@ -1,8 +1,8 @@
 //! The same store contract against the in-memory fake and DynamoDB (moto).
 
-use integration_tests::contract::run_store_contract;
-use integration_tests::{moto, moto_or_skip};
-use shared::store::memory::MemoryStore;
+use testkit::contract::run_store_contract;
+use testkit::memory::MemoryStore;
+use testkit::{moto, moto_or_skip};
 
 #[tokio::test]
 async fn memory_store_meets_the_contract() {

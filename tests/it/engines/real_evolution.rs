@@ -21,17 +21,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use integration_tests::engine_fakes::{ENGINE_SESSION, Flavour};
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
-use integration_tests::moto;
-use integration_tests::wuts_fake::{API_KEY, WutsFake};
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::engine::EngineKind;
-use shared::engine::sim::Simulator;
 use shared::operations::ROUTES;
 use shared::store::{Store, Tenant, TenantStatus};
+use testkit::engine_fakes::{ENGINE_SESSION, Flavour};
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
+use testkit::moto;
+use testkit::sim::Simulator;
+use testkit::wuts_fake::{API_KEY, WutsFake};
 
 /// One request our adapter sent and Evolution's answer.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -167,7 +167,7 @@ async fn every_request_the_evolution_adapter_sends_reaches_evolutions_session_la
     let proxy = recording_proxy(upstream.trim_end_matches('/').to_string(), recorder.clone()).await;
     let store: Arc<dyn Store> = match moto::moto_url() {
         Some(url) => Arc::new(moto::fresh_store(&url).await),
-        None => Arc::new(shared::store::memory::MemoryStore::new()),
+        None => Arc::new(testkit::memory::MemoryStore::new()),
     };
     // One tenant, `acme` (the events' token), whose record each case
     // replaces: the right key, a wrong key, an unknown instance.

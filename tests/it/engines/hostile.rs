@@ -11,24 +11,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_tests::engine_fakes::Flavour;
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
+use testkit::engine_fakes::Flavour;
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
 
-use super::{audit, outcome_unknown, replayed, state_for};
-use integration_tests::moto::stores;
-use integration_tests::wuts_fake::{Fault, WutsFake};
+use super::outcomes::{audit, outcome_unknown, replayed, state_for};
 use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::engine::groups::{Group, GroupChange};
-use shared::engine::sim::{DEMO_GROUP, DEMO_MEMBERS, SimGroup, Simulator};
 use shared::engine::{
     CallMeta, Engine, EngineError, EngineKind, EngineParticipant, EngineTarget, GroupPage,
     ListPage, ParticipantsCall,
 };
 use shared::operations::ROUTES;
 use shared::store::Store;
+use testkit::moto::stores;
+use testkit::sim::{DEMO_GROUP, DEMO_MEMBERS, SimGroup, Simulator};
+use testkit::wuts_fake::{Fault, WutsFake};
 
 async fn audit_count(store: &dyn Store) -> usize {
     audit(store).await.len()
@@ -231,7 +231,7 @@ async fn ambiguous_engine_failures_keep_the_key() {
         }
     }
     let fake = WutsFake::start_engine(Flavour::Evolution).await;
-    let store: Arc<dyn Store> = Arc::new(shared::store::memory::MemoryStore::new());
+    let store: Arc<dyn Store> = Arc::new(testkit::memory::MemoryStore::new());
     let state = state_for(Flavour::Evolution, store, &fake.base_url(), true).await;
     fake.push_fault(Fault::Raw {
         status: 400,
@@ -499,7 +499,7 @@ async fn not_supported_comes_before_a_configuration_fault() {
     let mut checked = 0;
     for f in Flavour::ALL {
         let fake = WutsFake::start_engine(f).await;
-        let store: Arc<dyn Store> = Arc::new(shared::store::memory::MemoryStore::new());
+        let store: Arc<dyn Store> = Arc::new(testkit::memory::MemoryStore::new());
         store
             .put_tenant(&tenant_for(f, &fake.base_url()))
             .await
@@ -659,7 +659,7 @@ impl Engine for ListOf {
 /// answer passes 6,000,000 bytes; it becomes a 502 in the envelope.
 #[tokio::test]
 async fn no_answer_passes_six_million_bytes() {
-    let store: Arc<dyn Store> = Arc::new(shared::store::memory::MemoryStore::new());
+    let store: Arc<dyn Store> = Arc::new(testkit::memory::MemoryStore::new());
     seed(store.as_ref(), "https://engine.example").await;
     let huge = Group {
         jid: "1@g.us".into(),

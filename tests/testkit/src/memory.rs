@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use super::{
+use shared::store::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore,
     MAX_ITEM_BYTES, StoreError, StoredAnswer, Tenant, TenantStatus, TenantStore, TokenRecord,
     TokenStatus, TokenStore,
@@ -26,6 +26,7 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     pub fn new() -> Self {
+        crate::mark();
         Self::default()
     }
 

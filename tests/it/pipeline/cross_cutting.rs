@@ -7,15 +7,15 @@
 
 use std::time::Duration;
 
-use integration_tests::engine_fakes::Flavour;
-use integration_tests::events::{self, RequestEdit};
-use integration_tests::harness::*;
-use integration_tests::wuts_fake::Fault;
 use lambda_http::Request;
 use shared::operations::ROUTES;
 use shared::routes::Route;
 use shared::scope::Scope;
 use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStore};
+use testkit::engine_fakes::Flavour;
+use testkit::events::{self, RequestEdit};
+use testkit::harness::*;
+use testkit::wuts_fake::Fault;
 
 /// A token of the `acme` tenant that holds only `scope`.
 const READ_ONLY_TOKEN: &str = "1c0a4a5e-3f1b-4c2d-9e7f-1a2b3c4d5e6f";
@@ -45,7 +45,7 @@ fn path_with_jid(route: &Route, jid: &str) -> String {
         .split('/')
         .map(|seg| match seg {
             "{jid}" => jid,
-            s if s.starts_with('{') => shared::engine::sim::DEMO_LINKED_GROUP,
+            s if s.starts_with('{') => testkit::sim::DEMO_LINKED_GROUP,
             s => s,
         })
         .collect::<Vec<_>>()
@@ -107,7 +107,7 @@ async fn every_route_succeeds_with_its_event_on(flavour: Flavour) {
             assert_eq!(h.fake.calls().len(), before, "{engine} {}", route.key());
             continue;
         }
-        let want = integration_tests::engine_fakes::success_status(route.function);
+        let want = testkit::engine_fakes::success_status(route.function);
         assert_eq!(a.status, want, "{engine} {}: {}", route.key(), a.body);
         assert_eq!(a.body["success"], true, "{}", route.key());
         assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());

@@ -16,17 +16,17 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use integration_tests::engine_fakes::Flavour;
-use integration_tests::events;
-use integration_tests::harness::{TOKEN, seed, tenant_for, token_record};
-use integration_tests::moto::{client_for, unique_tables};
-use integration_tests::moto_or_skip;
-use integration_tests::wuts_fake::WutsFake;
 use serde_json::{Value, json};
 use shared::operations::ROUTES;
 use shared::routes::UNMATCHED_BINARY;
 use shared::store::dynamo::{DynamoStore, create_tables};
 use shared::store::{TenantStore, TokenStore};
+use testkit::engine_fakes::Flavour;
+use testkit::events;
+use testkit::harness::{TOKEN, seed, tenant_for, token_record};
+use testkit::moto::{client_for, unique_tables};
+use testkit::moto_or_skip;
+use testkit::wuts_fake::WutsFake;
 use tokio::process::{Child, Command};
 
 fn root() -> PathBuf {
@@ -58,12 +58,7 @@ fn sam_path() -> PathBuf {
 fn bootstrap(function: &str) -> PathBuf {
     let path = match std::env::var_os("LAMBDA_BOOTSTRAP_DIR") {
         Some(dir) => PathBuf::from(dir).join(function).join("bootstrap"),
-        None => {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| root().join("target"));
-            target.join("debug").join(function)
-        }
+        None => testkit::bins::built(function),
     };
     assert!(
         path.is_file(),
@@ -72,6 +67,33 @@ fn bootstrap(function: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Test doubles never ship: no bootstrap the emulator runs (the release
+/// builds in CI, else the debug ones) contains the `testkit` crate's mark,
+/// which `local-api` (built on the simulator and the memory store) does.
+#[test]
+fn no_bootstrap_contains_a_test_double() {
+    let contains = |path: &Path| {
+        let bytes = std::fs::read(path).unwrap();
+        memchr::memmem::find(&bytes, testkit::MARK.as_bytes()).is_some()
+    };
+    assert!(
+        contains(&testkit::bins::built("local-api")),
+        "local-api carries the mark (else this test proves nothing)"
+    );
+    let functions = ROUTES.iter().map(|r| r.function).chain([UNMATCHED_BINARY]);
+    let mut checked = 0;
+    for function in functions {
+        let path = bootstrap(function);
+        assert!(
+            !contains(&path),
+            "{} contains a test double",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, ROUTES.len() + 1);
 }
 
 /// The function an event is for, by its route key: `$default` is the
@@ -433,7 +455,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
                 event["requestContext"]["requestId"] =
                     json!(format!("eng-{}-{function}", flavour.engine()));
                 let want = if flavour.supports(function) {
-                    integration_tests::engine_fakes::success_status(function)
+                    testkit::engine_fakes::success_status(function)
                 } else {
                     501
                 };

@@ -1,0 +1,5 @@
+//! Each operation through the pipeline, on the WUTS fake and the simulator.
+
+mod groups_family;
+mod handlers;
+mod idempotency_audit;

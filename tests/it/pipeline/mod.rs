@@ -1,0 +1,5 @@
+//! What every route shares: the cross-cutting behaviour tested route by
+//! route, and the failures of the parts around the engine.
+
+mod cross_cutting;
+mod failures;

@@ -1,0 +1,29 @@
+//! The workspace's own binaries (`admin`, `local-api`, `wuts-fake`, the
+//! functions' debug builds), found in the target directory this test
+//! executable was built into: `target/<profile>/deps/it-…` sits two levels
+//! below them. The tests that run them need them built first
+//! (`cargo build --workspace --bins`, which `scripts/test.sh` does).
+
+use std::path::PathBuf;
+
+/// The target profile directory (`target/debug`) this process was built in.
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let deps = exe.parent().expect("the executable's directory");
+    match deps.file_name() {
+        Some(name) if name == "deps" => deps.parent().expect("the profile directory").into(),
+        _ => deps.into(),
+    }
+}
+
+/// The path of the workspace binary `name`, which must exist.
+pub fn built(name: &str) -> PathBuf {
+    let path = profile_dir().join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the workspace's binaries first \
+         (`cargo build --workspace --bins`, which scripts/test.sh does)",
+        path.display()
+    );
+    path
+}

@@ -1,0 +1,32 @@
+//! Test doubles and the suites run over them, in a crate of their own so no
+//! Lambda binary can contain them (no function crate depends on this one;
+//! `tests/it/deploy` checks the bootstraps):
+//! - [`sim::Simulator`]: the engine port in process, stateful (groups,
+//!   members, invites), for `local-api`'s embedded default and the tests;
+//! - [`memory::MemoryStore`]: every store port in memory;
+//! - [`engine_fakes`]: one HTTP fake per engine on loopback, each speaking
+//!   that engine's wire format over the simulator; [`wuts_fake`]: the WUTS
+//!   public API over HTTP (the `wuts-fake` binary);
+//! - [`contract`]: the store contract suite, run on the memory store and on
+//!   DynamoDB (moto, [`moto`]); [`harness`] and [`events`]: the in-process
+//!   pipeline and the `events/*.json` samples.
+
+pub mod bins;
+pub mod contract;
+pub mod engine_fakes;
+pub mod events;
+pub mod harness;
+pub mod memory;
+pub mod moto;
+pub mod sim;
+pub mod wuts_fake;
+
+/// A text every test double puts into the binary that builds one
+/// ([`mark`]): `tests/it/deploy` finds it in `local-api` and in no
+/// function's bootstrap.
+pub const MARK: &str = "testkit: a test double; never in a Lambda bootstrap";
+
+/// Called by the doubles' constructors so [`MARK`] is linked wherever one is.
+pub fn mark() {
+    std::hint::black_box(MARK);
+}
