@@ -1,5 +1,5 @@
 # Sourced by scripts/perf.sh and scripts/profile-compare.sh: starts moto and
-# the WUTS fake on loopback, provisions a tenant and a token with `admin`, and
+# the session-service fake (the numbers compare with earlier sessions) on loopback, provisions a tenant and a token with `admin`, and
 # leaves `envs` (coldstart --env flags) and "$out/get-invite.json" (the event
 # with this run's token). Needs $bin (release binaries), $venv and $out.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -9,7 +9,7 @@ trap cleanup EXIT
 
 moto_port=$(free_port)
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" > "$out/moto.log" 2>&1 & pids+=($!)
-"$bin/wuts-fake" > "$out/wuts.log" 2>&1 & pids+=($!)
+"$bin/wuts-fake" --engine session-service > "$out/wuts.log" 2>&1 & pids+=($!)
 sleep 1.5
 wuts=$(grep -oP 'wuts fake on \K.*' "$out/wuts.log")
 

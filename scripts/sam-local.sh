@@ -171,6 +171,7 @@ target/debug/wuts-fake > "$work/fake.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q '^wuts fake on ' "$work/fake.log" && break; sleep 0.1; done
 fake_url=$(sed -n 's/^wuts fake on //p' "$work/fake.log")
+engine=$(sed -n 's/^engine: //p' "$work/fake.log")
 session=$(sed -n 's/^session id: //p' "$work/fake.log")
 key=$(sed -n 's/^api key: //p' "$work/fake.log")
 [ -n "$fake_url" ] || { echo "the WUTS fake did not start"; cat "$work/fake.log"; exit 1; }
@@ -181,8 +182,10 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-eas
   TOKENS_TABLE="tokens-$id" TENANTS_TABLE="tenants-$id" \
   IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id"
 target/debug/admin create-tables > /dev/null
-target/debug/admin tenant put --tenant-id acme --wuts-base-url "$fake_url" \
-  --wuts-session-id "$session" --wuts-api-key "$key" > /dev/null
+# The sample tenant runs WUTS (the fake's default engine), which serves
+# every operation: every sample event answers 2xx or its own 4xx.
+target/debug/admin tenant put --tenant-id acme --engine "$engine" --wuts-base-url "$fake_url" \
+  ${session:+--wuts-session-id "$session"} --wuts-api-key "$key" > /dev/null
 token=$(target/debug/admin token issue --tenant-id acme --user-id sam | tail -n 1)
 
 # What SAM passes to every function (the template declares each key).
