@@ -9,9 +9,14 @@
 
 use libfuzzer_sys::fuzz_target;
 use shared::jid::{GroupJid, ParticipantJid};
-use shared::engine::dialect::{self, Done, Reply};
-use shared::engine::groups::GroupChange;
-use shared::engine::{Action, EngineKind, GroupKind, ListPage, ParticipantsCall};
+use shared::engine::calls::{
+    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
+    UpdateGroup,
+};
+use shared::engine::groups::{GroupChange, Join, NewCommunity, NewGroup};
+use shared::engine::transport::read;
+use shared::engine::wire::Reply;
+use shared::engine::{Action, EngineKind, GroupKind, ListPage, UpdateParticipants};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, body)) = data.split_first() else {
@@ -42,15 +47,29 @@ fn read_all(status: u16, body: Vec<u8>) {
         content_type: Some("application/json".into()),
         body,
     };
-    let call = ParticipantsCall {
+    let call = UpdateParticipants {
         kind: GroupKind::Group,
         group: GroupJid::parse("120363039000000000@g.us").unwrap(),
         action: Action::Add,
         participants: vec![ParticipantJid::normalise("5511888888888").unwrap()],
     };
+    let group = GroupJid::parse("120363039000000000@g.us").unwrap();
+    let new_group = NewGroup {
+        name: "n".into(),
+        participants: vec![],
+        options: Default::default(),
+    };
+    let step = GroupChange {
+        name: Some("n".into()),
+        ..GroupChange::default()
+    };
     for engine in EngineKind::ALL {
-        let _ = dialect::participants_reply(engine, &call, &reply);
-        if let Ok(link) = dialect::invite_reply(engine, &reply) {
+        let _ = read(engine, &call, &reply);
+        let invite = Invite {
+            group: group.clone(),
+            which: InviteCall::Get,
+        };
+        if let Ok(link) = read(engine, &invite, &reply) {
             assert!(link.starts_with("https://chat.whatsapp.com/"), "{link}");
             let code = &link["https://chat.whatsapp.com/".len()..];
             assert!(
@@ -58,8 +77,11 @@ fn read_all(status: u16, body: Vec<u8>) {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             );
         }
-        for read in [dialect::group_reply, dialect::created_reply] {
-            if let Ok(group) = read(engine, &reply) {
+        let info = GroupInfo {
+            group: group.clone(),
+        };
+        for got in [read(engine, &info, &reply), read(engine, &new_group, &reply)] {
+            if let Ok(group) = got {
                 assert!(GroupJid::parse(&group.jid).is_ok(), "{}", group.jid);
             }
         }
@@ -67,28 +89,43 @@ fn read_all(status: u16, body: Vec<u8>) {
             after: None,
             limit: 3,
         };
-        if let Ok(got) = dialect::list_reply(engine, &reply, &page) {
+        if let Ok(got) = read(engine, &ListGroups { page }, &reply) {
             assert!(got.groups.len() <= 3);
             assert!(got.groups.iter().all(|g| GroupJid::parse(&g.jid).is_ok()));
             assert!(got.groups.iter().all(|g| g.participants.is_none()));
             assert!(got.groups.is_sorted_by(|a, b| a.jid < b.jid));
         }
-        let _ = dialect::join_reply(engine, &reply);
-        let step = GroupChange {
-            name: Some("n".into()),
-            ..GroupChange::default()
+        let join = Join::Link {
+            code: "AbCdEfGhIjKlMnOpQrStUv".into(),
         };
-        let _ = dialect::update_reply(engine, &step, &reply);
-        let _ = dialect::picture_reply(engine, &reply);
-        let _ = dialect::community_reply(engine, &reply);
-        for call in [
-            Done::Leave,
-            Done::Ephemeral,
-            Done::Link,
-            Done::Picture,
-            Done::Update("locked"),
-        ] {
-            let _ = dialect::done_reply(engine, call, &reply);
-        }
+        let _ = read(engine, &join, &reply);
+        let update = UpdateGroup {
+            group: group.clone(),
+            step: step.clone(),
+        };
+        let _ = read(engine, &update, &reply);
+        let picture = SetPicture {
+            group: group.clone(),
+            base64: String::new(),
+        };
+        let _ = read(engine, &picture, &reply);
+        let community = NewCommunity {
+            name: "n".into(),
+            participants: vec![],
+            description: None,
+        };
+        let _ = read(engine, &community, &reply);
+        let _ = read(engine, &Leave { group: group.clone() }, &reply);
+        let ephemeral = SetEphemeral {
+            group: group.clone(),
+            seconds: 0,
+        };
+        let _ = read(engine, &ephemeral, &reply);
+        let link = LinkGroup {
+            community: group.clone(),
+            group: group.clone(),
+            link: true,
+        };
+        let _ = read(engine, &link, &reply);
     }
 }

@@ -1,12 +1,13 @@
 //! Mapping a 50-participant reply, per engine: the engine's reply bytes →
-//! its participant entries (`dialect::participants_reply`) → one outcome per
+//! its participant entries (`transport::read`) → one outcome per
 //! requested participant → our JSON body. What each engine adds to a warm
 //! request besides the network.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use shared::engine::dialect::{self, Reply};
-use shared::engine::{Action, EngineKind, GroupKind, ParticipantsCall};
+use shared::engine::transport;
+use shared::engine::wire::Reply;
+use shared::engine::{Action, EngineKind, GroupKind, UpdateParticipants};
 use shared::jid::{GroupJid, ParticipantJid};
 use shared::operations::participants::{ReplyIndex, outcome};
 
@@ -76,7 +77,7 @@ fn webjs_reply() -> Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let call = ParticipantsCall {
+    let call = UpdateParticipants {
         kind: GroupKind::Group,
         group: GroupJid::parse("120363039000000000@g.us").unwrap(),
         action: Action::Add,
@@ -104,11 +105,11 @@ fn bench(c: &mut Criterion) {
             body: body.to_string().into_bytes(),
         };
         // Every participant is accounted for, as each engine reports it.
-        let parsed = dialect::participants_reply(engine, &call, &reply).unwrap();
+        let parsed = transport::read(engine, &call, &reply).unwrap();
         assert_eq!(parsed.len(), 50, "{name}");
         c.bench_function(&format!("map 50-participant reply: {name}"), |b| {
             b.iter(|| {
-                let parsed = dialect::participants_reply(engine, &call, &reply).unwrap();
+                let parsed = transport::read(engine, &call, &reply).unwrap();
                 let index = ReplyIndex::new(&parsed);
                 let entries: Vec<_> = call
                     .participants

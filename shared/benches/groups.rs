@@ -1,12 +1,15 @@
 //! Issue 15's numbers: mapping a 5,000-group list reply, and a
 //! 50-participant create reply, per engine shape — the engine's bytes →
-//! our `Group`s (`dialect::list_reply` / `group_reply`) → our JSON answer.
+//! our `Group`s (`transport::read` of a `ListGroups` / a create) → our JSON answer.
 //! Peak memory for the same list: `cargo run --release -p shared --example
 //! list_rss`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use shared::engine::ListPage;
-use shared::engine::dialect::{self, Reply};
+use shared::engine::calls::ListGroups;
+use shared::engine::groups::NewGroup;
+use shared::engine::transport;
+use shared::engine::wire::Reply;
 use shared::operations::list_groups;
 
 #[path = "support/shapes.rs"]
@@ -24,17 +27,24 @@ fn bench(c: &mut Criterion) {
         // reply: the whole reply is read either way.
         for limit in [list_groups::DEFAULT_LIMIT, list_groups::MAX_LIMIT] {
             let page = ListPage { after: None, limit };
-            let got = dialect::list_reply(engine, &reply, &page).unwrap();
+            let got = transport::read(engine, &ListGroups { page: page.clone() }, &reply).unwrap();
             assert_eq!(got.groups.len(), limit);
             assert!(got.more);
             c.bench_function(&format!("list 5000 groups, page of {limit}: {name}"), |b| {
                 b.iter(|| {
-                    let got = dialect::list_reply(engine, &reply, &page).unwrap();
+                    let got = transport::read(engine, &ListGroups { page: page.clone() }, &reply)
+                        .unwrap();
                     serde_json::to_string(&list_groups::reply(&got.groups, got.more)).unwrap()
                 })
             });
         }
     }
+    // What the reply answers; the readers do not look at it.
+    let create = NewGroup {
+        name: "bench".into(),
+        participants: vec![],
+        options: Default::default(),
+    };
     for (name, engine, bytes) in shapes::creates(50) {
         let reply = Reply {
             status: 201,
@@ -42,11 +52,11 @@ fn bench(c: &mut Criterion) {
             content_type: Some("application/json".into()),
             body: bytes,
         };
-        let g = dialect::group_reply(engine, &reply).unwrap();
+        let g = transport::read(engine, &create, &reply).unwrap();
         assert_eq!(g.participants.as_ref().map(Vec::len), Some(50), "{name}");
         c.bench_function(&format!("create with 50 participants: {name}"), |b| {
             b.iter(|| {
-                let group = dialect::group_reply(engine, &reply).unwrap();
+                let group = transport::read(engine, &create, &reply).unwrap();
                 serde_json::to_string(&serde_json::json!({"success": true, "group": group}))
                     .unwrap()
             })

@@ -14,7 +14,9 @@ mod shapes;
 use std::time::Instant;
 
 use shared::engine::ListPage;
-use shared::engine::dialect::{self, Reply};
+use shared::engine::calls::ListGroups;
+use shared::engine::transport;
+use shared::engine::wire::Reply;
 use shared::operations::list_groups;
 
 /// A 16 MiB reply of a hostile shape.
@@ -118,7 +120,7 @@ fn main() {
     };
     let before = vm_hwm_kib();
     let started = Instant::now();
-    let got = dialect::list_reply(engine, &reply, &page).unwrap();
+    let got = transport::read(engine, &ListGroups { page }, &reply).unwrap();
     let answer = serde_json::to_string(&list_groups::reply(&got.groups, got.more)).unwrap();
     let elapsed = started.elapsed();
     let after = vm_hwm_kib();

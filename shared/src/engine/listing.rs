@@ -12,7 +12,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::groups::{Group, our_id};
+use super::groups::Group;
+use super::shapes::our_id;
 use super::{EngineError, GroupPage, ListPage};
 use crate::jid::GroupJid;
 

@@ -7,11 +7,14 @@
 //! (in-process, stateful; local runs and tests).
 
 pub mod adapters;
-pub mod dialect;
+pub mod calls;
 pub mod groups;
 pub mod listing;
-#[cfg(feature = "adapters")]
+pub mod shapes;
 pub mod transport;
+pub mod wire;
+
+pub use transport::EngineCall;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -141,7 +144,7 @@ impl std::fmt::Debug for EngineTarget {
 
 /// One participant update, already validated and normalised.
 #[derive(Debug, Clone)]
-pub struct ParticipantsCall {
+pub struct UpdateParticipants {
     pub kind: GroupKind,
     pub group: GroupJid,
     pub action: Action,
@@ -348,7 +351,7 @@ pub trait Engine: Send + Sync {
     async fn update_participants(
         &self,
         target: &EngineTarget,
-        call: &ParticipantsCall,
+        call: &UpdateParticipants,
         meta: CallMeta,
     ) -> Result<Vec<EngineParticipant>, EngineError>;
 

@@ -4,7 +4,7 @@ use lambda_http::Request;
 
 use super::participants::{self, WITH_JID_AND_ACTION};
 use crate::context::RequestCtx;
-use crate::engine::{Action, Engine, EngineTarget, GroupKind, ParticipantsCall};
+use crate::engine::{Action, Engine, EngineTarget, GroupKind, UpdateParticipants};
 use crate::error::ApiError;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
@@ -20,18 +20,18 @@ impl Operation for AddCommunityParticipants {
         scope: Scope::GroupsWrite,
         mutating: true,
     };
-    type Command = ParticipantsCall;
+    type Command = UpdateParticipants;
 
-    fn prepare(params: &Params<'_>, req: &Request) -> Result<ParticipantsCall, ApiError> {
+    fn prepare(params: &Params<'_>, req: &Request) -> Result<UpdateParticipants, ApiError> {
         participants::prepare(GroupKind::Community, Action::Add, params, req)
     }
 
-    fn subject(call: &ParticipantsCall) -> Subject<'_> {
+    fn subject(call: &UpdateParticipants) -> Subject<'_> {
         participants::subject(call)
     }
 
     async fn execute<E: Engine + ?Sized>(
-        call: &ParticipantsCall,
+        call: &UpdateParticipants,
         engine: &E,
         target: &EngineTarget,
         ctx: &mut RequestCtx,

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::{body_bytes, engine_call, ok, path_jid, require_json};
 use crate::context::RequestCtx;
 use crate::engine::{
-    Action, AddRequest, Engine, EngineParticipant, EngineTarget, GroupKind, ParticipantsCall,
+    Action, AddRequest, Engine, EngineParticipant, EngineTarget, GroupKind, UpdateParticipants,
 };
 use crate::error::{ApiError, FieldError};
 use crate::jid::ParticipantJid;
@@ -37,14 +37,14 @@ pub fn prepare(
     default: Action,
     params: &Params<'_>,
     req: &Request,
-) -> Result<ParticipantsCall, ApiError> {
+) -> Result<UpdateParticipants, ApiError> {
     let group = path_jid(params.get("jid"))?;
     let bytes = body_bytes(req)?;
     if !bytes.is_empty() {
         require_json(req)?;
     }
     let body = parse_body_with_default(bytes, default)?;
-    Ok(ParticipantsCall {
+    Ok(UpdateParticipants {
         kind,
         group,
         action: body.action,
@@ -52,7 +52,7 @@ pub fn prepare(
     })
 }
 
-pub fn subject(call: &ParticipantsCall) -> Subject<'_> {
+pub fn subject(call: &UpdateParticipants) -> Subject<'_> {
     Subject {
         action: call.action.as_str(),
         group: Some(&call.group),
@@ -68,7 +68,7 @@ pub const WITH_JID_AND_ACTION: bool = true;
 
 /// One engine call; one response entry per requested participant.
 pub async fn execute<const WITH_JID_AND_ACTION: bool, E: Engine + ?Sized>(
-    call: &ParticipantsCall,
+    call: &UpdateParticipants,
     engine: &E,
     target: &EngineTarget,
     ctx: &mut RequestCtx,

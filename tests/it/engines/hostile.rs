@@ -22,7 +22,7 @@ use shared::AppState;
 use shared::engine::groups::{Group, GroupChange};
 use shared::engine::{
     CallMeta, Engine, EngineError, EngineKind, EngineParticipant, EngineTarget, GroupPage,
-    ListPage, ParticipantsCall,
+    ListPage, UpdateParticipants,
 };
 use shared::operations::ROUTES;
 use shared::store::Store;
@@ -109,7 +109,7 @@ impl Engine for PanickingEngine {
     async fn update_participants(
         &self,
         _: &EngineTarget,
-        _: &ParticipantsCall,
+        _: &UpdateParticipants,
         meta: CallMeta,
     ) -> Result<Vec<EngineParticipant>, EngineError> {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -596,7 +596,7 @@ impl Engine for ListOf {
     async fn update_participants(
         &self,
         _: &EngineTarget,
-        _: &ParticipantsCall,
+        _: &UpdateParticipants,
         _: CallMeta,
     ) -> Result<Vec<EngineParticipant>, EngineError> {
         unreachable!()

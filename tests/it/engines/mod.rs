@@ -6,3 +6,4 @@ mod every_engine;
 mod hostile;
 mod outcomes;
 mod real_evolution;
+mod replies;

@@ -11,7 +11,7 @@ use shared::auth::hash_token;
 use shared::config::EngineConfig;
 use shared::engine::transport::HttpEngine;
 use shared::engine::{
-    CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, ParticipantsCall,
+    CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, UpdateParticipants,
 };
 use shared::jid::GroupJid;
 use shared::operations::resolve;
@@ -674,7 +674,7 @@ impl Engine for PanickingWuts {
     async fn update_participants(
         &self,
         _: &EngineTarget,
-        _: &ParticipantsCall,
+        _: &UpdateParticipants,
         _: CallMeta,
     ) -> Result<Vec<EngineParticipant>, EngineError> {
         panic!("deliberate panic in a fake");
@@ -912,7 +912,7 @@ impl Engine for UnsupportingEngine {
     async fn update_participants(
         &self,
         _: &EngineTarget,
-        _: &ParticipantsCall,
+        _: &UpdateParticipants,
         _: CallMeta,
     ) -> Result<Vec<EngineParticipant>, EngineError> {
         Err(EngineError::NotSupported {

@@ -12,7 +12,7 @@ use shared::engine::groups::{
 };
 use shared::engine::{
     Action, AddRequest, CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, GroupKind,
-    GroupPage, ListPage, ParticipantsCall,
+    GroupPage, ListPage, UpdateParticipants,
 };
 use shared::jid::GroupJid;
 
@@ -264,7 +264,7 @@ impl Simulator {
     }
 
     /// Applies a participant update as WhatsApp would, one code per participant.
-    pub fn apply(&self, call: &ParticipantsCall) -> Result<Vec<EngineParticipant>, EngineError> {
+    pub fn apply(&self, call: &UpdateParticipants) -> Result<Vec<EngineParticipant>, EngineError> {
         let mut state = self.lock();
         let State {
             groups,
@@ -567,7 +567,7 @@ impl Engine for Simulator {
     async fn update_participants(
         &self,
         _target: &EngineTarget,
-        call: &ParticipantsCall,
+        call: &UpdateParticipants,
         meta: CallMeta,
     ) -> Result<Vec<EngineParticipant>, EngineError> {
         meta.handed_over.mark();
@@ -718,8 +718,8 @@ mod tests {
     use super::*;
     use shared::jid::ParticipantJid;
 
-    fn call(kind: GroupKind, group: &str, action: Action, who: &[&str]) -> ParticipantsCall {
-        ParticipantsCall {
+    fn call(kind: GroupKind, group: &str, action: Action, who: &[&str]) -> UpdateParticipants {
+        UpdateParticipants {
             kind,
             group: GroupJid::parse(group).unwrap(),
             action,

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
-use shared::engine::{Action, EngineError, EngineKind, GroupKind, ParticipantsCall};
+use shared::engine::{Action, EngineError, EngineKind, GroupKind, UpdateParticipants};
 use shared::jid::{GroupJid, ParticipantJid};
 
 pub use crate::engine_fakes::Flavour;
@@ -229,7 +229,7 @@ pub fn apply(
     participants: Vec<ParticipantJid>,
 ) -> Result<Vec<shared::engine::EngineParticipant>, EngineError> {
     let group = group_of(jid)?;
-    sim.apply(&ParticipantsCall {
+    sim.apply(&UpdateParticipants {
         kind,
         group,
         action,

@@ -9,24 +9,31 @@ use lambda_http::http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::engine::dialect::{
-    Auth, Done, InviteCall, Outgoing, Reply, ambiguous, enc, expiration, invite_link, json,
-    json_object, json_says, refusal, status_as_is,
+use crate::engine::GroupPage;
+use crate::engine::calls::{
+    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
+    UpdateGroup,
 };
-use crate::engine::groups::{
-    Group, GroupChange, Join, Joined, MemberAddMode, NewGroup, from_baileys,
+use crate::engine::groups::NewCommunity;
+use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
+use crate::engine::listing;
+use crate::engine::shapes::baileys;
+use crate::engine::transport::{Adapter, Speaks, cannot};
+use crate::engine::wire::{
+    Auth, Done, Outgoing, Reply, ambiguous, enc, invite_link, json, json_object, json_says,
+    refusal, status_as_is,
 };
 use crate::engine::{
-    AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, EngineError, EngineParticipant,
-    EngineTarget, GroupKind, ParticipantsCall,
+    ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, EngineError, EngineParticipant, EngineTarget,
+    GroupKind, UpdateParticipants,
 };
 use crate::jid::GroupJid;
 
 const AUTH: Auth = Auth::Header("apikey");
 
-fn url(base: &str, route: &str, target: &EngineTarget, group: &GroupJid) -> String {
+fn url(route: &str, target: &EngineTarget, group: &GroupJid) -> String {
     format!(
-        "{base}/group/{route}/{}?groupJid={}",
+        "/group/{route}/{}?groupJid={}",
         enc(&target.session_id),
         enc(group.as_str())
     )
@@ -36,9 +43,8 @@ fn url(base: &str, route: &str, target: &EngineTarget, group: &GroupJid) -> Stri
 /// participants}`; JIDs (phone or LID) pass Evolution's `createJid`
 /// unchanged. Communities: Evolution has no such route.
 pub fn participants(
-    base: &str,
     target: &EngineTarget,
-    call: &ParticipantsCall,
+    call: &UpdateParticipants,
 ) -> Result<Outgoing, EngineError> {
     if call.kind == GroupKind::Community {
         return Err(EngineError::NotSupported {
@@ -47,7 +53,7 @@ pub fn participants(
     }
     Ok(Outgoing {
         method: Method::POST,
-        url: url(base, "updateParticipant", target, &call.group),
+        url: url("updateParticipant", target, &call.group),
         auth: AUTH,
         body: Some(serde_json::json!({
             "action": call.action.as_str(),
@@ -69,73 +75,28 @@ struct UpdateReply {
 /// entry we cannot read accounts for nobody: that participant is
 /// unconfirmed.
 pub fn participants_reply(
-    _call: &ParticipantsCall,
+    _call: &UpdateParticipants,
     reply: &Reply,
 ) -> Result<Vec<EngineParticipant>, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let parsed: UpdateReply = json(reply)?;
     Ok(parsed
         .update_participants
         .iter()
-        .filter_map(baileys_entry)
+        .filter_map(baileys::participant)
         .collect())
-}
-
-/// One entry of Baileys' `groupParticipantsUpdate` result (Evolution, and
-/// WAHA on NOWEB): `{status: "<code>", jid, content: <participant node>}`.
-pub(crate) fn baileys_entry(v: &Value) -> Option<EngineParticipant> {
-    let jid = v.get("jid")?.as_str()?.to_string();
-    let status: i64 = match v.get("status")? {
-        Value::String(s) => s.trim().parse().ok()?,
-        Value::Number(n) => n.as_i64()?,
-        _ => return None,
-    };
-    let content = v.get("content");
-    let attrs = content.and_then(|c| c.get("attrs"));
-    let phone_number = attrs
-        .and_then(|a| a.get("phone_number"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let add_request = content
-        .and_then(|c| c.get("content"))
-        .and_then(Value::as_array)
-        .and_then(|children| {
-            children
-                .iter()
-                .find(|c| c.get("tag").and_then(Value::as_str) == Some("add_request"))
-        })
-        .and_then(|node| {
-            let attrs = node.get("attrs")?;
-            Some(AddRequest {
-                code: attrs.get("code")?.as_str()?.to_string(),
-                expiration: attrs.get("expiration").and_then(expiration),
-            })
-        });
-    Some(EngineParticipant {
-        lid: jid.ends_with("@lid").then(|| jid.clone()),
-        phone_number: phone_number
-            .or_else(|| jid.ends_with("@s.whatsapp.net").then(|| jid.clone())),
-        jid,
-        is_admin: false,
-        is_super_admin: false,
-        error: (status != 200).then_some(status),
-        add_request,
-    })
 }
 
 /// `GET /group/inviteCode/{instance}?groupJid=` → 200 `{inviteUrl,
 /// inviteCode}`; `POST /group/revokeInviteCode/{instance}?groupJid=` → 201
 /// `{revoked, inviteCode}` (the new code).
-pub fn invite(base: &str, target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
+pub fn invite(target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
     let (method, route) = match which {
         InviteCall::Get => (Method::GET, "inviteCode"),
         InviteCall::Reset => (Method::POST, "revokeInviteCode"),
     };
     Outgoing {
         method,
-        url: url(base, route, target, group),
+        url: url(route, target, group),
         auth: AUTH,
         body: None,
     }
@@ -143,10 +104,10 @@ pub fn invite(base: &str, target: &EngineTarget, group: &GroupJid, which: Invite
 
 /// `DELETE /group/leaveGroup/{instance}?groupJid=` → 200 `{groupJid,
 /// leave: true}`.
-pub fn leave(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
+pub fn leave(target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::DELETE,
-        url: url(base, "leaveGroup", target, group),
+        url: url("leaveGroup", target, group),
         auth: AUTH,
         body: None,
     }
@@ -154,10 +115,10 @@ pub fn leave(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
 
 /// `POST /group/toggleEphemeral/{instance}` `{groupJid, expiration}` (a
 /// number: 0, 86400, 604800, 7776000) → 201 `{success: true}`.
-pub fn ephemeral(base: &str, target: &EngineTarget, group: &GroupJid, seconds: u32) -> Outgoing {
+pub fn ephemeral(target: &EngineTarget, group: &GroupJid, seconds: u32) -> Outgoing {
     Outgoing {
         method: Method::POST,
-        url: format!("{base}/group/toggleEphemeral/{}", enc(&target.session_id)),
+        url: format!("/group/toggleEphemeral/{}", enc(&target.session_id)),
         auth: AUTH,
         body: Some(serde_json::json!({ "groupJid": group.as_str(), "expiration": seconds })),
     }
@@ -170,9 +131,6 @@ struct InviteCode {
 }
 
 pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     invite_link(&json::<InviteCode>(reply)?.invite_code)
 }
 
@@ -340,31 +298,28 @@ pub fn done_reply(call: Done, reply: &Reply) -> Result<(), EngineError> {
     }
 }
 
-/// One `PATCH` step's reply. The member-add mode is Evolution 2.4.0's
+/// A `PATCH` step's error answer. The member-add mode is Evolution 2.4.0's
 /// route: a 2.3.x server's `Cannot POST` there means this engine version
 /// cannot do it (501), not a configuration fault.
-pub fn update_reply(step: &GroupChange, reply: &Reply) -> Result<(), EngineError> {
-    if !reply.is_success() {
-        if step.member_add_mode.is_some()
-            && reply.status == 404
-            && messages(&reply.body)
-                .texts
-                .iter()
-                .any(|t| t.starts_with("Cannot POST"))
-        {
-            return Err(refusal(405, ENGINE_NOT_SUPPORTED, reply));
-        }
-        return Err(error(reply));
+fn update_refused(step: &GroupChange, reply: &Reply) -> EngineError {
+    if step.member_add_mode.is_some()
+        && reply.status == 404
+        && messages(&reply.body)
+            .texts
+            .iter()
+            .any(|t| t.starts_with("Cannot POST"))
+    {
+        return refusal(405, ENGINE_NOT_SUPPORTED, reply);
     }
-    done_reply(Done::Update(step.first_field()), reply)
+    error(reply)
 }
 
 // The rest of the Groups family (`group.router.ts`; docs/research/
 // evolution-groups-family.md). No community routes, no join-approval
 // route, no member-add-mode route on the released branch.
 
-fn instance_url(base: &str, route: &str, target: &EngineTarget) -> String {
-    format!("{base}/group/{route}/{}", enc(&target.session_id))
+fn instance_url(route: &str, target: &EngineTarget) -> String {
+    format!("/group/{route}/{}", enc(&target.session_id))
 }
 
 fn post(url: String, body: Value) -> Outgoing {
@@ -379,18 +334,14 @@ fn post(url: String, body: Value) -> Outgoing {
 /// `POST /group/create/{instance}` `{subject, participants}` → 201, Baileys'
 /// `GroupMetadata`. Options other than the defaults would take calls
 /// Evolution cannot make in one request: refused before anything is sent.
-pub fn create_group(
-    base: &str,
-    target: &EngineTarget,
-    new: &NewGroup,
-) -> Result<Outgoing, EngineError> {
+pub fn create_group(target: &EngineTarget, new: &NewGroup) -> Result<Outgoing, EngineError> {
     if !new.options.is_default() {
         return Err(EngineError::NotSupported {
             operation: "create a group with options (Evolution API takes none: create it, then PATCH it)",
         });
     }
     Ok(post(
-        instance_url(base, "create", target),
+        instance_url("create", target),
         serde_json::json!({
             "subject": new.name,
             "participants": new.participants.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
@@ -401,14 +352,11 @@ pub fn create_group(
 /// A 2xx whose body is one Baileys `GroupMetadata` (create, info); a
 /// `null` info is no such group, a `null` create an unreadable answer.
 pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let v: Value = json(reply)?;
     if v.is_null() && !created {
         return Err(refusal(404, "group_not_found", reply));
     }
-    let mut group = from_baileys(&v)
+    let mut group = baileys::group(&v)
         .ok_or_else(|| EngineError::InvalidResponse("not a group object".into()))?
         .checked()?;
     // Evolution's group projection carries no join-approval flag: unknown.
@@ -418,12 +366,12 @@ pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, EngineError> {
 
 /// `GET /group/fetchAllGroups/{instance}?getParticipants=false` → a bare
 /// array of projections.
-pub fn list(base: &str, target: &EngineTarget) -> Outgoing {
+pub fn list(target: &EngineTarget) -> Outgoing {
     Outgoing {
         method: Method::GET,
         url: format!(
             "{}?getParticipants=false",
-            instance_url(base, "fetchAllGroups", target)
+            instance_url("fetchAllGroups", target)
         ),
         auth: AUTH,
         body: None,
@@ -431,10 +379,10 @@ pub fn list(base: &str, target: &EngineTarget) -> Outgoing {
 }
 
 /// `GET /group/findGroupInfos/{instance}?groupJid=`.
-pub fn info(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
+pub fn info(target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::GET,
-        url: url(base, "findGroupInfos", target, group),
+        url: url("findGroupInfos", target, group),
         auth: AUTH,
         body: None,
     }
@@ -462,7 +410,7 @@ pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineErro
 /// `{groupJid, description}`, `updateSetting` `{groupJid, action}` → 201;
 /// `updateMemberAddMode` `{groupJid, mode: "admin_add"|"all_member_add"}`
 /// → 201 `{update: "success", mode}` (Evolution 2.4.0, PR #2525).
-pub fn update(base: &str, target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
+pub fn update(target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
     let jid = group.as_str();
     let (route, body) = if let Some(mode) = step.member_add_mode {
         let mode = match mode {
@@ -504,13 +452,13 @@ pub fn update(base: &str, target: &EngineTarget, group: &GroupJid, step: &GroupC
             serde_json::json!({"groupJid": jid, "action": action}),
         )
     };
-    post(instance_url(base, route, target), body)
+    post(instance_url(route, target), body)
 }
 
 /// `GET /group/acceptInviteCode/{instance}?inviteCode=` → `{accepted,
 /// groupJid}`; no `groupJid` means WhatsApp filed a join request. A
 /// private invitation (add request) has no route.
-pub fn join(base: &str, target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
+pub fn join(target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
     match join {
         // `group.schema.ts`: `inviteCode` must match `^[a-zA-Z0-9]{22}$`.
         Join::Link { code }
@@ -525,7 +473,7 @@ pub fn join(base: &str, target: &EngineTarget, join: &Join) -> Result<Outgoing, 
             method: Method::GET,
             url: format!(
                 "{}?inviteCode={}",
-                instance_url(base, "acceptInviteCode", target),
+                instance_url("acceptInviteCode", target),
                 enc(code)
             ),
             auth: AUTH,
@@ -538,9 +486,6 @@ pub fn join(base: &str, target: &EngineTarget, join: &Join) -> Result<Outgoing, 
 }
 
 pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let v: Value = json(reply)?;
     if v.get("accepted") != Some(&Value::Bool(true)) {
         return Err(EngineError::InvalidResponse(
@@ -562,9 +507,121 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
 
 /// `POST /group/updateGroupPicture/{instance}` `{groupJid, image}` (plain
 /// base64) → 201 `{update: "success"}`; no picture id.
-pub fn picture(base: &str, target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoing {
+pub fn picture(target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoing {
     post(
-        instance_url(base, "updateGroupPicture", target),
+        instance_url("updateGroupPicture", target),
         serde_json::json!({"groupJid": group.as_str(), "image": base64}),
     )
+}
+
+/// Evolution API, call by call.
+pub struct Evolution;
+
+impl Adapter for Evolution {
+    fn error(reply: &Reply) -> EngineError {
+        error(reply)
+    }
+
+    fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineError> {
+        update_steps(change)
+    }
+}
+
+impl Speaks<UpdateParticipants> for Evolution {
+    fn request(target: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
+        participants(target, call)
+    }
+    fn reply(
+        call: &UpdateParticipants,
+        reply: &Reply,
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
+        participants_reply(call, reply)
+    }
+}
+
+impl Speaks<Invite> for Evolution {
+    fn request(target: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
+        Ok(invite(target, &call.group, call.which))
+    }
+    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
+        invite_reply(reply)
+    }
+}
+
+impl Speaks<Leave> for Evolution {
+    fn request(target: &EngineTarget, call: &Leave) -> Result<Outgoing, EngineError> {
+        Ok(leave(target, &call.group))
+    }
+    fn reply(_: &Leave, reply: &Reply) -> Result<(), EngineError> {
+        done_reply(Done::Leave, reply)
+    }
+}
+
+impl Speaks<SetEphemeral> for Evolution {
+    fn request(target: &EngineTarget, call: &SetEphemeral) -> Result<Outgoing, EngineError> {
+        Ok(ephemeral(target, &call.group, call.seconds))
+    }
+    fn reply(_: &SetEphemeral, reply: &Reply) -> Result<(), EngineError> {
+        done_reply(Done::Ephemeral, reply)
+    }
+}
+
+impl Speaks<NewGroup> for Evolution {
+    fn request(target: &EngineTarget, call: &NewGroup) -> Result<Outgoing, EngineError> {
+        create_group(target, call)
+    }
+    fn reply(_: &NewGroup, reply: &Reply) -> Result<Group, EngineError> {
+        group_reply(reply, true)
+    }
+}
+
+cannot!(Evolution: NewCommunity => "create a community (Evolution API has no community routes)");
+cannot!(Evolution: LinkGroup => "link groups to a community (Evolution API has no community routes)");
+
+impl Speaks<ListGroups> for Evolution {
+    fn request(target: &EngineTarget, _: &ListGroups) -> Result<Outgoing, EngineError> {
+        Ok(list(target))
+    }
+    fn reply(call: &ListGroups, reply: &Reply) -> Result<GroupPage, EngineError> {
+        listing::read(&reply.body, listing::Shape::Evolution, &call.page)
+    }
+}
+
+impl Speaks<GroupInfo> for Evolution {
+    fn request(target: &EngineTarget, call: &GroupInfo) -> Result<Outgoing, EngineError> {
+        Ok(info(target, &call.group))
+    }
+    fn reply(_: &GroupInfo, reply: &Reply) -> Result<Group, EngineError> {
+        group_reply(reply, false)
+    }
+}
+
+impl Speaks<UpdateGroup> for Evolution {
+    fn request(target: &EngineTarget, call: &UpdateGroup) -> Result<Outgoing, EngineError> {
+        Ok(update(target, &call.group, &call.step))
+    }
+    fn reply(call: &UpdateGroup, reply: &Reply) -> Result<Option<Group>, EngineError> {
+        done_reply(Done::Update(call.step.first_field()), reply).map(|()| None)
+    }
+    fn refused(call: &UpdateGroup, reply: &Reply) -> EngineError {
+        update_refused(&call.step, reply)
+    }
+}
+
+impl Speaks<Join> for Evolution {
+    fn request(target: &EngineTarget, call: &Join) -> Result<Outgoing, EngineError> {
+        join(target, call)
+    }
+    fn reply(_: &Join, reply: &Reply) -> Result<Joined, EngineError> {
+        join_reply(reply)
+    }
+}
+
+impl Speaks<SetPicture> for Evolution {
+    fn request(target: &EngineTarget, call: &SetPicture) -> Result<Outgoing, EngineError> {
+        Ok(picture(target, &call.group, &call.base64))
+    }
+    fn reply(_: &SetPicture, reply: &Reply) -> Result<Option<String>, EngineError> {
+        done_reply(Done::Picture, reply).map(|()| None)
+    }
 }

@@ -3,34 +3,31 @@
 
 use lambda_http::http::Method;
 
-use crate::engine::dialect::{
-    Auth, InviteCall, Outgoing, Reply, enc, invite_link, json, status_as_is,
+use crate::engine::calls::{
+    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
+    UpdateGroup,
 };
+use crate::engine::groups::{GroupChange, Join, NewCommunity, NewGroup};
+use crate::engine::transport::{Adapter, Speaks, cannot};
+use crate::engine::wire::{Auth, Outgoing, Reply, enc, invite_link, json, status_as_is};
 use crate::engine::{
-    EngineError, EngineParticipant, EngineTarget, InviteReply, ParticipantsCall, ParticipantsReply,
-    WutsErrorBody,
+    EngineError, EngineParticipant, EngineTarget, InviteReply, ParticipantsReply,
+    UpdateParticipants, WutsErrorBody,
 };
 use crate::jid::GroupJid;
 
-fn group_url(
-    base: &str,
-    target: &EngineTarget,
-    kind: &str,
-    group: &GroupJid,
-    tail: &str,
-) -> String {
+fn group_url(target: &EngineTarget, kind: &str, group: &GroupJid, tail: &str) -> String {
     format!(
-        "{base}/v1/sessions/{}/{kind}/{}/{tail}",
+        "/v1/sessions/{}/{kind}/{}/{tail}",
         enc(&target.session_id),
         enc(group.as_str())
     )
 }
 
-pub fn participants(base: &str, target: &EngineTarget, call: &ParticipantsCall) -> Outgoing {
+pub fn participants(target: &EngineTarget, call: &UpdateParticipants) -> Outgoing {
     Outgoing {
         method: Method::POST,
         url: group_url(
-            base,
             target,
             call.kind.path_segment(),
             &call.group,
@@ -45,29 +42,23 @@ pub fn participants(base: &str, target: &EngineTarget, call: &ParticipantsCall) 
 }
 
 pub fn participants_reply(reply: &Reply) -> Result<Vec<EngineParticipant>, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     Ok(json::<ParticipantsReply>(reply)?.participants)
 }
 
-pub fn invite(base: &str, target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
+pub fn invite(target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
     let (method, tail) = match which {
         InviteCall::Get => (Method::GET, "invite"),
         InviteCall::Reset => (Method::POST, "invite/reset"),
     };
     Outgoing {
         method,
-        url: group_url(base, target, "groups", group, tail),
+        url: group_url(target, "groups", group, tail),
         auth: Auth::Bearer,
         body: None,
     }
 }
 
 pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let link = json::<InviteReply>(reply)?.invite_link;
     if !link.starts_with("https://") {
         return Err(EngineError::InvalidResponse(
@@ -99,3 +90,43 @@ pub fn error(reply: &Reply) -> EngineError {
         other => other,
     }
 }
+
+/// The original `session-service` contract, call by call: participants and
+/// invites only.
+pub struct SessionService;
+
+const NO_SUCH_CALL: &str = "do this (the session-service contract has no such call)";
+
+impl Adapter for SessionService {
+    fn error(reply: &Reply) -> EngineError {
+        error(reply)
+    }
+
+    fn update_steps(_: &GroupChange) -> Result<Vec<GroupChange>, EngineError> {
+        Err(EngineError::NotSupported {
+            operation: NO_SUCH_CALL,
+        })
+    }
+}
+
+impl Speaks<UpdateParticipants> for SessionService {
+    fn request(target: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
+        Ok(participants(target, call))
+    }
+    fn reply(_: &UpdateParticipants, reply: &Reply) -> Result<Vec<EngineParticipant>, EngineError> {
+        participants_reply(reply)
+    }
+}
+
+impl Speaks<Invite> for SessionService {
+    fn request(target: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
+        Ok(invite(target, &call.group, call.which))
+    }
+    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
+        invite_reply(reply)
+    }
+}
+
+cannot!(SessionService: Leave => "leave a group (the session-service contract has no such call)");
+cannot!(SessionService: SetEphemeral => "set the disappearing-message timer (the session-service contract has no such call)");
+cannot!(SessionService: NewGroup, NewCommunity, ListGroups, GroupInfo, UpdateGroup, Join, SetPicture, LinkGroup => NO_SUCH_CALL);

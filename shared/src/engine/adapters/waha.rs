@@ -8,25 +8,30 @@
 use lambda_http::http::Method;
 use serde_json::Value;
 
-use super::evolution::baileys_entry;
-use crate::engine::dialect::{
-    Auth, Done, InviteCall, Outgoing, Reply, enc, expiration, invite_link, json_says, refusal,
-    status_as_is,
+use crate::engine::GroupPage;
+use crate::engine::calls::{
+    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
+    UpdateGroup,
 };
-use crate::engine::groups::{
-    Group, GroupChange, Join, Joined, MemberAddMode, NewGroup, from_any, our_id,
+use crate::engine::groups::NewCommunity;
+use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
+use crate::engine::listing;
+use crate::engine::shapes::{self, baileys, our_id, whatsmeow};
+use crate::engine::transport::{Adapter, Speaks, cannot};
+use crate::engine::wire::{
+    Auth, Done, Outgoing, Reply, enc, expiration, invite_link, json_says, refusal, status_as_is,
 };
 use crate::engine::{
     Action, AddRequest, ENGINE_MISCONFIGURED, ENGINE_NOT_SUPPORTED, EngineError, EngineParticipant,
-    EngineTarget, GroupKind, ParticipantsCall,
+    EngineTarget, GroupKind, UpdateParticipants,
 };
 use crate::jid::GroupJid;
 
 const AUTH: Auth = Auth::Header("X-Api-Key");
 
-fn url(base: &str, target: &EngineTarget, group: &GroupJid, tail: &str) -> String {
+fn url(target: &EngineTarget, group: &GroupJid, tail: &str) -> String {
     format!(
-        "{base}/api/{}/groups/{}/{tail}",
+        "/api/{}/groups/{}/{tail}",
         enc(&target.session_id),
         enc(group.as_str())
     )
@@ -42,9 +47,8 @@ fn waha_id(jid: &str) -> String {
 }
 
 pub fn participants(
-    base: &str,
     target: &EngineTarget,
-    call: &ParticipantsCall,
+    call: &UpdateParticipants,
 ) -> Result<Outgoing, EngineError> {
     if call.kind == GroupKind::Community {
         return Err(EngineError::NotSupported {
@@ -59,7 +63,7 @@ pub fn participants(
     };
     Ok(Outgoing {
         method: Method::POST,
-        url: url(base, target, &call.group, tail),
+        url: url(target, &call.group, tail),
         auth: AUTH,
         body: Some(serde_json::json!({
             "participants": call
@@ -82,12 +86,9 @@ pub fn participants(
 /// - WEBJS add without admin rights, the text `AddParticipantsError: …`:
 ///   refused.
 pub fn participants_reply(
-    _call: &ParticipantsCall,
+    _call: &UpdateParticipants,
     reply: &Reply,
 ) -> Result<Vec<EngineParticipant>, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let text = String::from_utf8_lossy(&reply.body);
     let text = text.trim();
     if text.is_empty() {
@@ -119,9 +120,9 @@ pub fn participants_reply(
             .iter()
             .filter_map(|item| {
                 if item.get("JID").is_some() {
-                    whatsmeow_entry(item)
+                    whatsmeow::participant(item)
                 } else {
-                    baileys_entry(item).map(|mut p| {
+                    baileys::participant(item).map(|mut p| {
                         p.jid = our_id(&p.jid);
                         p
                     })
@@ -153,7 +154,7 @@ pub fn participants_reply(
 
 /// whatsmeow's `types.GroupParticipant` as GOWS sends it (Go field names),
 /// read typed; a list that does not fit is read leniently entry by entry
-/// ([`whatsmeow_entry`]).
+/// ([`whatsmeow::participant`]).
 #[derive(serde::Deserialize)]
 struct Gows {
     #[serde(rename = "JID")]
@@ -199,45 +200,11 @@ impl Gows {
     }
 }
 
-/// whatsmeow's `types.GroupParticipant`, Go field names as they are.
-fn whatsmeow_entry(v: &Value) -> Option<EngineParticipant> {
-    let name = |key: &str| {
-        v.get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(our_id)
-    };
-    let jid = name("JID")?;
-    let add_request = v.get("AddRequest").filter(|a| !a.is_null()).and_then(|a| {
-        Some(AddRequest {
-            code: a.get("Code")?.as_str()?.to_string(),
-            expiration: a.get("Expiration").and_then(expiration),
-        })
-    });
-    // An `Error` we cannot read makes the entry unreadable: never "done".
-    let error = match v.get("Error") {
-        None | Some(Value::Null) => 0,
-        Some(e) => e.as_i64()?,
-    };
-    Some(EngineParticipant {
-        phone_number: name("PhoneNumber"),
-        lid: name("LID").or_else(|| jid.ends_with("@lid").then(|| jid.clone())),
-        jid,
-        is_admin: v.get("IsAdmin").and_then(Value::as_bool).unwrap_or(false),
-        is_super_admin: v
-            .get("IsSuperAdmin")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        error: (error != 0).then_some(error),
-        add_request,
-    })
-}
-
 /// `POST /api/{session}/groups/{id}/leave` → 200, an empty body.
-pub fn leave(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
+pub fn leave(target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::POST,
-        url: url(base, target, group, "leave"),
+        url: url(target, group, "leave"),
         auth: AUTH,
         body: None,
     }
@@ -245,23 +212,20 @@ pub fn leave(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
 
 /// `GET …/invite-code`, `POST …/invite-code/revoke`: the code (NOWEB,
 /// WEBJS) or the whole link (GOWS), as raw text.
-pub fn invite(base: &str, target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
+pub fn invite(target: &EngineTarget, group: &GroupJid, which: InviteCall) -> Outgoing {
     let (method, tail) = match which {
         InviteCall::Get => (Method::GET, "invite-code"),
         InviteCall::Reset => (Method::POST, "invite-code/revoke"),
     };
     Outgoing {
         method,
-        url: url(base, target, group, tail),
+        url: url(target, group, tail),
         auth: AUTH,
         body: None,
     }
 }
 
 pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let text = String::from_utf8_lossy(&reply.body);
     // Raw text; a JSON-quoted string from a proxy or another version too.
     let text = text.trim();
@@ -360,8 +324,8 @@ pub fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineErro
 // waha-groups-family.md). No timer and no community routes; replies are
 // the internal engine's raw objects, read by their shape (`from_any`).
 
-fn session_url(base: &str, target: &EngineTarget, tail: &str) -> String {
-    format!("{base}/api/{}/groups{tail}", enc(&target.session_id))
+fn session_url(target: &EngineTarget, tail: &str) -> String {
+    format!("/api/{}/groups{tail}", enc(&target.session_id))
 }
 
 fn with_body(method: Method, url: String, body: Value) -> Outgoing {
@@ -392,11 +356,7 @@ fn body_value(reply: &Reply) -> Result<Option<Value>, EngineError> {
 /// `POST /api/{session}/groups` `{name, participants: [{id}]}` → 201, the
 /// internal engine's object (whatsmeow `GroupInfo`, Baileys metadata, or
 /// whatsapp-web.js `CreateGroupResult`; its failure is a 201 with text).
-pub fn create_group(
-    base: &str,
-    target: &EngineTarget,
-    new: &NewGroup,
-) -> Result<Outgoing, EngineError> {
+pub fn create_group(target: &EngineTarget, new: &NewGroup) -> Result<Outgoing, EngineError> {
     if !new.options.is_default() {
         return Err(EngineError::NotSupported {
             operation: "create a group with options (WAHA takes none: create it, then PATCH it)",
@@ -404,7 +364,7 @@ pub fn create_group(
     }
     Ok(with_body(
         Method::POST,
-        session_url(base, target, ""),
+        session_url(target, ""),
         serde_json::json!({
             "name": new.name,
             "participants": new.participants.iter()
@@ -417,16 +377,13 @@ pub fn create_group(
 /// One group object (create, info); an empty info is no such group
 /// (WEBJS's `undefined`), an empty create an unreadable answer.
 pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     match body_value(reply)? {
         None | Some(Value::Null) if created => Err(EngineError::InvalidResponse(format!(
             "status {}: a create answered without the group",
             reply.status
         ))),
         None | Some(Value::Null) => Err(refusal(404, "group_not_found", reply)),
-        Some(v) => from_any(&v)
+        Some(v) => shapes::from_any(&v)
             .ok_or_else(|| EngineError::InvalidResponse("not a group object".into()))?
             .checked(),
     }
@@ -434,20 +391,20 @@ pub fn group_reply(reply: &Reply, created: bool) -> Result<Group, EngineError> {
 
 /// `GET /api/{session}/groups?exclude=participants` → an array (GOWS,
 /// WEBJS) or an object keyed by id (NOWEB).
-pub fn list(base: &str, target: &EngineTarget) -> Outgoing {
+pub fn list(target: &EngineTarget) -> Outgoing {
     Outgoing {
         method: Method::GET,
-        url: session_url(base, target, "?exclude=participants"),
+        url: session_url(target, "?exclude=participants"),
         auth: AUTH,
         body: None,
     }
 }
 
 /// `GET /api/{session}/groups/{id}`.
-pub fn info(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
+pub fn info(target: &EngineTarget, group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::GET,
-        url: session_url(base, target, &format!("/{}", enc(group.as_str()))),
+        url: session_url(target, &format!("/{}", enc(group.as_str()))),
         auth: AUTH,
         body: None,
     }
@@ -455,7 +412,7 @@ pub fn info(base: &str, target: &EngineTarget, group: &GroupJid) -> Outgoing {
 
 /// One `PUT` per property: `subject`, `description`, and the four
 /// `settings/security/*` switches, each with an explicit value.
-pub fn update(base: &str, target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
+pub fn update(target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Outgoing {
     let (tail, body) = if let Some(name) = &step.name {
         ("subject", serde_json::json!({ "subject": name }))
     } else if let Some(topic) = &step.topic {
@@ -482,16 +439,16 @@ pub fn update(base: &str, target: &EngineTarget, group: &GroupJid, step: &GroupC
             serde_json::json!({ "membersCanAddNewMember": all }),
         )
     };
-    with_body(Method::PUT, url(base, target, group, tail), body)
+    with_body(Method::PUT, url(target, group, tail), body)
 }
 
 /// `POST /api/{session}/groups/join` `{code}` → 200 `{id}`. A private
 /// invitation has no route.
-pub fn join(base: &str, target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
+pub fn join(target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
     match join {
         Join::Link { code } => Ok(with_body(
             Method::POST,
-            session_url(base, target, "/join"),
+            session_url(target, "/join"),
             serde_json::json!({ "code": code }),
         )),
         Join::Invite { .. } => Err(EngineError::NotSupported {
@@ -501,9 +458,6 @@ pub fn join(base: &str, target: &EngineTarget, join: &Join) -> Result<Outgoing, 
 }
 
 pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let v = body_value(reply)?.unwrap_or_default();
     let group_jid = v
         .get("id")
@@ -521,12 +475,117 @@ pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
 
 /// `PUT /api/{session}/groups/{id}/picture` `{file: {mimetype, filename,
 /// data}}` → 200 `{success: true}`.
-pub fn picture(base: &str, target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoing {
+pub fn picture(target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoing {
     with_body(
         Method::PUT,
-        url(base, target, group, "picture"),
+        url(target, group, "picture"),
         serde_json::json!({"file": {
             "mimetype": "image/jpeg", "filename": "group.jpg", "data": base64,
         }}),
     )
+}
+
+/// WAHA, call by call (whichever internal engine the session runs: the
+/// replies are read by their shape).
+pub struct Waha;
+
+impl Adapter for Waha {
+    /// WAHA's NestJS controllers answer text for strings and booleans.
+    const ANSWERS_JSON: bool = false;
+
+    fn error(reply: &Reply) -> EngineError {
+        error(reply)
+    }
+
+    fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineError> {
+        update_steps(change)
+    }
+}
+
+impl Speaks<UpdateParticipants> for Waha {
+    fn request(target: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
+        participants(target, call)
+    }
+    fn reply(
+        call: &UpdateParticipants,
+        reply: &Reply,
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
+        participants_reply(call, reply)
+    }
+}
+
+impl Speaks<Invite> for Waha {
+    fn request(target: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
+        Ok(invite(target, &call.group, call.which))
+    }
+    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
+        invite_reply(reply)
+    }
+}
+
+impl Speaks<Leave> for Waha {
+    fn request(target: &EngineTarget, call: &Leave) -> Result<Outgoing, EngineError> {
+        Ok(leave(target, &call.group))
+    }
+    fn reply(_: &Leave, reply: &Reply) -> Result<(), EngineError> {
+        done_reply(Done::Leave, reply)
+    }
+}
+
+cannot!(Waha: SetEphemeral => "set the disappearing-message timer (WAHA has no such route)");
+cannot!(Waha: NewCommunity => "create a community (WAHA has no community routes)");
+cannot!(Waha: LinkGroup => "link groups to a community (WAHA has no community routes)");
+
+impl Speaks<NewGroup> for Waha {
+    fn request(target: &EngineTarget, call: &NewGroup) -> Result<Outgoing, EngineError> {
+        create_group(target, call)
+    }
+    fn reply(_: &NewGroup, reply: &Reply) -> Result<Group, EngineError> {
+        group_reply(reply, true)
+    }
+}
+
+impl Speaks<ListGroups> for Waha {
+    fn request(target: &EngineTarget, _: &ListGroups) -> Result<Outgoing, EngineError> {
+        Ok(list(target))
+    }
+    fn reply(call: &ListGroups, reply: &Reply) -> Result<GroupPage, EngineError> {
+        listing::read(&reply.body, listing::Shape::Waha, &call.page)
+    }
+}
+
+impl Speaks<GroupInfo> for Waha {
+    fn request(target: &EngineTarget, call: &GroupInfo) -> Result<Outgoing, EngineError> {
+        Ok(info(target, &call.group))
+    }
+    fn reply(_: &GroupInfo, reply: &Reply) -> Result<Group, EngineError> {
+        group_reply(reply, false)
+    }
+}
+
+impl Speaks<UpdateGroup> for Waha {
+    fn request(target: &EngineTarget, call: &UpdateGroup) -> Result<Outgoing, EngineError> {
+        Ok(update(target, &call.group, &call.step))
+    }
+    fn reply(call: &UpdateGroup, reply: &Reply) -> Result<Option<Group>, EngineError> {
+        done_reply(Done::Update(call.step.first_field()), reply).map(|()| None)
+    }
+}
+
+impl Speaks<Join> for Waha {
+    fn request(target: &EngineTarget, call: &Join) -> Result<Outgoing, EngineError> {
+        join(target, call)
+    }
+    fn reply(_: &Join, reply: &Reply) -> Result<Joined, EngineError> {
+        join_reply(reply)
+    }
+}
+
+impl Speaks<SetPicture> for Waha {
+    fn request(target: &EngineTarget, call: &SetPicture) -> Result<Outgoing, EngineError> {
+        Ok(picture(target, &call.group, &call.base64))
+    }
+    fn reply(_: &SetPicture, reply: &Reply) -> Result<Option<String>, EngineError> {
+        done_reply(Done::Picture, reply).map(|()| None)
+    }
 }

@@ -5,26 +5,31 @@
 use lambda_http::http::Method;
 use serde::Deserialize;
 
-use crate::engine::dialect::{
-    Auth, InviteCall, Outgoing, Reply, invite_link, json, refusal, status_as_is,
+use crate::engine::calls::{
+    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
+    UpdateGroup,
 };
 use crate::engine::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
+use crate::engine::listing;
+use crate::engine::transport::{Adapter, Speaks};
+use crate::engine::wire::{Auth, Outgoing, Reply, invite_link, json, refusal, status_as_is};
 use crate::engine::{
-    Action, EngineError, EngineParticipant, GroupKind, InviteReply, ParticipantsCall,
-    ParticipantsReply,
+    Action, EngineError, EngineParticipant, GroupKind, InviteReply, ParticipantsReply,
+    UpdateParticipants,
 };
+use crate::engine::{EngineTarget, GroupPage};
 use crate::jid::GroupJid;
 
 /// A group or community JID goes into the path as it is: validated to
 /// digits, `-` and `@g.us`, and written with a literal `@` as WUTS's own
 /// examples do.
-fn group_url(base: &str, kind: GroupKind, group: &GroupJid, tail: &str) -> String {
-    format!("{base}/{}/{}/{tail}", kind.path_segment(), group.as_str())
+fn group_url(kind: GroupKind, group: &GroupJid, tail: &str) -> String {
+    format!("/{}/{}/{tail}", kind.path_segment(), group.as_str())
 }
 
 /// `remove` goes as `DELETE` (its default), the rest as `POST`; the action
 /// is always named in the body.
-pub fn participants(base: &str, call: &ParticipantsCall) -> Outgoing {
+pub fn participants(call: &UpdateParticipants) -> Outgoing {
     let method = if call.action == Action::Remove {
         Method::DELETE
     } else {
@@ -32,7 +37,7 @@ pub fn participants(base: &str, call: &ParticipantsCall) -> Outgoing {
     };
     Outgoing {
         method,
-        url: group_url(base, call.kind, &call.group, "participants"),
+        url: group_url(call.kind, &call.group, "participants"),
         auth: Auth::Bearer,
         body: Some(serde_json::json!({
             "participants": call.participants.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
@@ -46,24 +51,21 @@ pub fn participants(base: &str, call: &ParticipantsCall) -> Outgoing {
 /// entry without one is taken as done, one with a non-zero `error` as
 /// WhatsApp's refusal; a participant not listed is unconfirmed.
 pub fn participants_reply(
-    _call: &ParticipantsCall,
+    _call: &UpdateParticipants,
     reply: &Reply,
 ) -> Result<Vec<EngineParticipant>, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let parsed: ParticipantsReply = json(reply)?;
     Ok(parsed.participants)
 }
 
-pub fn invite(base: &str, group: &GroupJid, which: InviteCall) -> Outgoing {
+pub fn invite(group: &GroupJid, which: InviteCall) -> Outgoing {
     let (method, tail) = match which {
         InviteCall::Get => (Method::GET, "invite"),
         InviteCall::Reset => (Method::POST, "invite/reset"),
     };
     Outgoing {
         method,
-        url: group_url(base, GroupKind::Group, group, tail),
+        url: group_url(GroupKind::Group, group, tail),
         auth: Auth::Bearer,
         body: None,
     }
@@ -71,17 +73,14 @@ pub fn invite(base: &str, group: &GroupJid, which: InviteCall) -> Outgoing {
 
 /// `{success, group_jid, invite_link, reset_at?}`.
 pub fn invite_reply(reply: &Reply) -> Result<String, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     invite_link(&json::<InviteReply>(reply)?.invite_link)
 }
 
 /// `DELETE /groups/{jid}/leave` → `{success: true}`.
-pub fn leave(base: &str, group: &GroupJid) -> Outgoing {
+pub fn leave(group: &GroupJid) -> Outgoing {
     Outgoing {
         method: Method::DELETE,
-        url: group_url(base, GroupKind::Group, group, "leave"),
+        url: group_url(GroupKind::Group, group, "leave"),
         auth: Auth::Bearer,
         body: None,
     }
@@ -89,10 +88,10 @@ pub fn leave(base: &str, group: &GroupJid) -> Outgoing {
 
 /// `PUT /groups/{jid}/ephemeral` `{duration_seconds}` → `{success,
 /// duration_seconds}`.
-pub fn ephemeral(base: &str, group: &GroupJid, seconds: u32) -> Outgoing {
+pub fn ephemeral(group: &GroupJid, seconds: u32) -> Outgoing {
     Outgoing {
         method: Method::PUT,
-        url: group_url(base, GroupKind::Group, group, "ephemeral"),
+        url: group_url(GroupKind::Group, group, "ephemeral"),
         auth: Auth::Bearer,
         body: Some(serde_json::json!({ "duration_seconds": seconds })),
     }
@@ -142,7 +141,7 @@ fn jids(list: &[crate::jid::ParticipantJid]) -> Vec<&str> {
 }
 
 /// `POST /groups` `{name, participants, options?}` → 201 `{success, group}`.
-pub fn create_group(base: &str, new: &NewGroup) -> Outgoing {
+pub fn create_group(new: &NewGroup) -> Outgoing {
     let mut body = serde_json::json!({"name": new.name, "participants": jids(&new.participants)});
     if !new.options.is_default() {
         let o = &new.options;
@@ -155,12 +154,12 @@ pub fn create_group(base: &str, new: &NewGroup) -> Outgoing {
         }
         body["options"] = options;
     }
-    plain(Method::POST, format!("{base}/groups"), Some(body))
+    plain(Method::POST, "/groups".to_string(), Some(body))
 }
 
 /// `POST /communities` `{name, participants?, description?}` → 201
 /// `{success, community}`.
-pub fn create_community(base: &str, new: &NewCommunity) -> Outgoing {
+pub fn create_community(new: &NewCommunity) -> Outgoing {
     let mut body = serde_json::json!({"name": new.name});
     if !new.participants.is_empty() {
         body["participants"] = serde_json::json!(jids(&new.participants));
@@ -168,25 +167,21 @@ pub fn create_community(base: &str, new: &NewCommunity) -> Outgoing {
     if let Some(d) = &new.description {
         body["description"] = serde_json::json!(d);
     }
-    plain(Method::POST, format!("{base}/communities"), Some(body))
+    plain(Method::POST, "/communities".to_string(), Some(body))
 }
 
 /// `GET /groups` → `{success, groups}`.
-pub fn list(base: &str) -> Outgoing {
-    plain(Method::GET, format!("{base}/groups"), None)
+pub fn list() -> Outgoing {
+    plain(Method::GET, "/groups".to_string(), None)
 }
 
 /// `GET /groups/{jid}` → `{success, group}`.
-pub fn info(base: &str, group: &GroupJid) -> Outgoing {
-    plain(
-        Method::GET,
-        format!("{base}/groups/{}", group.as_str()),
-        None,
-    )
+pub fn info(group: &GroupJid) -> Outgoing {
+    plain(Method::GET, format!("/groups/{}", group.as_str()), None)
 }
 
 /// `PATCH /groups/{jid}` with every field at once → `{success, group}`.
-pub fn update(base: &str, group: &GroupJid, change: &GroupChange) -> Outgoing {
+pub fn update(group: &GroupJid, change: &GroupChange) -> Outgoing {
     let mut body = serde_json::Map::new();
     if let Some(v) = &change.name {
         body.insert("name".into(), v.as_str().into());
@@ -208,14 +203,14 @@ pub fn update(base: &str, group: &GroupJid, change: &GroupChange) -> Outgoing {
     }
     plain(
         Method::PATCH,
-        format!("{base}/groups/{}", group.as_str()),
+        format!("/groups/{}", group.as_str()),
         Some(serde_json::Value::Object(body)),
     )
 }
 
 /// `POST /groups/join` `{link}` or `{code, group_jid, inviter_jid}` →
 /// `{success, group_jid, pending_approval}`.
-pub fn join(base: &str, join: &Join) -> Outgoing {
+pub fn join(join: &Join) -> Outgoing {
     let body = match join {
         Join::Link { code } => {
             serde_json::json!({"link": format!("https://chat.whatsapp.com/{code}")})
@@ -228,14 +223,14 @@ pub fn join(base: &str, join: &Join) -> Outgoing {
             "code": code, "group_jid": group.as_str(), "inviter_jid": inviter.as_str(),
         }),
     };
-    plain(Method::POST, format!("{base}/groups/join"), Some(body))
+    plain(Method::POST, "/groups/join".to_string(), Some(body))
 }
 
 /// `POST /groups/{jid}/picture` `{image_base64}` → `{success, picture_id}`.
-pub fn picture(base: &str, group: &GroupJid, base64: &str) -> Outgoing {
+pub fn picture(group: &GroupJid, base64: &str) -> Outgoing {
     plain(
         Method::POST,
-        format!("{base}/groups/{}/picture", group.as_str()),
+        format!("/groups/{}/picture", group.as_str()),
         Some(serde_json::json!({ "image_base64": base64 })),
     )
 }
@@ -248,8 +243,8 @@ pub fn picture(base: &str, group: &GroupJid, base64: &str) -> Outgoing {
 /// 2026-12): `DELETE /communities/{community}/groups` `{"group_jid":
 /// child}`. The suffix and the field name are on reference pages not stored
 /// here (unverified); they live in [`LINK_SUFFIX`] and [`LINK_FIELD`] only.
-pub fn link(base: &str, community: &GroupJid, group: &GroupJid, link: bool) -> Outgoing {
-    let url = format!("{base}/communities/{}/{LINK_SUFFIX}", community.as_str());
+pub fn link(community: &GroupJid, group: &GroupJid, link: bool) -> Outgoing {
+    let url = format!("/communities/{}/{LINK_SUFFIX}", community.as_str());
     let method = if link { Method::POST } else { Method::DELETE };
     plain(
         method,
@@ -265,9 +260,6 @@ pub const LINK_FIELD: &str = "group_jid";
 
 /// The group under `key` (`group`, `community`) of a 2xx reply.
 pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let mut v: serde_json::Value = json(reply)?;
     // `get_mut`, never indexing: a reply that is not an object must not panic.
     let object = v
@@ -284,10 +276,7 @@ pub fn group_reply(reply: &Reply, key: &str) -> Result<Group, EngineError> {
 pub fn done_reply(
     reply: &Reply,
 ) -> Result<serde_json::Map<String, serde_json::Value>, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
-    let map = crate::engine::dialect::json_object(reply)?;
+    let map = crate::engine::wire::json_object(reply)?;
     if map.get("success") != Some(&serde_json::Value::Bool(true)) {
         return Err(EngineError::InvalidResponse(format!(
             "status {}: the reply does not say success: true",
@@ -317,9 +306,6 @@ struct JoinReply {
 }
 
 pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
-    if !reply.is_success() {
-        return Err(error(reply));
-    }
     let r: JoinReply = json(reply)?;
     if !r.success {
         return Err(EngineError::InvalidResponse(
@@ -339,4 +325,129 @@ pub fn picture_reply(reply: &Reply) -> Result<Option<String>, EngineError> {
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         _ => None,
     })
+}
+
+/// The WUTS public API, call by call.
+pub struct Wuts;
+
+impl Adapter for Wuts {
+    fn error(reply: &Reply) -> EngineError {
+        error(reply)
+    }
+
+    /// WUTS takes a whole change in one `PATCH`.
+    fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineError> {
+        Ok(vec![change.clone()])
+    }
+}
+
+impl Speaks<UpdateParticipants> for Wuts {
+    fn request(_: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
+        Ok(participants(call))
+    }
+    fn reply(
+        call: &UpdateParticipants,
+        reply: &Reply,
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
+        participants_reply(call, reply)
+    }
+}
+
+impl Speaks<Invite> for Wuts {
+    fn request(_: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
+        Ok(invite(&call.group, call.which))
+    }
+    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
+        invite_reply(reply)
+    }
+}
+
+impl Speaks<Leave> for Wuts {
+    fn request(_: &EngineTarget, call: &Leave) -> Result<Outgoing, EngineError> {
+        Ok(leave(&call.group))
+    }
+    fn reply(_: &Leave, reply: &Reply) -> Result<(), EngineError> {
+        done_reply(reply).map(|_| ())
+    }
+}
+
+impl Speaks<SetEphemeral> for Wuts {
+    fn request(_: &EngineTarget, call: &SetEphemeral) -> Result<Outgoing, EngineError> {
+        Ok(ephemeral(&call.group, call.seconds))
+    }
+    fn reply(_: &SetEphemeral, reply: &Reply) -> Result<(), EngineError> {
+        done_reply(reply).map(|_| ())
+    }
+}
+
+impl Speaks<NewGroup> for Wuts {
+    fn request(_: &EngineTarget, call: &NewGroup) -> Result<Outgoing, EngineError> {
+        Ok(create_group(call))
+    }
+    fn reply(_: &NewGroup, reply: &Reply) -> Result<Group, EngineError> {
+        group_reply(reply, "group")
+    }
+}
+
+impl Speaks<NewCommunity> for Wuts {
+    fn request(_: &EngineTarget, call: &NewCommunity) -> Result<Outgoing, EngineError> {
+        Ok(create_community(call))
+    }
+    fn reply(_: &NewCommunity, reply: &Reply) -> Result<Group, EngineError> {
+        group_reply(reply, "community")
+    }
+}
+
+impl Speaks<ListGroups> for Wuts {
+    fn request(_: &EngineTarget, _: &ListGroups) -> Result<Outgoing, EngineError> {
+        Ok(list())
+    }
+    fn reply(call: &ListGroups, reply: &Reply) -> Result<GroupPage, EngineError> {
+        listing::read(&reply.body, listing::Shape::Wuts, &call.page)
+    }
+}
+
+impl Speaks<GroupInfo> for Wuts {
+    fn request(_: &EngineTarget, call: &GroupInfo) -> Result<Outgoing, EngineError> {
+        Ok(info(&call.group))
+    }
+    fn reply(_: &GroupInfo, reply: &Reply) -> Result<Group, EngineError> {
+        group_reply(reply, "group")
+    }
+}
+
+impl Speaks<UpdateGroup> for Wuts {
+    fn request(_: &EngineTarget, call: &UpdateGroup) -> Result<Outgoing, EngineError> {
+        Ok(update(&call.group, &call.step))
+    }
+    fn reply(_: &UpdateGroup, reply: &Reply) -> Result<Option<Group>, EngineError> {
+        update_reply(reply)
+    }
+}
+
+impl Speaks<Join> for Wuts {
+    fn request(_: &EngineTarget, call: &Join) -> Result<Outgoing, EngineError> {
+        Ok(join(call))
+    }
+    fn reply(_: &Join, reply: &Reply) -> Result<Joined, EngineError> {
+        join_reply(reply)
+    }
+}
+
+impl Speaks<SetPicture> for Wuts {
+    fn request(_: &EngineTarget, call: &SetPicture) -> Result<Outgoing, EngineError> {
+        Ok(picture(&call.group, &call.base64))
+    }
+    fn reply(_: &SetPicture, reply: &Reply) -> Result<Option<String>, EngineError> {
+        picture_reply(reply)
+    }
+}
+
+impl Speaks<LinkGroup> for Wuts {
+    fn request(_: &EngineTarget, call: &LinkGroup) -> Result<Outgoing, EngineError> {
+        Ok(link(&call.community, &call.group, call.link))
+    }
+    fn reply(_: &LinkGroup, reply: &Reply) -> Result<(), EngineError> {
+        done_reply(reply).map(|_| ())
+    }
 }

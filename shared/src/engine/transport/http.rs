@@ -1,8 +1,9 @@
-//! The reqwest (rustls) adapter for every engine: it carries the requests
-//! the engine modules build (`dialect`) and brings back their replies,
-//! under one deadline, classifying every failure (`EngineError::reach`). It
-//! follows no redirect and never sends a call twice once it may have
-//! reached the engine.
+//! The reqwest (rustls) carrier for every engine: it sends the requests the
+//! adapters address (`transport::request`) and brings back their replies
+//! for them to read (`transport::read`), under one deadline and a size
+//! bound, classifying every failure (`EngineError::reach`). It follows no
+//! redirect and never sends a call twice once it may have reached the
+//! engine.
 
 use std::time::Duration;
 
@@ -11,22 +12,19 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use tokio::time::Instant;
 
-use super::dialect::{self, Auth, Done, InviteCall, Outgoing, Reply};
-use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
-use super::{
-    CallMeta, Engine, EngineError, EngineKind, EngineParticipant, EngineTarget, GroupPage,
-    ListPage, ParticipantsCall, check_base_url,
-};
+use super::EngineCall;
 use crate::config::EngineConfig;
+use crate::engine::calls::{
+    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
+    UpdateGroup,
+};
+use crate::engine::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
+use crate::engine::wire::{Auth, Outgoing, Reply};
+use crate::engine::{
+    CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, GroupPage, ListPage,
+    UpdateParticipants, check_base_url,
+};
 use crate::jid::GroupJid;
-
-/// Largest engine reply we read; anything bigger is not a documented reply.
-const MAX_REPLY_BYTES: usize = 1 << 20;
-
-/// Largest group list we read: 5,000 groups are ~1.5 MB in the bulkiest
-/// engine shape (Evolution's, with picture URLs); 16 MiB leaves room for
-/// ten times that. `GET /groups` bounds what it answers itself.
-pub const MAX_LIST_REPLY_BYTES: usize = 16 << 20;
 
 /// Built once per cold start; holds the connection pool.
 pub struct HttpEngine {
@@ -85,35 +83,26 @@ impl HttpEngine {
         Ok(base.trim_end_matches('/'))
     }
 
-    /// The request `build` makes, on the tenant's base URL. The engine's
-    /// own refusals (an operation it cannot do: 501; a value it would
-    /// refuse: 400) come first, before the configuration is looked at: an
-    /// engine that cannot do something never answers a configuration fault.
-    fn outgoing(
+    /// One engine call: addressed by the tenant's adapter, sent, and read
+    /// by it. The engine's own refusals (a call it cannot make: 501; a value
+    /// it would refuse: 400) come first, before the configuration is looked
+    /// at: an engine that cannot do something never answers a
+    /// configuration fault.
+    async fn send<C: EngineCall>(
         &self,
         target: &EngineTarget,
-        build: impl FnOnce(&str) -> Result<Outgoing, EngineError>,
-    ) -> Result<Outgoing, EngineError> {
-        let mut out = build("")?;
-        out.url.insert_str(0, self.base_url(target)?);
-        Ok(out)
-    }
-
-    async fn invite(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        which: InviteCall,
+        call: &C,
         meta: CallMeta,
-    ) -> Result<String, EngineError> {
-        let out = self.outgoing(target, |b| dialect::invite_request(b, target, group, which))?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::invite_reply(target.engine, &reply)
+    ) -> Result<C::Reply, EngineError> {
+        let mut out = super::request("", target, call)?;
+        out.url.insert_str(0, self.base_url(target)?);
+        let reply = self.exchange(out, target, meta, C::MAX_REPLY).await?;
+        super::read(target.engine, call, &reply)
     }
 
-    /// One call, over by the earlier of `meta.deadline` and `now + timeout`
-    /// (connect, the one retry, headers and body), bringing back the whole
-    /// reply whatever its status. Every failure lands on one side of
+    /// One request, over by the earlier of `meta.deadline` and `now +
+    /// timeout` (connect, the one retry, headers and body), bringing back
+    /// the whole reply (at most `max_reply` bytes) whatever its status. Every failure lands on one side of
     /// [`EngineError::reach`]:
     /// - not sent: an invalid request (`Config`), no connection after the
     ///   one retry (`Connect`), or too little time left to try (`OutOfTime`);
@@ -124,17 +113,7 @@ impl HttpEngine {
     /// so a connect that never finishes fails on its own, as `Connect`,
     /// before the deadline: when the deadline passes, the connection was up
     /// and the request may have been written.
-    async fn call(
-        &self,
-        out: Outgoing,
-        target: &EngineTarget,
-        meta: CallMeta,
-    ) -> Result<Reply, EngineError> {
-        self.call_limited(out, target, meta, MAX_REPLY_BYTES).await
-    }
-
-    /// [`Self::call`], reading a reply of up to `max_reply` bytes.
-    async fn call_limited(
+    async fn exchange(
         &self,
         out: Outgoing,
         target: &EngineTarget,
@@ -207,31 +186,16 @@ impl HttpEngine {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| super::retry_after_secs(v, std::time::SystemTime::now()));
+            .and_then(|v| crate::engine::retry_after_secs(v, std::time::SystemTime::now()));
         let body = tokio::time::timeout_at(deadline, read_limited(response, max_reply))
             .await
             .map_err(|_| EngineError::Timeout)??;
-        let reply = Reply {
+        Ok(Reply {
             status,
             retry_after,
             content_type,
             body,
-        };
-        // A 2xx is a success only in the engine's documented form: the
-        // engines that always answer JSON must declare it (a proxy's HTML
-        // login page is not a success). WAHA answers text for strings and
-        // booleans (NestJS), so its adapter reads the body itself.
-        if reply.is_success()
-            && target.engine != EngineKind::Waha
-            && !reply.body.iter().all(u8::is_ascii_whitespace)
-            && !reply.is_json()
-        {
-            return Err(EngineError::InvalidResponse(format!(
-                "status {status}: a {} reply where the engine answers JSON",
-                reply.content_type.as_deref().unwrap_or("typeless")
-            )));
-        }
-        Ok(reply)
+        })
     }
 }
 
@@ -274,12 +238,10 @@ impl Engine for HttpEngine {
     async fn update_participants(
         &self,
         target: &EngineTarget,
-        call: &ParticipantsCall,
+        call: &UpdateParticipants,
         meta: CallMeta,
     ) -> Result<Vec<EngineParticipant>, EngineError> {
-        let out = self.outgoing(target, |b| dialect::participants_request(b, target, call))?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::participants_reply(target.engine, call, &reply)
+        self.send(target, call, meta).await
     }
 
     async fn reset_invite(
@@ -288,7 +250,11 @@ impl Engine for HttpEngine {
         group: &GroupJid,
         meta: CallMeta,
     ) -> Result<String, EngineError> {
-        self.invite(target, group, InviteCall::Reset, meta).await
+        let call = Invite {
+            group: group.clone(),
+            which: InviteCall::Reset,
+        };
+        self.send(target, &call, meta).await
     }
 
     async fn get_invite(
@@ -297,7 +263,11 @@ impl Engine for HttpEngine {
         group: &GroupJid,
         meta: CallMeta,
     ) -> Result<String, EngineError> {
-        self.invite(target, group, InviteCall::Get, meta).await
+        let call = Invite {
+            group: group.clone(),
+            which: InviteCall::Get,
+        };
+        self.send(target, &call, meta).await
     }
 
     async fn leave_group(
@@ -306,9 +276,10 @@ impl Engine for HttpEngine {
         group: &GroupJid,
         meta: CallMeta,
     ) -> Result<(), EngineError> {
-        let out = self.outgoing(target, |b| dialect::leave_request(b, target, group))?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::done_reply(target.engine, Done::Leave, &reply)
+        let call = Leave {
+            group: group.clone(),
+        };
+        self.send(target, &call, meta).await
     }
 
     async fn set_ephemeral(
@@ -318,11 +289,11 @@ impl Engine for HttpEngine {
         seconds: u32,
         meta: CallMeta,
     ) -> Result<(), EngineError> {
-        let out = self.outgoing(target, |b| {
-            dialect::ephemeral_request(b, target, group, seconds)
-        })?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::done_reply(target.engine, Done::Ephemeral, &reply)
+        let call = SetEphemeral {
+            group: group.clone(),
+            seconds,
+        };
+        self.send(target, &call, meta).await
     }
 
     async fn create_group(
@@ -331,9 +302,7 @@ impl Engine for HttpEngine {
         new: &NewGroup,
         meta: CallMeta,
     ) -> Result<Group, EngineError> {
-        let out = self.outgoing(target, |b| dialect::create_group_request(b, target, new))?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::created_reply(target.engine, &reply)
+        self.send(target, new, meta).await
     }
 
     async fn create_community(
@@ -342,11 +311,7 @@ impl Engine for HttpEngine {
         new: &NewCommunity,
         meta: CallMeta,
     ) -> Result<Group, EngineError> {
-        let out = self.outgoing(target, |b| {
-            dialect::create_community_request(b, target, new)
-        })?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::community_reply(target.engine, &reply)
+        self.send(target, new, meta).await
     }
 
     async fn list_groups(
@@ -355,11 +320,8 @@ impl Engine for HttpEngine {
         page: &ListPage,
         meta: CallMeta,
     ) -> Result<GroupPage, EngineError> {
-        let out = self.outgoing(target, |b| dialect::list_request(b, target))?;
-        let reply = self
-            .call_limited(out, target, meta, MAX_LIST_REPLY_BYTES)
-            .await?;
-        dialect::list_reply(target.engine, &reply, page)
+        let call = ListGroups { page: page.clone() };
+        self.send(target, &call, meta).await
     }
 
     async fn group_info(
@@ -368,9 +330,10 @@ impl Engine for HttpEngine {
         group: &GroupJid,
         meta: CallMeta,
     ) -> Result<Group, EngineError> {
-        let out = self.outgoing(target, |b| dialect::info_request(b, target, group))?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::group_reply(target.engine, &reply)
+        let call = GroupInfo {
+            group: group.clone(),
+        };
+        self.send(target, &call, meta).await
     }
 
     fn update_steps(
@@ -378,7 +341,7 @@ impl Engine for HttpEngine {
         target: &EngineTarget,
         change: &GroupChange,
     ) -> Result<Vec<GroupChange>, EngineError> {
-        dialect::update_steps(target.engine, change)
+        super::update_steps(target.engine, change)
     }
 
     async fn update_group(
@@ -388,9 +351,11 @@ impl Engine for HttpEngine {
         step: &GroupChange,
         meta: CallMeta,
     ) -> Result<Option<Group>, EngineError> {
-        let out = self.outgoing(target, |b| dialect::update_request(b, target, group, step))?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::update_reply(target.engine, step, &reply)
+        let call = UpdateGroup {
+            group: group.clone(),
+            step: step.clone(),
+        };
+        self.send(target, &call, meta).await
     }
 
     async fn join_group(
@@ -399,9 +364,7 @@ impl Engine for HttpEngine {
         join: &Join,
         meta: CallMeta,
     ) -> Result<Joined, EngineError> {
-        let out = self.outgoing(target, |b| dialect::join_request(b, target, join))?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::join_reply(target.engine, &reply)
+        self.send(target, join, meta).await
     }
 
     async fn set_picture(
@@ -412,12 +375,11 @@ impl Engine for HttpEngine {
         meta: CallMeta,
     ) -> Result<Option<String>, EngineError> {
         use base64::Engine as _;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(jpeg);
-        let out = self.outgoing(target, |b| {
-            dialect::picture_request(b, target, group, &encoded)
-        })?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::picture_reply(target.engine, &reply)
+        let call = SetPicture {
+            group: group.clone(),
+            base64: base64::engine::general_purpose::STANDARD.encode(jpeg),
+        };
+        self.send(target, &call, meta).await
     }
 
     async fn link_group(
@@ -428,11 +390,12 @@ impl Engine for HttpEngine {
         link: bool,
         meta: CallMeta,
     ) -> Result<(), EngineError> {
-        let out = self.outgoing(target, |b| {
-            dialect::link_request(b, target, community, group, link)
-        })?;
-        let reply = self.call(out, target, meta).await?;
-        dialect::done_reply(target.engine, Done::Link, &reply)
+        let call = LinkGroup {
+            community: community.clone(),
+            group: group.clone(),
+            link,
+        };
+        self.send(target, &call, meta).await
     }
 }
 
@@ -459,13 +422,11 @@ mod tests {
         .unwrap();
         let target = target(EngineKind::SessionService, "", "sess/../x?y");
         let group = GroupJid::parse("123-456@g.us").unwrap();
-        let out = dialect::invite_request(
-            wuts.base_url(&target).unwrap(),
-            &target,
-            &group,
-            InviteCall::Get,
-        )
-        .unwrap();
+        let call = Invite {
+            group,
+            which: InviteCall::Get,
+        };
+        let out = super::super::request(wuts.base_url(&target).unwrap(), &target, &call).unwrap();
         assert_eq!(
             out.url,
             "https://wuts.example/api/v1/sessions/sess%2F..%2Fx%3Fy/groups/123-456%40g.us/invite"

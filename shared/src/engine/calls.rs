@@ -1,0 +1,153 @@
+//! Every call an operation makes to an engine, as a type: its arguments,
+//! already validated, and the typed reply it reads into. Each adapter says,
+//! per call, how it addresses the request and reads the reply, or that it
+//! cannot (`adapters/`); the transport sends every call the same way
+//! (`transport`).
+//!
+//! A new call is a struct here with its `Call` impl, and one `Speaks` impl
+//! (or one `cannot!` line) per adapter: the compiler names any adapter that
+//! has not said.
+
+use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
+use super::{EngineParticipant, GroupPage, ListPage, UpdateParticipants};
+use crate::jid::GroupJid;
+
+/// Largest engine reply read, unless a call says otherwise: anything bigger
+/// is not a documented reply.
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// Largest group list read: 5,000 groups are ~1.5 MB in the bulkiest engine
+/// shape (Evolution's, with picture URLs); 16 MiB leaves room for ten times
+/// that. `GET /groups` bounds what it answers itself.
+pub const MAX_LIST_REPLY_BYTES: usize = 16 << 20;
+
+/// One engine call.
+pub trait Call {
+    /// What a success reads into.
+    type Reply;
+    /// The largest reply the transport reads for this call.
+    const MAX_REPLY: usize = MAX_REPLY_BYTES;
+}
+
+impl Call for UpdateParticipants {
+    /// One entry per participant the engine accounted for (the rest are
+    /// `unconfirmed` to our caller).
+    type Reply = Vec<EngineParticipant>;
+}
+
+/// Which invite call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteCall {
+    /// The current link, not regenerated.
+    Get,
+    /// Revoke the link; the new one back.
+    Reset,
+}
+
+/// The group's invite link (read, or revoked and renewed).
+#[derive(Debug, Clone)]
+pub struct Invite {
+    pub group: GroupJid,
+    pub which: InviteCall,
+}
+
+impl Call for Invite {
+    /// The link, checked (`wire::invite_link`).
+    type Reply = String;
+}
+
+/// The account leaves the group.
+#[derive(Debug, Clone)]
+pub struct Leave {
+    pub group: GroupJid,
+}
+
+impl Call for Leave {
+    type Reply = ();
+}
+
+/// The group's disappearing-message timer (0 turns it off).
+#[derive(Debug, Clone)]
+pub struct SetEphemeral {
+    pub group: GroupJid,
+    pub seconds: u32,
+}
+
+impl Call for SetEphemeral {
+    type Reply = ();
+}
+
+impl Call for NewGroup {
+    /// The group the engine created. A 2xx that does not carry it is an
+    /// unreadable answer to a call that may have created one (outcome
+    /// unknown), never "no such group".
+    type Reply = Group;
+}
+
+impl Call for NewCommunity {
+    type Reply = Group;
+}
+
+/// One page of the groups the account has joined, participants left out.
+/// The engine's whole list is read (no engine paginates it) and only the
+/// page is kept.
+#[derive(Debug, Clone)]
+pub struct ListGroups {
+    pub page: ListPage,
+}
+
+impl Call for ListGroups {
+    type Reply = GroupPage;
+    const MAX_REPLY: usize = MAX_LIST_REPLY_BYTES;
+}
+
+/// One group with its participants; a `null` or empty answer is no such
+/// group.
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    pub group: GroupJid,
+}
+
+impl Call for GroupInfo {
+    type Reply = Group;
+}
+
+/// One step of a group update (the adapter's `update_steps` split the
+/// change); the refreshed group where the engine answers with it.
+#[derive(Debug, Clone)]
+pub struct UpdateGroup {
+    pub group: GroupJid,
+    pub step: GroupChange,
+}
+
+impl Call for UpdateGroup {
+    type Reply = Option<Group>;
+}
+
+impl Call for Join {
+    type Reply = Joined;
+}
+
+/// The group's picture, a JPEG already base64-encoded; the picture id where
+/// the engine gives one.
+#[derive(Debug, Clone)]
+pub struct SetPicture {
+    pub group: GroupJid,
+    pub base64: String,
+}
+
+impl Call for SetPicture {
+    type Reply = Option<String>;
+}
+
+/// Links (`link`) or unlinks `group` to or from `community`.
+#[derive(Debug, Clone)]
+pub struct LinkGroup {
+    pub community: GroupJid,
+    pub group: GroupJid,
+    pub link: bool,
+}
+
+impl Call for LinkGroup {
+    type Reply = ();
+}
