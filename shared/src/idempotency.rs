@@ -23,8 +23,6 @@ use crate::config::IDEMPOTENCY_RETENTION_SECS;
 use crate::context::RequestCtx;
 use crate::engine::Engine;
 use crate::error::{ApiError, FieldError};
-use crate::jid::GroupJid;
-use crate::operation::Subject;
 use crate::routes::Route;
 use crate::state::AppState;
 use crate::store::{Claim, IdempotencyRecord, IdempotencyState, Store, StoredAnswer, StoredBody};
@@ -70,33 +68,25 @@ impl Key {
     }
 }
 
-/// A request's identity for key reuse: the operation and its validated,
-/// normalised command (path parameters and body after normalisation), not the
-/// raw bytes. `…%40g.us` and `…@g.us`, `{}` and no body, `+55 11 88888-8888`
-/// and `5511888888888@s.whatsapp.net` are the same request.
-pub fn fingerprint(route: &Route, subject: Subject<'_>) -> String {
-    fingerprint_with(route, subject, "")
-}
-
-/// The same, for a command that carries more than its subject (a setting,
-/// a name): `extra` is that part, normalised.
-pub fn fingerprint_with(route: &Route, subject: Subject<'_>, extra: &str) -> String {
+/// A request's identity for key reuse: the route and its validated,
+/// normalised command, serialised (JSON, fields in declaration order; no
+/// maps, so the form is canonical), not the raw bytes. `…%40g.us` and
+/// `…@g.us`, `{}` and no body, `+55 11 88888-8888` and
+/// `5511888888888@s.whatsapp.net` are the same request. Derived from the
+/// command's type: a field added to a command is in its fingerprint.
+pub fn fingerprint<C: serde::Serialize + ?Sized>(route: &Route, command: &C) -> String {
     let mut hash = Sha256::new();
-    for part in [
-        route.method,
-        route.path,
-        subject.action,
-        subject.group.map_or("", GroupJid::as_str),
-    ] {
+    for part in [route.method, route.path] {
         hash.update(part.as_bytes());
         hash.update(b"\n");
     }
-    for participant in subject.participants {
-        hash.update(participant.as_str().as_bytes());
-        hash.update(b",");
+    // A command is plain data (strings, numbers, options): serialising it
+    // cannot fail; if it ever did, the hash would still differ from any
+    // successful form.
+    match serde_json::to_vec(command) {
+        Ok(bytes) => hash.update(&bytes),
+        Err(e) => hash.update(e.to_string().as_bytes()),
     }
-    hash.update(b"\n");
-    hash.update(extra.as_bytes());
     hex::encode(hash.finalize())
 }
 
@@ -323,6 +313,7 @@ impl Held {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jid::GroupJid;
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -400,5 +391,49 @@ mod tests {
             assert!(Key::from_headers(&headers(&[bad])).is_err(), "{bad:?}");
         }
         assert!(Key::from_headers(&headers(&["a", "b"])).is_err());
+    }
+
+    /// The fingerprint is the typed command's: every field counts (a name,
+    /// an option), an image counts by its digest, and the route tells two
+    /// operations on the same command apart.
+    #[test]
+    fn fingerprints_come_from_the_command() {
+        use crate::Operation;
+        use crate::engine::groups::NewGroup;
+        use crate::operations::set_group_picture::PictureCommand;
+        use crate::operations::{CreateGroup, SetGroupPicture};
+        let group = |name: &str, announcement: bool| {
+            let mut new = NewGroup {
+                name: name.into(),
+                participants: vec![
+                    crate::jid::ParticipantJid::normalise("+55 11 88888-8888").unwrap(),
+                ],
+                options: Default::default(),
+            };
+            new.options.announcement = announcement;
+            fingerprint(&CreateGroup::ROUTE, &new)
+        };
+        assert_eq!(group("Team", false), group("Team", false));
+        assert_ne!(group("Team", false), group("Team 2", false));
+        assert_ne!(group("Team", false), group("Team", true));
+        let picture = |jpeg: &[u8], digest: &str| {
+            let command = PictureCommand {
+                group: GroupJid::parse("120363039000000000@g.us").unwrap(),
+                jpeg: jpeg.to_vec(),
+                digest: digest.into(),
+            };
+            fingerprint(&SetGroupPicture::ROUTE, &command)
+        };
+        assert_eq!(
+            picture(b"a", "d1"),
+            picture(b"b", "d1"),
+            "the bytes stand by their digest"
+        );
+        assert_ne!(picture(b"a", "d1"), picture(b"a", "d2"));
+        let jid = GroupJid::parse("120363039000000000@g.us").unwrap();
+        assert_ne!(
+            fingerprint(&CreateGroup::ROUTE, &jid),
+            fingerprint(&SetGroupPicture::ROUTE, &jid)
+        );
     }
 }

@@ -8,7 +8,8 @@ use percent_encoding::percent_decode_str;
 /// A validated group or community JID: `<digits>@g.us` or `<digits>-<digits>@g.us`.
 /// It contains only ASCII digits, at most one `-`, `@`, `g`, `.`, `u`, `s`,
 /// so it is safe in a URL path segment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct GroupJid(String);
 
 const GROUP_SERVER: &str = "@g.us";
@@ -59,7 +60,8 @@ fn is_id_digits(s: &str) -> bool {
 }
 
 /// A participant as sent upstream: `<digits>@s.whatsapp.net` or `<digits>@lid`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct ParticipantJid(String);
 
 impl ParticipantJid {

@@ -18,8 +18,11 @@ pub trait Operation: Send + Sync + 'static {
     /// Method, path pattern, function binary, scope, mutating.
     const ROUTE: Route;
 
-    /// The validated, normalised request.
-    type Command: Send + Sync;
+    /// The validated, normalised request. Its serialisation is what makes
+    /// two requests the same for an `Idempotency-Key`
+    /// ([`crate::idempotency::fingerprint`]): every field that changes what
+    /// the engine is asked to do is in it (an image by its digest).
+    type Command: Send + Sync + serde::Serialize;
 
     /// Path parameters and body → command, or a 400/413/415. Runs before any
     /// idempotency record or upstream call.
@@ -27,14 +30,6 @@ pub trait Operation: Send + Sync + 'static {
 
     /// What an audit record names.
     fn subject(command: &Self::Command) -> Subject<'_>;
-
-    /// What makes two requests the same for an `Idempotency-Key`: the
-    /// validated, normalised command. The default covers a command that is
-    /// all in its subject (every operation so far); one that carries more
-    /// (a name, a setting) must hash that too.
-    fn fingerprint(command: &Self::Command) -> String {
-        crate::idempotency::fingerprint(&Self::ROUTE, Self::subject(command))
-    }
 
     /// The engine call(s) and the typed answer. `engine` is generic so that a
     /// Lambda binary links only the engine calls its own operation makes.

@@ -184,7 +184,13 @@ pub(crate) async fn run<Op: Operation, E: Engine + ?Sized, S: Store + ?Sized>(
             let claimed = within(
                 ctx.deadline,
                 "claiming the Idempotency-Key",
-                idempotency::claim(state, ctx, &principal, key, Op::fingerprint(&command)),
+                idempotency::claim(
+                    state,
+                    ctx,
+                    &principal,
+                    key,
+                    idempotency::fingerprint(&Op::ROUTE, &command),
+                ),
             )
             .await;
             match claimed {

@@ -122,14 +122,14 @@ impl MemberAddMode {
 }
 
 /// `POST /groups`, validated.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct NewGroup {
     pub name: String,
     pub participants: Vec<ParticipantJid>,
     pub options: GroupOptions,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupOptions {
     pub announcement: bool,
     pub locked: bool,
@@ -147,7 +147,7 @@ impl GroupOptions {
 }
 
 /// `POST /communities`, validated.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct NewCommunity {
     pub name: String,
     pub participants: Vec<ParticipantJid>,
@@ -155,7 +155,7 @@ pub struct NewCommunity {
 }
 
 /// `PATCH /groups/{jid}`, validated: at least one field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupChange {
     pub name: Option<String>,
     pub topic: Option<String>,
@@ -239,7 +239,7 @@ impl GroupChange {
 }
 
 /// `POST /groups/join`, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Join {
     /// By link: the code of `https://chat.whatsapp.com/<code>`.
     Link { code: String },

@@ -23,7 +23,8 @@ use crate::jid::{GroupJid, ParticipantJid};
 use groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 
 /// Which WUTS route a participant update goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GroupKind {
     Group,
     Community,
@@ -143,7 +144,7 @@ impl std::fmt::Debug for EngineTarget {
 }
 
 /// One participant update, already validated and normalised.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UpdateParticipants {
     pub kind: GroupKind,
     pub group: GroupJid,
@@ -329,7 +330,7 @@ impl HandedOver {
 
 /// Which page of `GET /groups` to read: groups whose JID sorts after
 /// `after`, at most `limit` of them (JIDs compare as byte strings).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListPage {
     pub after: Option<String>,
     pub limit: usize,

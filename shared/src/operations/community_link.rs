@@ -10,8 +10,8 @@ use crate::engine::{Engine, EngineTarget};
 use crate::error::ApiError;
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Subject};
-use crate::routes::Route;
 
+#[derive(Serialize)]
 pub struct LinkCommand {
     pub community: GroupJid,
     pub group: GroupJid,
@@ -30,10 +30,6 @@ pub fn subject<'a>(command: &'a LinkCommand, action: &'static str) -> Subject<'a
         group: Some(&command.community),
         participants: &[],
     }
-}
-
-pub fn fingerprint(route: &Route, command: &LinkCommand, action: &'static str) -> String {
-    crate::idempotency::fingerprint_with(route, subject(command, action), command.group.as_str())
 }
 
 pub async fn execute<E: Engine + ?Sized>(

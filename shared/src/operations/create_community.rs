@@ -75,11 +75,6 @@ impl Operation for CreateCommunity {
         }
     }
 
-    fn fingerprint(new: &NewCommunity) -> String {
-        let extra = serde_json::json!([new.name, new.description]);
-        crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(new), &extra.to_string())
-    }
-
     async fn execute<E: Engine + ?Sized>(
         new: &NewCommunity,
         engine: &E,

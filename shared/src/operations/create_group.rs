@@ -121,19 +121,6 @@ impl Operation for CreateGroup {
         }
     }
 
-    fn fingerprint(new: &NewGroup) -> String {
-        let o = &new.options;
-        let extra = serde_json::json!([
-            new.name,
-            o.announcement,
-            o.locked,
-            o.join_approval,
-            o.community,
-            o.parent_jid.as_ref().map(|p| p.as_str()),
-        ]);
-        crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(new), &extra.to_string())
-    }
-
     async fn execute<E: Engine + ?Sized>(
         new: &NewGroup,
         engine: &E,

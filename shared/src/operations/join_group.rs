@@ -157,14 +157,6 @@ impl Operation for JoinGroup {
         }
     }
 
-    fn fingerprint(join: &Join) -> String {
-        let extra = match join {
-            Join::Link { code } => format!("link:{code}"),
-            Join::Invite { code, inviter, .. } => format!("invite:{code}:{}", inviter.as_str()),
-        };
-        crate::idempotency::fingerprint_with(&Self::ROUTE, Self::subject(join), &extra)
-    }
-
     async fn execute<E: Engine + ?Sized>(
         join: &Join,
         engine: &E,

@@ -54,10 +54,6 @@ impl Operation for LinkCommunityGroup {
         community_link::subject(command, "link_group")
     }
 
-    fn fingerprint(command: &LinkCommand) -> String {
-        community_link::fingerprint(&Self::ROUTE, command, "link_group")
-    }
-
     async fn execute<E: Engine + ?Sized>(
         command: &LinkCommand,
         engine: &E,

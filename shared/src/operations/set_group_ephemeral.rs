@@ -19,6 +19,7 @@ pub const DURATIONS: [u32; 4] = [0, 86_400, 604_800, 7_776_000];
 
 pub struct SetGroupEphemeral;
 
+#[derive(Serialize)]
 pub struct EphemeralCommand {
     pub group: GroupJid,
     pub duration_seconds: u32,
@@ -100,14 +101,6 @@ impl Operation for SetGroupEphemeral {
             group: Some(&command.group),
             participants: &[],
         }
-    }
-
-    fn fingerprint(command: &EphemeralCommand) -> String {
-        crate::idempotency::fingerprint_with(
-            &Self::ROUTE,
-            Self::subject(command),
-            &command.duration_seconds.to_string(),
-        )
     }
 
     async fn execute<E: Engine + ?Sized>(

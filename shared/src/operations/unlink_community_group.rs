@@ -45,10 +45,6 @@ impl Operation for UnlinkCommunityGroup {
         community_link::subject(command, "unlink_group")
     }
 
-    fn fingerprint(command: &LinkCommand) -> String {
-        community_link::fingerprint(&Self::ROUTE, command, "unlink_group")
-    }
-
     async fn execute<E: Engine + ?Sized>(
         command: &LinkCommand,
         engine: &E,

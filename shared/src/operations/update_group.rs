@@ -23,6 +23,7 @@ use crate::scope::Scope;
 
 pub struct UpdateGroup;
 
+#[derive(Serialize)]
 pub struct UpdateCommand {
     pub group: GroupJid,
     pub change: GroupChange,
@@ -124,23 +125,6 @@ impl Operation for UpdateGroup {
             group: Some(&command.group),
             participants: &[],
         }
-    }
-
-    fn fingerprint(command: &UpdateCommand) -> String {
-        let c = &command.change;
-        let extra = json!([
-            c.name,
-            c.topic,
-            c.announcement,
-            c.locked,
-            c.join_approval,
-            c.member_add_mode.map(MemberAddMode::as_str),
-        ]);
-        crate::idempotency::fingerprint_with(
-            &Self::ROUTE,
-            Self::subject(command),
-            &extra.to_string(),
-        )
     }
 
     async fn execute<E: Engine + ?Sized>(
