@@ -10,6 +10,8 @@
 
 #[path = "../docs.rs"]
 mod docs;
+#[path = "../samples.rs"]
+mod samples;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,10 +26,7 @@ use shared::provision::{self, NewTenant};
 use shared::store::TenantStatus;
 use shared::{ApiError, AppState};
 use testkit::memory::MemoryStore;
-use testkit::sim::{
-    DEMO_COMMUNITY, DEMO_GROUP, DEMO_INVITE_CODE, DEMO_LINKED_GROUP, DEMO_MEMBERS,
-    DEMO_SPARE_GROUP, Simulator,
-};
+use testkit::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, DEMO_SPARE_GROUP, Simulator};
 
 /// Bodies are read up to this size; larger ones get the 413 envelope at once
 /// (the handlers' own limits are smaller still: 16 KiB, 2 MiB for a picture).
@@ -75,58 +74,33 @@ async fn embedded() -> Result<(AppState, String), String> {
 
 fn banner(base: &str, token: &str) -> String {
     let auth = format!("-H \"Authorization: Bearer {token}\"");
-    [
-        "Embedded demo: in-process store and WUTS simulator (nothing else needs to run).".to_string(),
+    let mut lines = vec![
+        "Embedded demo: in-process store and WUTS simulator (nothing else needs to run)."
+            .to_string(),
         format!("demo token: {token}"),
-        format!("demo group: {DEMO_GROUP} (members {})", DEMO_MEMBERS.join(", ")),
+        format!(
+            "demo group: {DEMO_GROUP} (members {})",
+            DEMO_MEMBERS.join(", ")
+        ),
         format!("demo community: {DEMO_COMMUNITY}"),
         format!("a group to leave: {DEMO_SPARE_GROUP}"),
-        "try:".to_string(),
-        format!(
-            "curl -sS -X DELETE \"{base}/groups/{DEMO_GROUP}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"{}\"]}}'",
-            DEMO_MEMBERS[0]
-        ),
-        format!(
-            "curl -sS -X DELETE \"{base}/communities/{DEMO_COMMUNITY}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"{}\"]}}'",
-            DEMO_MEMBERS[2]
-        ),
-        format!(
-            "curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"+55 11 90000-0001\"]}}'"
-        ),
-        format!(
-            "curl -sS -X POST \"{base}/communities/{DEMO_COMMUNITY}/participants\" {auth} -H \"Content-Type: application/json\" -d '{{\"participants\": [\"+55 11 90000-0002\"]}}'"
-        ),
-        format!("curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/invite/reset\" {auth}"),
-        format!("curl -sS -X GET \"{base}/groups/{DEMO_GROUP}/invite\" {auth}"),
-        format!(
-            "curl -sS -X PUT \"{base}/groups/{DEMO_GROUP}/ephemeral\" {auth} -H \"Content-Type: application/json\" -d '{{\"duration_seconds\": 604800}}'"
-        ),
-        format!("curl -sS -X DELETE \"{base}/groups/{DEMO_SPARE_GROUP}/leave\" {auth}"),
-        format!(
-            "curl -sS -X POST \"{base}/groups\" {auth} -H \"Content-Type: application/json\" -H \"Idempotency-Key: create-1\" -d '{{\"name\": \"Launch team\", \"participants\": [\"+55 11 90000-0003\"]}}'"
-        ),
-        format!(
-            "curl -sS -X POST \"{base}/communities\" {auth} -H \"Content-Type: application/json\" -d '{{\"name\": \"Neighbourhood\", \"description\": \"News from the street\"}}'"
-        ),
-        format!("curl -sS -X GET \"{base}/groups\" {auth}"),
-        format!("curl -sS -X GET \"{base}/groups/{DEMO_GROUP}\" {auth}"),
-        format!(
-            "curl -sS -X PATCH \"{base}/groups/{DEMO_GROUP}\" {auth} -H \"Content-Type: application/json\" -d '{{\"topic\": \"Release planning\", \"announcement\": true}}'"
-        ),
-        format!(
-            "curl -sS -X POST \"{base}/groups/join\" {auth} -H \"Content-Type: application/json\" -d '{{\"link\": \"https://chat.whatsapp.com/{DEMO_INVITE_CODE}\"}}'"
-        ),
-        format!(
-            "curl -sS -X POST \"{base}/groups/{DEMO_GROUP}/picture\" {auth} -H \"Content-Type: application/json\" -d '{{\"image_base64\": \"/9j/4AAQSkZJRgABAQAAAQABAAD/2Q==\"}}'"
-        ),
-        format!(
-            "curl -sS -X POST \"{base}/communities/{DEMO_COMMUNITY}/groups\" {auth} -H \"Content-Type: application/json\" -d '{{\"group_jid\": \"{DEMO_GROUP}\"}}'"
-        ),
-        format!(
-            "curl -sS -X DELETE \"{base}/communities/{DEMO_COMMUNITY}/groups/{DEMO_LINKED_GROUP}\" {auth}"
-        ),
-    ]
-    .join("\n")
+        "try (one sample per operation, from events/):".to_string(),
+    ];
+    // Generated from the sample events (tests/it/deploy/derived.rs).
+    for sample in samples::SAMPLES {
+        let mut line = format!(
+            "curl -sS -X {} \"{base}{}\" {auth}",
+            sample.method, sample.path
+        );
+        if let Some(key) = sample.idempotency_key {
+            line += &format!(" -H \"Idempotency-Key: {key}\"");
+        }
+        if let Some(body) = sample.body {
+            line += &format!(" -H \"Content-Type: application/json\" -d '{body}'");
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 /// The API's OpenAPI document, served at `GET /openapi.yaml` without auth.

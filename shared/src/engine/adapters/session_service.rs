@@ -95,8 +95,6 @@ pub fn error(reply: &Reply) -> EngineError {
 /// invites only.
 pub struct SessionService;
 
-const NO_SUCH_CALL: &str = "do this (the session-service contract has no such call)";
-
 impl Adapter for SessionService {
     fn error(reply: &Reply) -> EngineError {
         error(reply)
@@ -104,7 +102,7 @@ impl Adapter for SessionService {
 
     fn update_steps(_: &GroupChange) -> Result<Vec<GroupChange>, EngineError> {
         Err(EngineError::NotSupported {
-            operation: NO_SUCH_CALL,
+            operation: "update a group (the session-service contract has no such call)",
         })
     }
 }
@@ -129,4 +127,11 @@ impl Speaks<Invite> for SessionService {
 
 cannot!(SessionService: Leave => "leave a group (the session-service contract has no such call)");
 cannot!(SessionService: SetEphemeral => "set the disappearing-message timer (the session-service contract has no such call)");
-cannot!(SessionService: NewGroup, NewCommunity, ListGroups, GroupInfo, UpdateGroup, Join, SetPicture, LinkGroup => NO_SUCH_CALL);
+cannot!(SessionService: NewGroup => "create a group (the session-service contract has no such call)");
+cannot!(SessionService: NewCommunity => "create a community (the session-service contract has no such call)");
+cannot!(SessionService: ListGroups => "list groups (the session-service contract has no such call)");
+cannot!(SessionService: GroupInfo => "read a group (the session-service contract has no such call)");
+cannot!(SessionService: UpdateGroup => "update a group (the session-service contract has no such call)");
+cannot!(SessionService: Join => "join a group (the session-service contract has no such call)");
+cannot!(SessionService: SetPicture => "set a group picture (the session-service contract has no such call)");
+cannot!(SessionService: LinkGroup => "link groups to a community (the session-service contract has no such call)");
