@@ -17,3 +17,4 @@ mod engines;
 mod operations;
 mod pipeline;
 mod stores;
+mod support;

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shared::operations::ROUTES;
 use shared::routes::UNMATCHED_BINARY;
-use shared::store::dynamo::{DynamoStore, create_tables};
+use shared::store::dynamo::DynamoStore;
 use shared::store::{TenantStore, TokenStore};
 use testkit::engine_fakes::Flavour;
 use testkit::events;
@@ -28,6 +28,7 @@ use testkit::moto::{client_for, unique_tables};
 use testkit::moto_or_skip;
 use testkit::wuts_fake::WutsFake;
 use tokio::process::{Child, Command};
+use tools::tables::create_tables;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

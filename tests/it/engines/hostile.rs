@@ -16,6 +16,7 @@ use testkit::events::{self, RequestEdit};
 use testkit::harness::*;
 
 use super::outcomes::{audit, outcome_unknown, replayed, state_for};
+use crate::support::stores;
 use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
@@ -26,7 +27,6 @@ use shared::engine::{
 };
 use shared::operations::ROUTES;
 use shared::store::Store;
-use testkit::moto::stores;
 use testkit::sim::{DEMO_GROUP, DEMO_MEMBERS, SimGroup, Simulator};
 use testkit::wuts_fake::{Fault, WutsFake};
 

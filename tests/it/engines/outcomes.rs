@@ -37,7 +37,7 @@ async fn no_hang<T>(fut: impl Future<Output = T>) -> T {
         .expect("the request hung")
 }
 
-use testkit::moto::stores;
+use crate::support::stores;
 
 async fn state_on(store: Arc<dyn Store>, base_url: &str, allow_http: bool) -> AppState {
     state_for(Flavour::SessionService, store, base_url, allow_http).await

@@ -166,7 +166,7 @@ async fn every_request_the_evolution_adapter_sends_reaches_evolutions_session_la
     let recorder = Arc::new(Recorder::default());
     let proxy = recording_proxy(upstream.trim_end_matches('/').to_string(), recorder.clone()).await;
     let store: Arc<dyn Store> = match moto::moto_url() {
-        Some(url) => Arc::new(moto::fresh_store(&url).await),
+        Some(url) => Arc::new(crate::support::fresh_store(&url).await),
         None => Arc::new(testkit::memory::MemoryStore::new()),
     };
     // One tenant, `acme` (the events' token), whose record each case

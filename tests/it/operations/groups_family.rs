@@ -554,7 +554,7 @@ async fn the_picture_route_has_its_own_limits() {
     assert!(!format!("{audit:?}").contains("QkJC"));
 }
 
-use testkit::moto::stores;
+use crate::support::stores;
 
 #[tokio::test]
 async fn twenty_concurrent_identical_creates_make_one_on_each_store() {

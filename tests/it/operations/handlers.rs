@@ -766,7 +766,7 @@ async fn fifty_concurrent_requests_through_one_state() {
 #[tokio::test]
 async fn events_succeed_on_dynamodb() {
     let fake = WutsFake::start().await;
-    let store = Arc::new(moto::fresh_store(&moto_or_skip!()).await);
+    let store = Arc::new(crate::support::fresh_store(&moto_or_skip!()).await);
     seed(store.as_ref(), &fake.base_url()).await;
     let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(30));
     let answers = [
@@ -809,7 +809,7 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     // The WUTS engine: it serves every route.
     let flavour = testkit::engine_fakes::Flavour::Wuts;
     let fake = WutsFake::start_engine(flavour).await;
-    let store = Arc::new(moto::fresh_store(&url).await);
+    let store = Arc::new(crate::support::fresh_store(&url).await);
     store
         .put_tenant(&tenant_for(flavour, &fake.base_url()))
         .await

@@ -8,8 +8,8 @@ use shared::AppState;
 use shared::store::AuditStore;
 use testkit::events::{self, RequestEdit};
 use testkit::harness::*;
+use testkit::moto_or_skip;
 use testkit::wuts_fake::{Fault, WutsFake};
-use testkit::{moto, moto_or_skip};
 
 fn with_key(event: &str, key: &str) -> lambda_http::Request {
     events::load(event).with_header("idempotency-key", key)
@@ -138,7 +138,7 @@ async fn twenty_concurrent_requests_one_key_one_wuts_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_requests_one_key_on_dynamodb() {
     let fake = WutsFake::start().await;
-    let store = Arc::new(moto::fresh_store(&moto_or_skip!()).await);
+    let store = Arc::new(crate::support::fresh_store(&moto_or_skip!()).await);
     seed(store.as_ref(), &fake.base_url()).await;
     let state = Arc::new(AppState::new(store, http_wuts(), Duration::from_secs(30)));
     burst(state, &fake).await;

@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use shared::AppState;
-use shared::store::dynamo::{DynamoStore, create_tables};
+use shared::store::dynamo::DynamoStore;
 use testkit::events;
 use testkit::harness::*;
 use testkit::memory::MemoryStore;
 use testkit::moto;
 use testkit::wuts_fake::WutsFake;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tools::tables::create_tables;
 
 /// Fails the test if `fut` hangs: it must finish well within this guard.
 async fn no_hang<T>(fut: impl Future<Output = T>) -> T {

@@ -11,7 +11,7 @@ async fn memory_store_meets_the_contract() {
 
 #[tokio::test]
 async fn dynamo_store_meets_the_contract() {
-    let store = moto::fresh_store(&moto_or_skip!()).await;
+    let store = crate::support::fresh_store(&moto_or_skip!()).await;
     run_store_contract(&store).await;
 }
 
@@ -20,11 +20,11 @@ async fn create_tables_is_idempotent() {
     let client = moto::client_for(&moto_or_skip!());
     let tables = moto::unique_tables();
     let wait = std::time::Duration::from_secs(30);
-    let first = shared::store::dynamo::create_tables(&client, &tables, wait)
+    let first = tools::tables::create_tables(&client, &tables, wait)
         .await
         .unwrap();
     assert!(first.iter().all(|r| r.created), "{first:?}");
-    let second = shared::store::dynamo::create_tables(&client, &tables, wait)
+    let second = tools::tables::create_tables(&client, &tables, wait)
         .await
         .unwrap();
     assert!(second.iter().all(|r| !r.created), "{second:?}");

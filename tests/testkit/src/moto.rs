@@ -7,27 +7,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use shared::config::Tables;
 use shared::net::SdkHttpClient;
-use shared::store::dynamo::{DynamoStore, create_tables};
 
 /// moto's URL when the test command started it (`MOTO_URL`).
 pub fn moto_url() -> Option<String> {
     std::env::var("MOTO_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
-}
-
-/// The memory store, and DynamoDB on moto when the test command runs it
-/// (else one skip line for `test` on DynamoDB).
-pub async fn stores(test: &str) -> Vec<(&'static str, std::sync::Arc<dyn shared::store::Store>)> {
-    let mut stores: Vec<(&'static str, std::sync::Arc<dyn shared::store::Store>)> = vec![(
-        "memory",
-        std::sync::Arc::new(crate::memory::MemoryStore::new()),
-    )];
-    match moto_url() {
-        Some(url) => stores.push(("dynamodb", std::sync::Arc::new(fresh_store(&url).await))),
-        None => say_skipped(&format!("{test} on DynamoDB"), "MOTO_URL is not set"),
-    }
-    stores
 }
 
 /// The line a moto-backed test prints when it skips.
@@ -89,14 +74,4 @@ pub fn unique_tables() -> Tables {
         idempotency: format!("idempotency-{id}"),
         audit: format!("audit-{id}"),
     }
-}
-
-/// A DynamoStore on fresh, ACTIVE tables in the moto at `url`.
-pub async fn fresh_store(url: &str) -> DynamoStore {
-    let client = client_for(url);
-    let tables = unique_tables();
-    create_tables(&client, &tables, Duration::from_secs(30))
-        .await
-        .expect("creating tables in moto");
-    DynamoStore::new(client, tables)
 }

@@ -10,8 +10,9 @@ use serde_json::json;
 use shared::config::{ConfigError, Tables, engine_from_lookup, tables_from_lookup};
 use shared::engine::EngineKind;
 use shared::provision::{self, NewTenant, ProvisionError};
-use shared::store::dynamo::{DynamoStore, client_from_env, create_tables};
+use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::{AuditStore, Store, Tenant, TenantStatus, TokenRecord};
+use tools::tables::create_tables;
 
 #[derive(Parser)]
 #[command(

@@ -1,0 +1,4 @@
+//! What `admin` does beyond the shared crate, as a library so the tests can
+//! do it too: creating the tables.
+
+pub mod tables;
