@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::fields::{self, finish};
 use super::participants::parse_participant_list;
-use super::{body_bytes, created, creation_outcomes, require_json};
 use crate::context::RequestCtx;
 use crate::engine::groups::{Group, NewCommunity};
 use crate::engine::{Engine, EngineTarget};
@@ -60,19 +59,11 @@ impl Operation for CreateCommunity {
     type Command = NewCommunity;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<NewCommunity, ApiError> {
-        let bytes = body_bytes(req)?;
-        if !bytes.is_empty() {
-            require_json(req)?;
-        }
-        parse_body(bytes)
+        super::create_body(req, parse_body)
     }
 
     fn subject(new: &NewCommunity) -> Subject<'_> {
-        Subject {
-            action: "create_community",
-            group: None,
-            participants: &new.participants,
-        }
+        super::create_subject("create_community", &new.participants)
     }
 
     async fn execute<E: Engine + ?Sized>(
@@ -84,18 +75,11 @@ impl Operation for CreateCommunity {
         let community = super::engine_call(ctx, |meta| engine.create_community(target, new, meta))
             .await
             .map_err(fields::name_refused)?;
-        let response = created(
-            ctx,
-            &Reply {
-                success: true,
-                community: &community,
-            },
-        )?;
-        Ok(Executed {
-            response,
-            outcomes: creation_outcomes(&new.participants, &community),
-            audit_group: Some(community.jid.clone()),
-        })
+        let reply = Reply {
+            success: true,
+            community: &community,
+        };
+        super::creation(ctx, &new.participants, &community, &reply)
     }
 }
 

@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use super::fields::{self, finish};
 use super::participants::parse_participant_list;
-use super::{body_bytes, created, creation_outcomes, require_json};
 use crate::context::RequestCtx;
 use crate::engine::groups::{Group, GroupOptions, NewGroup};
 use crate::engine::{Engine, EngineTarget};
@@ -106,19 +105,11 @@ impl Operation for CreateGroup {
     type Command = NewGroup;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<NewGroup, ApiError> {
-        let bytes = body_bytes(req)?;
-        if !bytes.is_empty() {
-            require_json(req)?;
-        }
-        parse_body(bytes)
+        super::create_body(req, parse_body)
     }
 
     fn subject(new: &NewGroup) -> Subject<'_> {
-        Subject {
-            action: "create_group",
-            group: None,
-            participants: &new.participants,
-        }
+        super::create_subject("create_group", &new.participants)
     }
 
     async fn execute<E: Engine + ?Sized>(
@@ -130,18 +121,11 @@ impl Operation for CreateGroup {
         let group = super::engine_call(ctx, |meta| engine.create_group(target, new, meta))
             .await
             .map_err(fields::name_refused)?;
-        let response = created(
-            ctx,
-            &Reply {
-                success: true,
-                group: &group,
-            },
-        )?;
-        Ok(Executed {
-            response,
-            outcomes: creation_outcomes(&new.participants, &group),
-            audit_group: Some(group.jid.clone()),
-        })
+        let reply = Reply {
+            success: true,
+            group: &group,
+        };
+        super::creation(ctx, &new.participants, &group, &reply)
     }
 }
 

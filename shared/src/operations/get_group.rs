@@ -1,19 +1,10 @@
 //! `GET /groups/{jid}`: one group with its participants, `{success, group}`.
 
-use lambda_http::Request;
 use serde::Serialize;
 
-use super::{invite, ok};
-use crate::context::RequestCtx;
+use super::ok;
 use crate::engine::groups::Group;
-use crate::engine::{Engine, EngineTarget};
-use crate::error::ApiError;
-use crate::jid::GroupJid;
-use crate::operation::{Executed, Operation, Subject};
-use crate::routes::{Params, Route};
-use crate::scope::Scope;
-
-pub struct GetGroup;
+use crate::operation::Executed;
 
 #[derive(Serialize)]
 struct Reply<'a> {
@@ -21,37 +12,14 @@ struct Reply<'a> {
     group: &'a Group,
 }
 
-impl Operation for GetGroup {
-    const ROUTE: Route = Route {
-        method: "GET",
-        path: "/groups/{jid}",
-        function: "get-group",
-        scope: Scope::GroupsRead,
-        mutating: false,
-    };
-    type Command = GroupJid;
-
-    fn prepare(params: &Params<'_>, req: &Request) -> Result<GroupJid, ApiError> {
-        invite::prepare(params, req)
-    }
-
-    fn subject(group: &GroupJid) -> Subject<'_> {
-        invite::subject(group, "get_group")
-    }
-
-    async fn execute<E: Engine + ?Sized>(
-        group: &GroupJid,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
-    ) -> Result<Executed, ApiError> {
+super::invite::group_operation! {
+    GetGroup: "GET" "/groups/{jid}" => "get-group", GroupsRead, mutating: false, action: "get_group",
+    execute(group, engine, target, ctx) {
         let info = super::engine_call(ctx, |meta| engine.group_info(target, group, meta)).await?;
-        Ok(Executed::plain(ok(
-            ctx,
-            &Reply {
-                success: true,
-                group: &info,
-            },
-        )?))
+        let reply = Reply {
+            success: true,
+            group: &info,
+        };
+        Ok(Executed::plain(ok(ctx, &reply)?))
     }
 }

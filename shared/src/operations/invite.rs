@@ -1,5 +1,6 @@
-//! What the two invite-link operations share: a path JID, no body, one
-//! engine call, and the `{success, group_jid, invite_link}` answer.
+//! What the operations on one group named in the path share: the path JID,
+//! no body, one engine call ([`group_operation!`]); and the invite-link
+//! operations' `{success, group_jid, invite_link}` answer.
 
 use lambda_http::Request;
 use serde::Serialize;
@@ -11,6 +12,48 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Subject};
 use crate::routes::Params;
+
+/// An operation on the group its path names, without a body: its route,
+/// scope, whether it changes something, the action its audit record names,
+/// and its `execute` body (over `group`, `engine`, `target` and `ctx`).
+macro_rules! group_operation {
+    ($(#[$doc:meta])* $name:ident: $method:literal $path:literal => $function:literal,
+     $scope:ident, mutating: $mutating:literal, action: $action:literal,
+     execute($group:ident, $engine:ident, $target:ident, $ctx:ident) $body:block) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::operation::Operation for $name {
+            const ROUTE: $crate::routes::Route = $crate::routes::Route {
+                method: $method,
+                path: $path,
+                function: $function,
+                scope: $crate::scope::Scope::$scope,
+                mutating: $mutating,
+            };
+            type Command = $crate::jid::GroupJid;
+
+            fn prepare(
+                params: &$crate::routes::Params<'_>,
+                req: &lambda_http::Request,
+            ) -> Result<Self::Command, $crate::error::ApiError> {
+                $crate::operations::invite::prepare(params, req)
+            }
+
+            fn subject(group: &Self::Command) -> $crate::operation::Subject<'_> {
+                $crate::operations::invite::subject(group, $action)
+            }
+
+            async fn execute<E: $crate::engine::Engine + ?Sized>(
+                $group: &Self::Command,
+                $engine: &E,
+                $target: &$crate::engine::EngineTarget,
+                $ctx: &mut $crate::context::RequestCtx,
+            ) -> Result<$crate::operation::Executed, $crate::error::ApiError> $body
+        }
+    };
+}
+pub(crate) use group_operation;
 
 /// Validates the path and the (absent) body.
 pub fn prepare(params: &Params<'_>, req: &Request) -> Result<GroupJid, ApiError> {

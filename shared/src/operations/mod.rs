@@ -247,6 +247,46 @@ pub fn body_bytes_up_to(req: &Request, limit: usize) -> Result<&[u8], ApiError> 
     Ok(bytes)
 }
 
+/// A create's body: empty, or JSON (declared so), parsed by `parse`.
+pub fn create_body<T>(
+    req: &Request,
+    parse: impl FnOnce(&[u8]) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let bytes = body_bytes(req)?;
+    if !bytes.is_empty() {
+        require_json(req)?;
+    }
+    parse(bytes)
+}
+
+/// What a create names in its audit record: no group yet, the participants
+/// asked for.
+pub fn create_subject<'a>(
+    action: &'static str,
+    participants: &'a [crate::jid::ParticipantJid],
+) -> crate::operation::Subject<'a> {
+    crate::operation::Subject {
+        action,
+        group: None,
+        participants,
+    }
+}
+
+/// A create's answer: `201` with `reply`, each participant asked for
+/// `added` or `unconfirmed`, and the new group for the audit record.
+pub fn creation(
+    ctx: &RequestCtx,
+    requested: &[crate::jid::ParticipantJid],
+    made: &crate::engine::groups::Group,
+    reply: &impl serde::Serialize,
+) -> Result<crate::operation::Executed, ApiError> {
+    Ok(crate::operation::Executed {
+        response: created(ctx, reply)?,
+        outcomes: creation_outcomes(requested, made),
+        audit_group: Some(made.jid.clone()),
+    })
+}
+
 /// Per-participant audit entries of a create: each requested participant
 /// that the engine's group lists is `added`, the others `unconfirmed`.
 pub fn creation_outcomes(

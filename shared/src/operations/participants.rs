@@ -22,6 +22,59 @@ use crate::store::AuditParticipant;
 
 pub const MAX_PARTICIPANTS: usize = 50;
 
+/// One participant operation: its route, the kind of group its engine call
+/// names, its default action and its reply (`PLAIN`, or
+/// `WITH_JID_AND_ACTION`). Everything else (validation, the call, the
+/// per-participant outcomes) is this module's, shared by the four.
+macro_rules! participants_operation {
+    ($(#[$doc:meta])* $name:ident: $method:literal $path:literal => $function:literal,
+     $kind:ident, $action:ident, $reply:ident) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::operation::Operation for $name {
+            const ROUTE: $crate::routes::Route = $crate::routes::Route {
+                method: $method,
+                path: $path,
+                function: $function,
+                scope: $crate::scope::Scope::GroupsWrite,
+                mutating: true,
+            };
+            type Command = $crate::engine::UpdateParticipants;
+
+            fn prepare(
+                params: &$crate::routes::Params<'_>,
+                req: &lambda_http::Request,
+            ) -> Result<Self::Command, $crate::error::ApiError> {
+                $crate::operations::participants::prepare(
+                    $crate::engine::GroupKind::$kind,
+                    $crate::engine::Action::$action,
+                    params,
+                    req,
+                )
+            }
+
+            fn subject(call: &Self::Command) -> $crate::operation::Subject<'_> {
+                $crate::operations::participants::subject(call)
+            }
+
+            async fn execute<E: $crate::engine::Engine + ?Sized>(
+                call: &Self::Command,
+                engine: &E,
+                target: &$crate::engine::EngineTarget,
+                ctx: &mut $crate::context::RequestCtx,
+            ) -> Result<$crate::operation::Executed, $crate::error::ApiError> {
+                $crate::operations::participants::execute::<
+                    { $crate::operations::participants::$reply },
+                    E,
+                >(call, engine, target, ctx)
+                .await
+            }
+        }
+    };
+}
+pub(crate) use participants_operation;
+
 /// A validated body: the action and the de-duplicated, normalised participants
 /// in request order.
 #[derive(Debug, Clone, PartialEq, Eq)]

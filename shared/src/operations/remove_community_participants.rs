@@ -1,41 +1,5 @@
 //! `DELETE /communities/{jid}/participants`: removes participants from a community, through the engine's community route (default action `remove`).
 
-use lambda_http::Request;
-
-use super::participants::{self, PLAIN};
-use crate::context::RequestCtx;
-use crate::engine::{Action, Engine, EngineTarget, GroupKind, UpdateParticipants};
-use crate::error::ApiError;
-use crate::operation::{Executed, Operation, Subject};
-use crate::routes::{Params, Route};
-use crate::scope::Scope;
-
-pub struct RemoveCommunityParticipants;
-
-impl Operation for RemoveCommunityParticipants {
-    const ROUTE: Route = Route {
-        method: "DELETE",
-        path: "/communities/{jid}/participants",
-        function: "remove-community-participants",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
-    type Command = UpdateParticipants;
-
-    fn prepare(params: &Params<'_>, req: &Request) -> Result<UpdateParticipants, ApiError> {
-        participants::prepare(GroupKind::Community, Action::Remove, params, req)
-    }
-
-    fn subject(call: &UpdateParticipants) -> Subject<'_> {
-        participants::subject(call)
-    }
-
-    async fn execute<E: Engine + ?Sized>(
-        call: &UpdateParticipants,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
-    ) -> Result<Executed, ApiError> {
-        participants::execute::<PLAIN, E>(call, engine, target, ctx).await
-    }
-}
+super::participants::participants_operation!(
+    RemoveCommunityParticipants: "DELETE" "/communities/{jid}/participants" => "remove-community-participants", Community, Remove, PLAIN
+);

@@ -9,7 +9,6 @@ use lambda_http::http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::engine::GroupPage;
 use crate::engine::calls::{
     GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
     UpdateGroup,
@@ -18,7 +17,7 @@ use crate::engine::groups::NewCommunity;
 use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
 use crate::engine::listing;
 use crate::engine::shapes::baileys;
-use crate::engine::transport::{Adapter, Speaks, cannot};
+use crate::engine::transport::{Adapter, Speaks, cannot, speaks};
 use crate::engine::wire::{
     Auth, Done, Outgoing, Reply, ambiguous, enc, invite_link, json, json_object, json_says,
     refusal, status_as_is,
@@ -527,74 +526,36 @@ impl Adapter for Evolution {
     }
 }
 
-impl Speaks<UpdateParticipants> for Evolution {
-    fn request(target: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
-        participants(target, call)
-    }
-    fn reply(
-        call: &UpdateParticipants,
-        reply: &Reply,
-    ) -> Result<Vec<EngineParticipant>, EngineError> {
-        participants_reply(call, reply)
-    }
-}
+speaks!(Evolution: UpdateParticipants =>
+    request(target, call) participants(target, call);
+    reply(call, reply) participants_reply(call, reply));
 
-impl Speaks<Invite> for Evolution {
-    fn request(target: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
-        Ok(invite(target, &call.group, call.which))
-    }
-    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
-        invite_reply(reply)
-    }
-}
+speaks!(Evolution: Invite =>
+    request(target, call) Ok(invite(target, &call.group, call.which));
+    reply(_, reply) invite_reply(reply));
 
-impl Speaks<Leave> for Evolution {
-    fn request(target: &EngineTarget, call: &Leave) -> Result<Outgoing, EngineError> {
-        Ok(leave(target, &call.group))
-    }
-    fn reply(_: &Leave, reply: &Reply) -> Result<(), EngineError> {
-        done_reply(Done::Leave, reply)
-    }
-}
+speaks!(Evolution: Leave =>
+    request(target, call) Ok(leave(target, &call.group));
+    reply(_, reply) done_reply(Done::Leave, reply));
 
-impl Speaks<SetEphemeral> for Evolution {
-    fn request(target: &EngineTarget, call: &SetEphemeral) -> Result<Outgoing, EngineError> {
-        Ok(ephemeral(target, &call.group, call.seconds))
-    }
-    fn reply(_: &SetEphemeral, reply: &Reply) -> Result<(), EngineError> {
-        done_reply(Done::Ephemeral, reply)
-    }
-}
+speaks!(Evolution: SetEphemeral =>
+    request(target, call) Ok(ephemeral(target, &call.group, call.seconds));
+    reply(_, reply) done_reply(Done::Ephemeral, reply));
 
-impl Speaks<NewGroup> for Evolution {
-    fn request(target: &EngineTarget, call: &NewGroup) -> Result<Outgoing, EngineError> {
-        create_group(target, call)
-    }
-    fn reply(_: &NewGroup, reply: &Reply) -> Result<Group, EngineError> {
-        group_reply(reply, true)
-    }
-}
+speaks!(Evolution: NewGroup =>
+    request(target, call) create_group(target, call);
+    reply(_, reply) group_reply(reply, true));
 
 cannot!(Evolution: NewCommunity => "create a community (Evolution API has no community routes)");
 cannot!(Evolution: LinkGroup => "link groups to a community (Evolution API has no community routes)");
 
-impl Speaks<ListGroups> for Evolution {
-    fn request(target: &EngineTarget, _: &ListGroups) -> Result<Outgoing, EngineError> {
-        Ok(list(target))
-    }
-    fn reply(call: &ListGroups, reply: &Reply) -> Result<GroupPage, EngineError> {
-        listing::read(&reply.body, listing::Shape::Evolution, &call.page)
-    }
-}
+speaks!(Evolution: ListGroups =>
+    request(target, _) Ok(list(target));
+    reply(call, reply) listing::read(&reply.body, listing::Shape::Evolution, &call.page));
 
-impl Speaks<GroupInfo> for Evolution {
-    fn request(target: &EngineTarget, call: &GroupInfo) -> Result<Outgoing, EngineError> {
-        Ok(info(target, &call.group))
-    }
-    fn reply(_: &GroupInfo, reply: &Reply) -> Result<Group, EngineError> {
-        group_reply(reply, false)
-    }
-}
+speaks!(Evolution: GroupInfo =>
+    request(target, call) Ok(info(target, &call.group));
+    reply(_, reply) group_reply(reply, false));
 
 impl Speaks<UpdateGroup> for Evolution {
     fn request(target: &EngineTarget, call: &UpdateGroup) -> Result<Outgoing, EngineError> {
@@ -608,20 +569,10 @@ impl Speaks<UpdateGroup> for Evolution {
     }
 }
 
-impl Speaks<Join> for Evolution {
-    fn request(target: &EngineTarget, call: &Join) -> Result<Outgoing, EngineError> {
-        join(target, call)
-    }
-    fn reply(_: &Join, reply: &Reply) -> Result<Joined, EngineError> {
-        join_reply(reply)
-    }
-}
+speaks!(Evolution: Join =>
+    request(target, call) join(target, call);
+    reply(_, reply) join_reply(reply));
 
-impl Speaks<SetPicture> for Evolution {
-    fn request(target: &EngineTarget, call: &SetPicture) -> Result<Outgoing, EngineError> {
-        Ok(picture(target, &call.group, &call.base64))
-    }
-    fn reply(_: &SetPicture, reply: &Reply) -> Result<Option<String>, EngineError> {
-        done_reply(Done::Picture, reply).map(|()| None)
-    }
-}
+speaks!(Evolution: SetPicture =>
+    request(target, call) Ok(picture(target, &call.group, &call.base64));
+    reply(_, reply) done_reply(Done::Picture, reply).map(|()| None));

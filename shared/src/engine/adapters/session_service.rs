@@ -8,7 +8,7 @@ use crate::engine::calls::{
     UpdateGroup,
 };
 use crate::engine::groups::{GroupChange, Join, NewCommunity, NewGroup};
-use crate::engine::transport::{Adapter, Speaks, cannot};
+use crate::engine::transport::{Adapter, cannot, speaks};
 use crate::engine::wire::{Auth, Outgoing, Reply, enc, invite_link, json, status_as_is};
 use crate::engine::{
     EngineError, EngineParticipant, EngineTarget, InviteReply, ParticipantsReply,
@@ -107,23 +107,13 @@ impl Adapter for SessionService {
     }
 }
 
-impl Speaks<UpdateParticipants> for SessionService {
-    fn request(target: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
-        Ok(participants(target, call))
-    }
-    fn reply(_: &UpdateParticipants, reply: &Reply) -> Result<Vec<EngineParticipant>, EngineError> {
-        participants_reply(reply)
-    }
-}
+speaks!(SessionService: UpdateParticipants =>
+    request(target, call) Ok(participants(target, call));
+    reply(_, reply) participants_reply(reply));
 
-impl Speaks<Invite> for SessionService {
-    fn request(target: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
-        Ok(invite(target, &call.group, call.which))
-    }
-    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
-        invite_reply(reply)
-    }
-}
+speaks!(SessionService: Invite =>
+    request(target, call) Ok(invite(target, &call.group, call.which));
+    reply(_, reply) invite_reply(reply));
 
 cannot!(SessionService: Leave => "leave a group (the session-service contract has no such call)");
 cannot!(SessionService: SetEphemeral => "set the disappearing-message timer (the session-service contract has no such call)");

@@ -8,7 +8,6 @@
 use lambda_http::http::Method;
 use serde_json::Value;
 
-use crate::engine::GroupPage;
 use crate::engine::calls::{
     GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
     UpdateGroup,
@@ -17,7 +16,7 @@ use crate::engine::groups::NewCommunity;
 use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
 use crate::engine::listing;
 use crate::engine::shapes::{self, baileys, our_id, whatsmeow};
-use crate::engine::transport::{Adapter, Speaks, cannot};
+use crate::engine::transport::{Adapter, cannot, speaks};
 use crate::engine::wire::{
     Auth, Done, Outgoing, Reply, enc, expiration, invite_link, json_says, refusal, status_as_is,
 };
@@ -502,90 +501,42 @@ impl Adapter for Waha {
     }
 }
 
-impl Speaks<UpdateParticipants> for Waha {
-    fn request(target: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
-        participants(target, call)
-    }
-    fn reply(
-        call: &UpdateParticipants,
-        reply: &Reply,
-    ) -> Result<Vec<EngineParticipant>, EngineError> {
-        participants_reply(call, reply)
-    }
-}
+speaks!(Waha: UpdateParticipants =>
+    request(target, call) participants(target, call);
+    reply(call, reply) participants_reply(call, reply));
 
-impl Speaks<Invite> for Waha {
-    fn request(target: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
-        Ok(invite(target, &call.group, call.which))
-    }
-    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
-        invite_reply(reply)
-    }
-}
+speaks!(Waha: Invite =>
+    request(target, call) Ok(invite(target, &call.group, call.which));
+    reply(_, reply) invite_reply(reply));
 
-impl Speaks<Leave> for Waha {
-    fn request(target: &EngineTarget, call: &Leave) -> Result<Outgoing, EngineError> {
-        Ok(leave(target, &call.group))
-    }
-    fn reply(_: &Leave, reply: &Reply) -> Result<(), EngineError> {
-        done_reply(Done::Leave, reply)
-    }
-}
+speaks!(Waha: Leave =>
+    request(target, call) Ok(leave(target, &call.group));
+    reply(_, reply) done_reply(Done::Leave, reply));
 
 cannot!(Waha: SetEphemeral => "set the disappearing-message timer (WAHA has no such route)");
 cannot!(Waha: NewCommunity => "create a community (WAHA has no community routes)");
 cannot!(Waha: LinkGroup => "link groups to a community (WAHA has no community routes)");
 
-impl Speaks<NewGroup> for Waha {
-    fn request(target: &EngineTarget, call: &NewGroup) -> Result<Outgoing, EngineError> {
-        create_group(target, call)
-    }
-    fn reply(_: &NewGroup, reply: &Reply) -> Result<Group, EngineError> {
-        group_reply(reply, true)
-    }
-}
+speaks!(Waha: NewGroup =>
+    request(target, call) create_group(target, call);
+    reply(_, reply) group_reply(reply, true));
 
-impl Speaks<ListGroups> for Waha {
-    fn request(target: &EngineTarget, _: &ListGroups) -> Result<Outgoing, EngineError> {
-        Ok(list(target))
-    }
-    fn reply(call: &ListGroups, reply: &Reply) -> Result<GroupPage, EngineError> {
-        listing::read(&reply.body, listing::Shape::Waha, &call.page)
-    }
-}
+speaks!(Waha: ListGroups =>
+    request(target, _) Ok(list(target));
+    reply(call, reply) listing::read(&reply.body, listing::Shape::Waha, &call.page));
 
-impl Speaks<GroupInfo> for Waha {
-    fn request(target: &EngineTarget, call: &GroupInfo) -> Result<Outgoing, EngineError> {
-        Ok(info(target, &call.group))
-    }
-    fn reply(_: &GroupInfo, reply: &Reply) -> Result<Group, EngineError> {
-        group_reply(reply, false)
-    }
-}
+speaks!(Waha: GroupInfo =>
+    request(target, call) Ok(info(target, &call.group));
+    reply(_, reply) group_reply(reply, false));
 
-impl Speaks<UpdateGroup> for Waha {
-    fn request(target: &EngineTarget, call: &UpdateGroup) -> Result<Outgoing, EngineError> {
-        Ok(update(target, &call.group, &call.step))
-    }
-    fn reply(call: &UpdateGroup, reply: &Reply) -> Result<Option<Group>, EngineError> {
-        done_reply(Done::Update(call.step.first_field()), reply).map(|()| None)
-    }
-}
+speaks!(Waha: UpdateGroup =>
+    request(target, call) Ok(update(target, &call.group, &call.step));
+    reply(call, reply) done_reply(Done::Update(call.step.first_field()), reply).map(|()| None));
 
-impl Speaks<Join> for Waha {
-    fn request(target: &EngineTarget, call: &Join) -> Result<Outgoing, EngineError> {
-        join(target, call)
-    }
-    fn reply(_: &Join, reply: &Reply) -> Result<Joined, EngineError> {
-        join_reply(reply)
-    }
-}
+speaks!(Waha: Join =>
+    request(target, call) join(target, call);
+    reply(_, reply) join_reply(reply));
 
-impl Speaks<SetPicture> for Waha {
-    fn request(target: &EngineTarget, call: &SetPicture) -> Result<Outgoing, EngineError> {
-        Ok(picture(target, &call.group, &call.base64))
-    }
-    fn reply(_: &SetPicture, reply: &Reply) -> Result<Option<String>, EngineError> {
-        done_reply(Done::Picture, reply).map(|()| None)
-    }
-}
+speaks!(Waha: SetPicture =>
+    request(target, call) Ok(picture(target, &call.group, &call.base64));
+    reply(_, reply) done_reply(Done::Picture, reply).map(|()| None));

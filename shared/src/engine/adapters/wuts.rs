@@ -11,13 +11,12 @@ use crate::engine::calls::{
 };
 use crate::engine::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use crate::engine::listing;
-use crate::engine::transport::{Adapter, Speaks};
+use crate::engine::transport::{Adapter, speaks};
 use crate::engine::wire::{Auth, Outgoing, Reply, invite_link, json, refusal, status_as_is};
 use crate::engine::{
     Action, EngineError, EngineParticipant, GroupKind, InviteReply, ParticipantsReply,
     UpdateParticipants,
 };
-use crate::engine::{EngineTarget, GroupPage};
 use crate::jid::GroupJid;
 
 /// A group or community JID goes into the path as it is: validated to
@@ -341,113 +340,50 @@ impl Adapter for Wuts {
     }
 }
 
-impl Speaks<UpdateParticipants> for Wuts {
-    fn request(_: &EngineTarget, call: &UpdateParticipants) -> Result<Outgoing, EngineError> {
-        Ok(participants(call))
-    }
-    fn reply(
-        call: &UpdateParticipants,
-        reply: &Reply,
-    ) -> Result<Vec<EngineParticipant>, EngineError> {
-        participants_reply(call, reply)
-    }
-}
+speaks!(Wuts: UpdateParticipants =>
+    request(_, call) Ok(participants(call));
+    reply(call, reply) participants_reply(call, reply));
 
-impl Speaks<Invite> for Wuts {
-    fn request(_: &EngineTarget, call: &Invite) -> Result<Outgoing, EngineError> {
-        Ok(invite(&call.group, call.which))
-    }
-    fn reply(_: &Invite, reply: &Reply) -> Result<String, EngineError> {
-        invite_reply(reply)
-    }
-}
+speaks!(Wuts: Invite =>
+    request(_, call) Ok(invite(&call.group, call.which));
+    reply(_, reply) invite_reply(reply));
 
-impl Speaks<Leave> for Wuts {
-    fn request(_: &EngineTarget, call: &Leave) -> Result<Outgoing, EngineError> {
-        Ok(leave(&call.group))
-    }
-    fn reply(_: &Leave, reply: &Reply) -> Result<(), EngineError> {
-        done_reply(reply).map(|_| ())
-    }
-}
+speaks!(Wuts: Leave =>
+    request(_, call) Ok(leave(&call.group));
+    reply(_, reply) done_reply(reply).map(|_| ()));
 
-impl Speaks<SetEphemeral> for Wuts {
-    fn request(_: &EngineTarget, call: &SetEphemeral) -> Result<Outgoing, EngineError> {
-        Ok(ephemeral(&call.group, call.seconds))
-    }
-    fn reply(_: &SetEphemeral, reply: &Reply) -> Result<(), EngineError> {
-        done_reply(reply).map(|_| ())
-    }
-}
+speaks!(Wuts: SetEphemeral =>
+    request(_, call) Ok(ephemeral(&call.group, call.seconds));
+    reply(_, reply) done_reply(reply).map(|_| ()));
 
-impl Speaks<NewGroup> for Wuts {
-    fn request(_: &EngineTarget, call: &NewGroup) -> Result<Outgoing, EngineError> {
-        Ok(create_group(call))
-    }
-    fn reply(_: &NewGroup, reply: &Reply) -> Result<Group, EngineError> {
-        group_reply(reply, "group")
-    }
-}
+speaks!(Wuts: NewGroup =>
+    request(_, call) Ok(create_group(call));
+    reply(_, reply) group_reply(reply, "group"));
 
-impl Speaks<NewCommunity> for Wuts {
-    fn request(_: &EngineTarget, call: &NewCommunity) -> Result<Outgoing, EngineError> {
-        Ok(create_community(call))
-    }
-    fn reply(_: &NewCommunity, reply: &Reply) -> Result<Group, EngineError> {
-        group_reply(reply, "community")
-    }
-}
+speaks!(Wuts: NewCommunity =>
+    request(_, call) Ok(create_community(call));
+    reply(_, reply) group_reply(reply, "community"));
 
-impl Speaks<ListGroups> for Wuts {
-    fn request(_: &EngineTarget, _: &ListGroups) -> Result<Outgoing, EngineError> {
-        Ok(list())
-    }
-    fn reply(call: &ListGroups, reply: &Reply) -> Result<GroupPage, EngineError> {
-        listing::read(&reply.body, listing::Shape::Wuts, &call.page)
-    }
-}
+speaks!(Wuts: ListGroups =>
+    request(_, _) Ok(list());
+    reply(call, reply) listing::read(&reply.body, listing::Shape::Wuts, &call.page));
 
-impl Speaks<GroupInfo> for Wuts {
-    fn request(_: &EngineTarget, call: &GroupInfo) -> Result<Outgoing, EngineError> {
-        Ok(info(&call.group))
-    }
-    fn reply(_: &GroupInfo, reply: &Reply) -> Result<Group, EngineError> {
-        group_reply(reply, "group")
-    }
-}
+speaks!(Wuts: GroupInfo =>
+    request(_, call) Ok(info(&call.group));
+    reply(_, reply) group_reply(reply, "group"));
 
-impl Speaks<UpdateGroup> for Wuts {
-    fn request(_: &EngineTarget, call: &UpdateGroup) -> Result<Outgoing, EngineError> {
-        Ok(update(&call.group, &call.step))
-    }
-    fn reply(_: &UpdateGroup, reply: &Reply) -> Result<Option<Group>, EngineError> {
-        update_reply(reply)
-    }
-}
+speaks!(Wuts: UpdateGroup =>
+    request(_, call) Ok(update(&call.group, &call.step));
+    reply(_, reply) update_reply(reply));
 
-impl Speaks<Join> for Wuts {
-    fn request(_: &EngineTarget, call: &Join) -> Result<Outgoing, EngineError> {
-        Ok(join(call))
-    }
-    fn reply(_: &Join, reply: &Reply) -> Result<Joined, EngineError> {
-        join_reply(reply)
-    }
-}
+speaks!(Wuts: Join =>
+    request(_, call) Ok(join(call));
+    reply(_, reply) join_reply(reply));
 
-impl Speaks<SetPicture> for Wuts {
-    fn request(_: &EngineTarget, call: &SetPicture) -> Result<Outgoing, EngineError> {
-        Ok(picture(&call.group, &call.base64))
-    }
-    fn reply(_: &SetPicture, reply: &Reply) -> Result<Option<String>, EngineError> {
-        picture_reply(reply)
-    }
-}
+speaks!(Wuts: SetPicture =>
+    request(_, call) Ok(picture(&call.group, &call.base64));
+    reply(_, reply) picture_reply(reply));
 
-impl Speaks<LinkGroup> for Wuts {
-    fn request(_: &EngineTarget, call: &LinkGroup) -> Result<Outgoing, EngineError> {
-        Ok(link(&call.community, &call.group, call.link))
-    }
-    fn reply(_: &LinkGroup, reply: &Reply) -> Result<(), EngineError> {
-        done_reply(reply).map(|_| ())
-    }
-}
+speaks!(Wuts: LinkGroup =>
+    request(_, call) Ok(link(&call.community, &call.group, call.link));
+    reply(_, reply) done_reply(reply).map(|_| ()));

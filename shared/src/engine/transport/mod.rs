@@ -54,6 +54,33 @@ pub trait Speaks<C: Call>: Adapter {
     }
 }
 
+/// How an adapter makes a call, in one statement: `speaks!(Wuts: Leave =>
+/// request(target, call) <the request>; reply(call, reply) <the reply read>);`
+/// (the [`Speaks`] impl, with the default reading of error answers).
+macro_rules! speaks {
+    ($adapter:ty: $call:ty =>
+     request($target:pat, $c:pat) $request:expr;
+     reply($rc:pat, $reply:pat) $read:expr) => {
+        impl $crate::engine::transport::Speaks<$call> for $adapter {
+            fn request(
+                $target: &$crate::engine::EngineTarget,
+                $c: &$call,
+            ) -> Result<$crate::engine::wire::Outgoing, $crate::engine::EngineError> {
+                $request
+            }
+
+            fn reply(
+                $rc: &$call,
+                $reply: &$crate::engine::wire::Reply,
+            ) -> Result<<$call as $crate::engine::calls::Call>::Reply, $crate::engine::EngineError>
+            {
+                $read
+            }
+        }
+    };
+}
+pub(crate) use speaks;
+
 /// "This engine cannot make these calls": each `request` answers
 /// `NotSupported` with the reason (nothing is sent), so the operation
 /// answers `501 NOT_SUPPORTED`.
