@@ -23,6 +23,29 @@ pub struct Route {
 }
 
 impl Route {
+    /// A route that changes something upstream (scope `groups:write`,
+    /// `Idempotency-Key`, audit).
+    pub const fn write(method: &'static str, path: &'static str, function: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            function,
+            scope: Scope::GroupsWrite,
+            mutating: true,
+        }
+    }
+
+    /// A route that only reads (scope `groups:read`).
+    pub const fn read(method: &'static str, path: &'static str, function: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            function,
+            scope: Scope::GroupsRead,
+            mutating: false,
+        }
+    }
+
     /// `METHOD /path`, API Gateway's route key; for logs and audit records.
     pub fn key(&self) -> String {
         format!("{} {}", self.method, self.path)

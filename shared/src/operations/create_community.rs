@@ -14,7 +14,6 @@ use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 pub struct CreateCommunity;
 
@@ -49,13 +48,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<NewCommunity, ApiError> {
 }
 
 impl Operation for CreateCommunity {
-    const ROUTE: Route = Route {
-        method: "POST",
-        path: "/communities",
-        function: "create-community",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write("POST", "/communities", "create-community");
     type Command = NewCommunity;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<NewCommunity, ApiError> {

@@ -15,7 +15,6 @@ use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 pub struct CreateGroup;
 
@@ -95,13 +94,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<NewGroup, ApiError> {
 }
 
 impl Operation for CreateGroup {
-    const ROUTE: Route = Route {
-        method: "POST",
-        path: "/groups",
-        function: "create-group",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write("POST", "/groups", "create-group");
     type Command = NewGroup;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<NewGroup, ApiError> {

@@ -13,7 +13,7 @@ struct Reply<'a> {
 }
 
 super::invite::group_operation! {
-    GetGroup: "GET" "/groups/{jid}" => "get-group", GroupsRead, mutating: false, action: "get_group",
+    GetGroup: "GET" "/groups/{jid}" => "get-group", read, action: "get_group",
     execute(group, engine, target, ctx) {
         let info = super::engine_call(ctx, |meta| engine.group_info(target, group, meta)).await?;
         let reply = Reply {

@@ -1,7 +1,7 @@
 //! `GET /groups/{jid}/invite`: the group's current invite link, not regenerated.
 
 super::invite::group_operation! {
-    GetGroupInviteLink: "GET" "/groups/{jid}/invite" => "get-group-invite-link", GroupsRead, mutating: false, action: "get_invite",
+    GetGroupInviteLink: "GET" "/groups/{jid}/invite" => "get-group-invite-link", read, action: "get_invite",
     execute(group, engine, target, ctx) {
         let link = super::engine_call(ctx, |meta| engine.get_invite(target, group, meta)).await?;
         super::invite::answer(ctx, group, &link, None)

@@ -13,24 +13,20 @@ use crate::jid::GroupJid;
 use crate::operation::{Executed, Subject};
 use crate::routes::Params;
 
-/// An operation on the group its path names, without a body: its route,
-/// scope, whether it changes something, the action its audit record names,
+/// An operation on the group its path names, without a body: its route
+/// (`read` or `write`, [`crate::routes::Route`]), the action its audit
+/// record names,
 /// and its `execute` body (over `group`, `engine`, `target` and `ctx`).
 macro_rules! group_operation {
     ($(#[$doc:meta])* $name:ident: $method:literal $path:literal => $function:literal,
-     $scope:ident, mutating: $mutating:literal, action: $action:literal,
+     $kind:ident, action: $action:literal,
      execute($group:ident, $engine:ident, $target:ident, $ctx:ident) $body:block) => {
         $(#[$doc])*
         pub struct $name;
 
         impl $crate::operation::Operation for $name {
-            const ROUTE: $crate::routes::Route = $crate::routes::Route {
-                method: $method,
-                path: $path,
-                function: $function,
-                scope: $crate::scope::Scope::$scope,
-                mutating: $mutating,
-            };
+            const ROUTE: $crate::routes::Route =
+                $crate::routes::Route::$kind($method, $path, $function);
             type Command = $crate::jid::GroupJid;
 
             fn prepare(

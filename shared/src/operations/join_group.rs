@@ -17,7 +17,6 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::ParticipantJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 pub struct JoinGroup;
 
@@ -129,13 +128,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<Join, ApiError> {
 }
 
 impl Operation for JoinGroup {
-    const ROUTE: Route = Route {
-        method: "POST",
-        path: "/groups/join",
-        function: "join-group",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write("POST", "/groups/join", "join-group");
     type Command = Join;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<Join, ApiError> {

@@ -12,7 +12,7 @@ struct Reply {
 }
 
 super::invite::group_operation! {
-    LeaveGroup: "DELETE" "/groups/{jid}/leave" => "leave-group", GroupsWrite, mutating: true, action: "leave",
+    LeaveGroup: "DELETE" "/groups/{jid}/leave" => "leave-group", write, action: "leave",
     execute(group, engine, target, ctx) {
         super::engine_call(ctx, |meta| engine.leave_group(target, group, meta)).await?;
         Ok(Executed::plain(ok(ctx, &Reply { success: true })?))

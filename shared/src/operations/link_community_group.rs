@@ -11,18 +11,11 @@ use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 pub struct LinkCommunityGroup;
 
 impl Operation for LinkCommunityGroup {
-    const ROUTE: Route = Route {
-        method: "POST",
-        path: "/communities/{jid}/groups",
-        function: "link-community-group",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write("POST", "/communities/{jid}/groups", "link-community-group");
     type Command = LinkCommand;
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {

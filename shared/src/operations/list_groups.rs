@@ -19,7 +19,6 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 /// Groups per page unless `?limit=` says otherwise.
 pub const DEFAULT_LIMIT: usize = 500;
@@ -134,13 +133,7 @@ pub fn reply(groups: &[Group], more: bool) -> Reply<'_> {
 }
 
 impl Operation for ListGroups {
-    const ROUTE: Route = Route {
-        method: "GET",
-        path: "/groups",
-        function: "list-groups",
-        scope: Scope::GroupsRead,
-        mutating: false,
-    };
+    const ROUTE: Route = Route::read("GET", "/groups", "list-groups");
     type Command = ListPage;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<ListPage, ApiError> {

@@ -33,13 +33,8 @@ macro_rules! participants_operation {
         pub struct $name;
 
         impl $crate::operation::Operation for $name {
-            const ROUTE: $crate::routes::Route = $crate::routes::Route {
-                method: $method,
-                path: $path,
-                function: $function,
-                scope: $crate::scope::Scope::GroupsWrite,
-                mutating: true,
-            };
+            const ROUTE: $crate::routes::Route =
+                $crate::routes::Route::write($method, $path, $function);
             type Command = $crate::engine::UpdateParticipants;
 
             fn prepare(

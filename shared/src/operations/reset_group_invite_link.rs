@@ -3,7 +3,7 @@
 //! have reached the engine (an `Idempotency-Key` makes a client's retry safe).
 
 super::invite::group_operation! {
-    ResetGroupInviteLink: "POST" "/groups/{jid}/invite/reset" => "reset-group-invite-link", GroupsWrite, mutating: true, action: "reset_invite",
+    ResetGroupInviteLink: "POST" "/groups/{jid}/invite/reset" => "reset-group-invite-link", write, action: "reset_invite",
     execute(group, engine, target, ctx) {
         let link = super::engine_call(ctx, |meta| engine.reset_invite(target, group, meta)).await?;
         // WhatsApp gives no time: ours, right after the engine confirmed.

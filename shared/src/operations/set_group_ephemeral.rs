@@ -12,7 +12,6 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 /// The timers WhatsApp offers: off, 24 hours, 7 days, 90 days.
 pub const DURATIONS: [u32; 4] = [0, 86_400, 604_800, 7_776_000];
@@ -74,13 +73,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<u32, ApiError> {
 }
 
 impl Operation for SetGroupEphemeral {
-    const ROUTE: Route = Route {
-        method: "PUT",
-        path: "/groups/{jid}/ephemeral",
-        function: "set-group-ephemeral",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write("PUT", "/groups/{jid}/ephemeral", "set-group-ephemeral");
     type Command = EphemeralCommand;
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<EphemeralCommand, ApiError> {

@@ -18,7 +18,6 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 /// This route's body limit (413 above it).
 pub const MAX_PICTURE_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -90,13 +89,7 @@ fn decode(text: &str) -> Result<Vec<u8>, &'static str> {
 }
 
 impl Operation for SetGroupPicture {
-    const ROUTE: Route = Route {
-        method: "POST",
-        path: "/groups/{jid}/picture",
-        function: "set-group-picture",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write("POST", "/groups/{jid}/picture", "set-group-picture");
     type Command = PictureCommand;
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<PictureCommand, ApiError> {

@@ -10,18 +10,15 @@ use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 pub struct UnlinkCommunityGroup;
 
 impl Operation for UnlinkCommunityGroup {
-    const ROUTE: Route = Route {
-        method: "DELETE",
-        path: "/communities/{jid}/groups/{group_jid}",
-        function: "unlink-community-group",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write(
+        "DELETE",
+        "/communities/{jid}/groups/{group_jid}",
+        "unlink-community-group",
+    );
     type Command = LinkCommand;
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {

@@ -19,7 +19,6 @@ use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::{Executed, Operation, Subject};
 use crate::routes::{Params, Route};
-use crate::scope::Scope;
 
 pub struct UpdateGroup;
 
@@ -98,13 +97,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<GroupChange, ApiError> {
 }
 
 impl Operation for UpdateGroup {
-    const ROUTE: Route = Route {
-        method: "PATCH",
-        path: "/groups/{jid}",
-        function: "update-group",
-        scope: Scope::GroupsWrite,
-        mutating: true,
-    };
+    const ROUTE: Route = Route::write("PATCH", "/groups/{jid}", "update-group");
     type Command = UpdateCommand;
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<UpdateCommand, ApiError> {
