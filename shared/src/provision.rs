@@ -170,29 +170,3 @@ pub async fn revoke_token(store: &dyn Store, token: &str) -> Result<TokenRecord,
         .await?
         .ok_or_else(|| ProvisionError::NotFound("no such token".into()))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn session_names_are_checked_per_engine() {
-        for engine in [
-            EngineKind::SessionService,
-            EngineKind::Evolution,
-            EngineKind::Waha,
-        ] {
-            for good in ["default", "acme-1", "Inst_2.b", "5511999999999"] {
-                assert!(check_session(engine, good).is_ok(), "{engine} {good}");
-            }
-            for bad in [
-                "", "../x", "a/b", "..", ".hidden", "a b", "a?b", "a#b", "a%2fb",
-            ] {
-                assert!(check_session(engine, bad).is_err(), "{engine} {bad:?}");
-            }
-            assert!(check_session(engine, &"a".repeat(101)).is_err());
-        }
-        assert!(check_session(EngineKind::Wuts, "").is_ok());
-        assert!(check_session(EngineKind::Wuts, "device-1").is_err());
-    }
-}

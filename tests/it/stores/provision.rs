@@ -2,7 +2,9 @@
 
 use shared::auth::hash_token;
 use shared::engine::EngineKind;
-use shared::provision::{NewTenant, ProvisionError, issue_token, put_tenant, revoke_token};
+use shared::provision::{
+    NewTenant, ProvisionError, check_session, issue_token, put_tenant, revoke_token,
+};
 use shared::store::{TenantStatus, TokenStatus, TokenStore};
 use testkit::memory::MemoryStore;
 
@@ -58,4 +60,25 @@ async fn issue_stores_only_the_hash_and_revoke_finds_it() {
         Err(ProvisionError::Invalid(_))
     ));
     assert_eq!(store.list_tokens("acme").await.unwrap().len(), 1);
+}
+
+#[test]
+fn session_names_are_checked_per_engine() {
+    for engine in [
+        EngineKind::SessionService,
+        EngineKind::Evolution,
+        EngineKind::Waha,
+    ] {
+        for good in ["default", "acme-1", "Inst_2.b", "5511999999999"] {
+            assert!(check_session(engine, good).is_ok(), "{engine} {good}");
+        }
+        for bad in [
+            "", "../x", "a/b", "..", ".hidden", "a b", "a?b", "a#b", "a%2fb",
+        ] {
+            assert!(check_session(engine, bad).is_err(), "{engine} {bad:?}");
+        }
+        assert!(check_session(engine, &"a".repeat(101)).is_err());
+    }
+    assert!(check_session(EngineKind::Wuts, "").is_ok());
+    assert!(check_session(EngineKind::Wuts, "device-1").is_err());
 }

@@ -420,7 +420,8 @@ mod tests {
             ..EngineConfig::default()
         })
         .unwrap();
-        let target = target(EngineKind::SessionService, "", "sess/../x?y");
+        // The default engine (session-service) puts the session in the path.
+        let target = target(EngineKind::default(), "", "sess/../x?y");
         let group = GroupJid::parse("123-456@g.us").unwrap();
         let call = Invite {
             group,
@@ -436,9 +437,9 @@ mod tests {
     #[test]
     fn http_tenant_urls_need_allow_http() {
         let wuts = HttpEngine::new(EngineConfig::default()).unwrap();
-        let http = target(EngineKind::Waha, "http://127.0.0.1:1", "s");
+        let http = target(EngineKind::default(), "http://127.0.0.1:1", "s");
         assert!(matches!(wuts.base_url(&http), Err(EngineError::Config(_))));
-        let no_default = target(EngineKind::Waha, "", "s");
+        let no_default = target(EngineKind::default(), "", "s");
         assert!(matches!(
             wuts.base_url(&no_default),
             Err(EngineError::Config(_))
