@@ -22,8 +22,8 @@ use shared::AppState;
 use shared::engine::EngineKind;
 use shared::operations::ROUTES;
 use shared::store::{Tenant, TenantStore, TokenStore};
-use testkit::engine_fakes::Flavour;
 use testkit::events;
+use testkit::fakes::Flavour;
 use testkit::harness::{TOKEN, harness_for, http_engine, send, tenant_for, token_record};
 use testkit::memory::MemoryStore;
 

@@ -246,8 +246,7 @@ async fn embedded_default_answers_its_printed_curls() {
         else {
             panic!("{} {}: no route", curl.method, curl.url);
         };
-        let want =
-            testkit::engine_fakes::success_status(shared::operations::ROUTES[index].function);
+        let want = testkit::fakes::success_status(shared::operations::ROUTES[index].function);
         assert_eq!(status, want, "{} {}: {body}", curl.method, curl.url);
         assert_eq!(body["success"], true);
     }
@@ -826,7 +825,7 @@ async fn a_client_that_hangs_up_cancels_nothing_in_local_api() {
 /// in DynamoDB mode serves every route through each tenant's engine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_tenant_per_engine_through_local_api() {
-    use testkit::engine_fakes::Flavour;
+    use testkit::fakes::Flavour;
     let tables = unique_tables();
     let env = dynamo_env(&tables, &moto_or_skip!());
     assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
@@ -962,7 +961,7 @@ async fn one_tenant_per_engine_through_local_api() {
         for (method, url, body, function) in &routes {
             let (status, answer) = call(method, url, token, body.as_deref()).await;
             if flavour.supports(function) {
-                let want = testkit::engine_fakes::success_status(function);
+                let want = testkit::fakes::success_status(function);
                 assert_eq!(status, want, "{engine} {method} {url}: {answer}");
                 sent += flavour.calls_for(function);
             } else {

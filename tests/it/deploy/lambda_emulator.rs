@@ -21,8 +21,8 @@ use shared::operations::ROUTES;
 use shared::routes::UNMATCHED_BINARY;
 use shared::store::dynamo::DynamoStore;
 use shared::store::{TenantStore, TokenStore};
-use testkit::engine_fakes::Flavour;
 use testkit::events;
+use testkit::fakes::Flavour;
 use testkit::harness::{TOKEN, tenant_for, token_record};
 use testkit::moto::{client_for, unique_tables};
 use testkit::moto_or_skip;
@@ -466,7 +466,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
                 event["requestContext"]["requestId"] =
                     json!(format!("eng-{}-{function}", flavour.engine()));
                 let want = if flavour.supports(function) {
-                    testkit::engine_fakes::success_status(function)
+                    testkit::fakes::success_status(function)
                 } else {
                     501
                 };

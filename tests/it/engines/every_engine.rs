@@ -7,8 +7,8 @@ use std::future::Future;
 
 use shared::engine::{Action, EngineKind};
 use shared::store::{AuditStore, TenantStore};
-use testkit::engine_fakes::Flavour;
 use testkit::events::{self, RequestEdit};
+use testkit::fakes::Flavour;
 use testkit::harness::*;
 use testkit::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS};
 use testkit::wuts_fake::API_KEY;

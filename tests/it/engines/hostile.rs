@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use testkit::engine_fakes::Flavour;
 use testkit::events::{self, RequestEdit};
+use testkit::fakes::Flavour;
 use testkit::harness::*;
 
 use super::outcomes::{audit, outcome_unknown, replayed, state_for};

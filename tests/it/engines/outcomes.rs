@@ -22,8 +22,8 @@ use shared::store::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyStore, Store, StoreError,
     StoredAnswer, Tenant, TenantStatus, TenantStore, TokenRecord, TokenStore,
 };
-use testkit::engine_fakes::Flavour;
 use testkit::events::{self, RequestEdit};
+use testkit::fakes::Flavour;
 use testkit::harness::*;
 use testkit::memory::MemoryStore;
 use testkit::moto;

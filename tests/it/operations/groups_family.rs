@@ -12,8 +12,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::store::AuditStore;
-use testkit::engine_fakes::Flavour;
 use testkit::events::{self, RequestEdit};
+use testkit::fakes::Flavour;
 use testkit::harness::*;
 use testkit::memory::MemoryStore;
 use testkit::sim::{

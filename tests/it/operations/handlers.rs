@@ -807,7 +807,7 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let url = moto_or_skip!();
     // The WUTS engine: it serves every route.
-    let flavour = testkit::engine_fakes::Flavour::Wuts;
+    let flavour = testkit::fakes::Flavour::Wuts;
     let fake = WutsFake::start_engine(flavour).await;
     let store = Arc::new(crate::support::fresh_store(&url).await);
     store
@@ -829,7 +829,7 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(30));
     for route in shared::operations::ROUTES {
         let a = send(&state, events::load(&format!("{}.json", route.function))).await;
-        let want = testkit::engine_fakes::success_status(route.function);
+        let want = testkit::fakes::success_status(route.function);
         assert_eq!(a.status, want, "{}: {}", route.key(), a.body);
     }
     let audit = store.list_audit("acme", None, 100).await.unwrap();

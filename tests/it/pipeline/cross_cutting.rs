@@ -12,8 +12,8 @@ use shared::operations::ROUTES;
 use shared::routes::Route;
 use shared::scope::Scope;
 use shared::store::{AuditStore, TenantStatus, TenantStore, TokenStore};
-use testkit::engine_fakes::Flavour;
 use testkit::events::{self, RequestEdit};
+use testkit::fakes::Flavour;
 use testkit::harness::*;
 use testkit::wuts_fake::Fault;
 
@@ -107,7 +107,7 @@ async fn every_route_succeeds_with_its_event_on(flavour: Flavour) {
             assert_eq!(h.fake.calls().len(), before, "{engine} {}", route.key());
             continue;
         }
-        let want = testkit::engine_fakes::success_status(route.function);
+        let want = testkit::fakes::success_status(route.function);
         assert_eq!(a.status, want, "{engine} {}: {}", route.key(), a.body);
         assert_eq!(a.body["success"], true, "{}", route.key());
         assert_eq!(a.headers["x-request-id"], request_id(&route).as_str());

@@ -17,7 +17,7 @@ use shared::store::{
 };
 use shared::{AppState, Operation, serve, serve_operation};
 
-use crate::engine_fakes::Flavour;
+use crate::fakes::Flavour;
 use crate::wuts_fake::{API_KEY, SESSION_ID, WutsFake};
 
 /// The token in every event file.

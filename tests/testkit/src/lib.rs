@@ -4,7 +4,7 @@
 //! - [`sim::Simulator`]: the engine port in process, stateful (groups,
 //!   members, invites), for `local-api`'s embedded default and the tests;
 //! - [`memory::MemoryStore`]: every store port in memory;
-//! - [`engine_fakes`]: one HTTP fake per engine on loopback, each speaking
+//! - [`fakes`]: one HTTP fake per engine on loopback, each speaking
 //!   that engine's wire format over the simulator; [`wuts_fake`]: the WUTS
 //!   public API over HTTP (the `wuts-fake` binary);
 //! - [`contract`]: the store contract suite, run on the memory store and on
@@ -13,8 +13,8 @@
 
 pub mod bins;
 pub mod contract;
-pub mod engine_fakes;
 pub mod events;
+pub mod fakes;
 pub mod harness;
 pub mod memory;
 pub mod moto;

@@ -19,8 +19,8 @@ use serde_json::Value;
 use shared::engine::{Action, EngineError, EngineKind, GroupKind, UpdateParticipants};
 use shared::jid::{GroupJid, ParticipantJid};
 
-pub use crate::engine_fakes::Flavour;
-use crate::engine_fakes::{Canonical, Request as EngineRequest};
+pub use crate::fakes::Flavour;
+use crate::fakes::{Canonical, Request as EngineRequest};
 
 pub const SESSION_ID: &str = "sess-acme-1";
 pub const API_KEY: &str = "wuts-key-acme-very-secret";

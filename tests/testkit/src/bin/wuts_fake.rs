@@ -6,7 +6,7 @@
 //! `evolution`, `waha/GOWS`, `waha/NOWEB`, `waha/WEBJS`). Prints its URL,
 //! engine, session and API key, one per line.
 
-use testkit::engine_fakes::Flavour;
+use testkit::fakes::Flavour;
 use testkit::wuts_fake::{API_KEY, WutsFake};
 
 #[tokio::main]
