@@ -35,11 +35,26 @@ check_bootstrap() {
   fi
 }
 
+# ARM64_CHECK_BUILD=fast (what .ci/run sets): the arm64 build, which CI only
+# checks (it cross-links for AArch64 and needs glibc <= 2.34; nothing runs
+# it), is made without LTO and with 16 codegen units: ~4 min less on 2
+# cores. The x86_64 build, which the Lambda emulator test and sam local run,
+# and every build outside CI (`sam build` included) use the release profile
+# as it ships (fat LTO, one codegen unit).
+arm64_env=()
+if [ "${ARM64_CHECK_BUILD:-}" = fast ]; then
+  arm64_env=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
+fi
+
 status=0
 for arch in x86-64 arm64; do
   out="target/lambda/$arch"
-  echo "==> cargo lambda build --release --$arch"
-  cargo lambda build --release "--$arch" --lambda-dir "$out" "${packages[@]}"
+  started=$(date +%s)
+  env_for_arch=()
+  [ "$arch" = arm64 ] && env_for_arch=("${arm64_env[@]}")
+  echo "==> cargo lambda build --release --$arch ${env_for_arch[*]}"
+  env "${env_for_arch[@]}" cargo lambda build --release "--$arch" --lambda-dir "$out" "${packages[@]}"
+  echo "cargo lambda build --$arch took $(( $(date +%s) - started )) s"
   for dir in functions/*/; do
     name=$(basename "$dir")
     check_bootstrap "$out/$name/bootstrap" "$name" "$arch"
@@ -53,7 +68,9 @@ done
 echo "==> sam build (template default architecture)"
 export SAM_CLI_TELEMETRY=0
 started=$(date +%s)
-sam build --template template.yaml > .tmp/sam-build.log 2>&1 || { tail -n 30 .tmp/sam-build.log; exit 1; }
+# With ARM64_CHECK_BUILD=fast, sam build (arm64) gets the same profile
+# overrides, so it reuses that build instead of redoing it with fat LTO.
+env "${arm64_env[@]}" sam build --template template.yaml > .tmp/sam-build.log 2>&1 || { tail -n 30 .tmp/sam-build.log; exit 1; }
 echo "sam build took $(( $(date +%s) - started )) s"
 default_arch=$(python3 -c 'import re; t=open("template.yaml").read(); print(re.search(r"\n  Architecture:\n(?:    .*\n)*?    Default: (\S+)", t).group(1))')
 [ "$default_arch" = "x86_64" ] && default_arch=x86-64

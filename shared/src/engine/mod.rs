@@ -6,6 +6,7 @@
 //! engine under [`adapters`]) and the `testkit` crate's `Simulator`
 //! (in-process, stateful; local runs and tests).
 
+pub mod adapter;
 pub mod adapters;
 pub mod calls;
 pub mod groups;

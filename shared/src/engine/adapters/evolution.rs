@@ -9,6 +9,7 @@ use lambda_http::http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::engine::adapter::{Adapter, Speaks, cannot, speaks};
 use crate::engine::calls::{
     GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
     UpdateGroup,
@@ -17,7 +18,6 @@ use crate::engine::groups::NewCommunity;
 use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
 use crate::engine::listing;
 use crate::engine::shapes::baileys;
-use crate::engine::transport::{Adapter, Speaks, cannot, speaks};
 use crate::engine::wire::{
     Auth, Done, Outgoing, Reply, ambiguous, enc, invite_link, json, json_object, json_says,
     refusal, status_as_is,

@@ -3,12 +3,12 @@
 
 use lambda_http::http::Method;
 
+use crate::engine::adapter::{Adapter, cannot, speaks};
 use crate::engine::calls::{
     GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
     UpdateGroup,
 };
 use crate::engine::groups::{GroupChange, Join, NewCommunity, NewGroup};
-use crate::engine::transport::{Adapter, cannot, speaks};
 use crate::engine::wire::{Auth, Outgoing, Reply, enc, invite_link, json, status_as_is};
 use crate::engine::{
     EngineError, EngineParticipant, EngineTarget, InviteReply, ParticipantsReply,

@@ -8,6 +8,7 @@
 use lambda_http::http::Method;
 use serde_json::Value;
 
+use crate::engine::adapter::{Adapter, cannot, speaks};
 use crate::engine::calls::{
     GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
     UpdateGroup,
@@ -16,7 +17,6 @@ use crate::engine::groups::NewCommunity;
 use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
 use crate::engine::listing;
 use crate::engine::shapes::{self, baileys, our_id, whatsmeow};
-use crate::engine::transport::{Adapter, cannot, speaks};
 use crate::engine::wire::{
     Auth, Done, Outgoing, Reply, enc, expiration, invite_link, json_says, refusal, status_as_is,
 };

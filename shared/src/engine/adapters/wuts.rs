@@ -5,13 +5,13 @@
 use lambda_http::http::Method;
 use serde::Deserialize;
 
+use crate::engine::adapter::{Adapter, speaks};
 use crate::engine::calls::{
     GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
     UpdateGroup,
 };
 use crate::engine::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use crate::engine::listing;
-use crate::engine::transport::{Adapter, speaks};
 use crate::engine::wire::{Auth, Outgoing, Reply, invite_link, json, refusal, status_as_is};
 use crate::engine::{
     Action, EngineError, EngineParticipant, GroupKind, InviteReply, ParticipantsReply,

@@ -1,8 +1,9 @@
 //! The transport: how every engine call is sent and read, whatever the
-//! engine. Each adapter states, per call ([`Speaks`]), how the request is
-//! addressed and how a success reads, or that it cannot ([`cannot!`]); this
-//! module picks the tenant's adapter (the one `match` on the engine kind)
-//! and is the one place that checks an answer's status and content type.
+//! engine. Each adapter states, per call ([`Speaks`], `engine/adapter.rs`),
+//! how the request is addressed and how a success reads, or that it cannot;
+//! this module picks the tenant's adapter (the one `match` on the engine
+//! kind) and is the one place that checks an answer's status and content
+//! type.
 //! [`http::HttpEngine`] carries the requests over reqwest and checks their
 //! size and deadline.
 
@@ -12,99 +13,12 @@ pub mod http;
 #[cfg(feature = "adapters")]
 pub use http::HttpEngine;
 
+use super::adapter::Speaks;
 use super::adapters::{Evolution, SessionService, Waha, Wuts};
 use super::calls::{Call, UpdateGroup};
 use super::groups::GroupChange;
 use super::wire::{Outgoing, Reply};
 use super::{EngineError, EngineKind, EngineTarget};
-
-/// What an adapter is, whatever the call.
-pub trait Adapter {
-    /// Whether every success of this engine declares JSON. WAHA's answers
-    /// text for strings and booleans (NestJS), so its adapter reads the body
-    /// itself.
-    const ANSWERS_JSON: bool = true;
-
-    /// An error answer (any status outside 2xx) in the canonical form.
-    fn error(reply: &Reply) -> EngineError;
-
-    /// How this engine applies `change`: the [`UpdateGroup`] calls, in
-    /// order (one for an engine that takes them all at once, one per
-    /// property otherwise), or `NotSupported` if any part cannot be done
-    /// (then nothing is sent).
-    fn update_steps(change: &GroupChange) -> Result<Vec<GroupChange>, EngineError>;
-}
-
-/// How an adapter makes call `C`.
-pub trait Speaks<C: Call>: Adapter {
-    /// The request, its URL relative to the engine's base URL; or why this
-    /// engine cannot make it (`NotSupported`, `Invalid`): then nothing is
-    /// sent.
-    fn request(target: &EngineTarget, call: &C) -> Result<Outgoing, EngineError>;
-
-    /// A success (2xx, of the declared type) read into the call's reply. A
-    /// success that does not read is `InvalidResponse`: an answer whose
-    /// outcome is unknown, never a success.
-    fn reply(call: &C, reply: &Reply) -> Result<C::Reply, EngineError>;
-
-    /// An error answer to this call; the adapter's [`Adapter::error`]
-    /// unless the call reads some answer its own way.
-    fn refused(_call: &C, reply: &Reply) -> EngineError {
-        Self::error(reply)
-    }
-}
-
-/// How an adapter makes a call, in one statement: `speaks!(Wuts: Leave =>
-/// request(target, call) <the request>; reply(call, reply) <the reply read>);`
-/// (the [`Speaks`] impl, with the default reading of error answers).
-macro_rules! speaks {
-    ($adapter:ty: $call:ty =>
-     request($target:pat, $c:pat) $request:expr;
-     reply($rc:pat, $reply:pat) $read:expr) => {
-        impl $crate::engine::transport::Speaks<$call> for $adapter {
-            fn request(
-                $target: &$crate::engine::EngineTarget,
-                $c: &$call,
-            ) -> Result<$crate::engine::wire::Outgoing, $crate::engine::EngineError> {
-                $request
-            }
-
-            fn reply(
-                $rc: &$call,
-                $reply: &$crate::engine::wire::Reply,
-            ) -> Result<<$call as $crate::engine::calls::Call>::Reply, $crate::engine::EngineError>
-            {
-                $read
-            }
-        }
-    };
-}
-pub(crate) use speaks;
-
-/// "This engine cannot make these calls": each `request` answers
-/// `NotSupported` with the reason (nothing is sent), so the operation
-/// answers `501 NOT_SUPPORTED`.
-macro_rules! cannot {
-    ($adapter:ty: $($call:ty),+ => $why:expr) => {$(
-        impl $crate::engine::transport::Speaks<$call> for $adapter {
-            fn request(
-                _: &$crate::engine::EngineTarget,
-                _: &$call,
-            ) -> Result<$crate::engine::wire::Outgoing, $crate::engine::EngineError> {
-                Err($crate::engine::EngineError::NotSupported { operation: $why })
-            }
-
-            fn reply(
-                _: &$call,
-                reply: &$crate::engine::wire::Reply,
-            ) -> Result<<$call as $crate::engine::calls::Call>::Reply, $crate::engine::EngineError>
-            {
-                Err(<$adapter as $crate::engine::transport::Adapter>::error(reply))
-            }
-        }
-    )+};
-}
-pub(crate) use cannot;
 
 /// Something done with the adapter of a call's engine (a visitor: Rust has
 /// no closures generic over a type).
@@ -190,7 +104,7 @@ pub fn read<C: EngineCall>(
 }
 
 /// The [`UpdateGroup`] steps `engine` needs for `change`
-/// ([`Adapter::update_steps`]).
+/// (`Adapter::update_steps`).
 pub fn update_steps(
     engine: EngineKind,
     change: &GroupChange,
