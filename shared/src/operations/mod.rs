@@ -2,8 +2,14 @@
 //! table, `local-api`'s dispatch, and (through [`ROUTES`]) the template,
 //! OpenAPI and cross-cutting tests are all generated from.
 //!
-//! Adding an operation: its file here, one line in the list, its function
-//! crate (a 6-line `main.rs`), its event, its template entry and OpenAPI path.
+//! Adding an operation: its file here and one line in the list; if it needs
+//! a new engine call, the call's type (`engine/calls.rs`), a port method
+//! (`engine/mod.rs`, `engine/transport/http.rs`, the `testkit` simulator) and
+//! one `speaks!`/`cannot!` line per adapter; its function crate
+//! (`functions/<name>/`, a 6-line `main.rs`), its event, its template entry
+//! and OpenAPI path; then `REGENERATE=1 cargo test -p integration-tests --test
+//! it derived` rewrites the README table, the support matrix, the banner and
+//! the expected statuses.
 
 mod add_community_participants;
 mod add_group_participants;
