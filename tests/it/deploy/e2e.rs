@@ -196,6 +196,7 @@ async fn docs_prefill(base: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_default_answers_its_printed_curls() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     let api = LocalApi::start(&[]).await;
     let out = api.output();
     let token = out
@@ -365,6 +366,7 @@ fn assert_one_line_failure(run: &Run, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_mode_provisioned_by_admin() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     let fake = WutsFake::start().await;
     let tables = unique_tables();
     let env = dynamo_env(&tables, &moto_or_skip!());
@@ -576,6 +578,7 @@ async fn dynamodb_mode_provisioned_by_admin() {
 
 #[tokio::test]
 async fn coldstart_harness_measures_a_bootstrap() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     let event = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../events/get-group-invite-link.json"
@@ -622,6 +625,7 @@ async fn coldstart_harness_measures_a_bootstrap() {
 /// others: the README's Deploy steps export exactly these.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_needs_only_the_tables_it_touches() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     let tables = unique_tables();
     let full = dynamo_env(&tables, &moto_or_skip!());
     assert_eq!(admin(&full, &["create-tables"]).await.code, 0);
@@ -694,6 +698,7 @@ async fn admin_needs_only_the_tables_it_touches() {
 /// and `local-api` in DynamoDB mode refuses what a token may not do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scoped_tokens_end_to_end() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     let fake = WutsFake::start().await;
     let tables = unique_tables();
     let env = dynamo_env(&tables, &moto_or_skip!());
@@ -755,6 +760,7 @@ async fn scoped_tokens_end_to_end() {
 /// under the same key is a replay, not a second call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_hangs_up_cancels_nothing_in_local_api() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     let fake = WutsFake::start().await;
     let tables = unique_tables();
     let mut env = dynamo_env(&tables, &moto_or_skip!());
@@ -825,6 +831,7 @@ async fn a_client_that_hangs_up_cancels_nothing_in_local_api() {
 /// in DynamoDB mode serves every route through each tenant's engine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_tenant_per_engine_through_local_api() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     use testkit::fakes::Flavour;
     let tables = unique_tables();
     let env = dynamo_env(&tables, &moto_or_skip!());
@@ -1074,6 +1081,7 @@ fn hostile_list(kind: &str) -> Vec<u8> {
 /// each answers, and the peak RSS grows by at most 64 MB over the baseline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_huge_list_reply_fits_a_128_mb_function() {
+    testkit::bins_or_skip!("local-api", "admin", "coldstart", "hello-lambda");
     let tables = unique_tables();
     let env = dynamo_env(&tables, &moto_or_skip!());
     assert_eq!(admin(&env, &["create-tables"]).await.code, 0);

@@ -2,7 +2,9 @@
 //! functions' debug builds), found in the target directory this test
 //! executable was built into: `target/<profile>/deps/it-…` sits two levels
 //! below them. The tests that run them need them built first
-//! (`cargo build --workspace --bins`, which `scripts/test.sh` does).
+//! (`cargo build --workspace --bins`, which `scripts/test.sh` does); a bare
+//! `cargo test` without them prints one `SKIPPED` line per such test, as
+//! the moto-backed tests do without moto ([`bins_or_skip!`]).
 
 use std::path::PathBuf;
 
@@ -26,4 +28,25 @@ pub fn built(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The workspace binaries a test runs, or: print one line naming the test
+/// and return from it.
+#[macro_export]
+macro_rules! bins_or_skip {
+    ($($name:literal),+ $(,)?) => {
+        for name in [$($name),+] {
+            if !$crate::bins::profile_dir().join(name).is_file() {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED {}:{}: {name} is not built beside the test binary \
+                     (cargo build --workspace --bins; scripts/test.sh does)",
+                    file!(),
+                    line!(),
+                );
+                return;
+            }
+        }
+    };
 }
