@@ -102,8 +102,8 @@ impl HttpEngine {
 
     /// One request, over by the earlier of `meta.deadline` and `now +
     /// timeout` (connect, the one retry, headers and body), bringing back
-    /// the whole reply (at most `max_reply` bytes) whatever its status. Every failure lands on one side of
-    /// [`EngineError::reach`]:
+    /// the whole reply (at most `max_reply` bytes) whatever its status.
+    /// Every failure lands on one side of [`EngineError::reach`]:
     /// - not sent: an invalid request (`Config`), no connection after the
     ///   one retry (`Connect`), or too little time left to try (`OutOfTime`);
     /// - may have acted: anything once a connection is up (`Timeout`,
