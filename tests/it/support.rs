@@ -1,6 +1,7 @@
-//! What the tests share that needs `tools` (table creation): stores on
-//! fresh tables in moto.
+//! What the tests share: the repository's root, and stores on fresh
+//! tables in moto (which needs `tools`' table creation).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,11 @@ use shared::store::dynamo::DynamoStore;
 use testkit::memory::MemoryStore;
 use testkit::moto::{client_for, moto_url, say_skipped, unique_tables};
 use tools::tables::create_tables;
+
+/// The repository's root (the template, `events/`, `openapi.yaml`, the docs).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
 
 /// The memory store, and DynamoDB on moto when the test command runs it
 /// (else one skip line for `test` on DynamoDB).

@@ -52,7 +52,7 @@ impl Operation for CreateCommunity {
     type Command = NewCommunity;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<NewCommunity, ApiError> {
-        super::create_body(req, parse_body)
+        parse_body(super::json_body(req)?)
     }
 
     fn subject(new: &NewCommunity) -> Subject<'_> {

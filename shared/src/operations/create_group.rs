@@ -98,7 +98,7 @@ impl Operation for CreateGroup {
     type Command = NewGroup;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<NewGroup, ApiError> {
-        super::create_body(req, parse_body)
+        parse_body(super::json_body(req)?)
     }
 
     fn subject(new: &NewGroup) -> Subject<'_> {

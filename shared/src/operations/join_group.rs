@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::fields::{self, finish};
-use super::{body_bytes, ok, require_json};
+use super::ok;
 use crate::context::RequestCtx;
 use crate::engine::groups::Join;
 use crate::engine::{Engine, EngineTarget};
@@ -132,10 +132,7 @@ impl Operation for JoinGroup {
     type Command = Join;
 
     fn prepare(_params: &Params<'_>, req: &Request) -> Result<Join, ApiError> {
-        let bytes = body_bytes(req)?;
-        if !bytes.is_empty() {
-            require_json(req)?;
-        }
+        let bytes = super::json_body(req)?;
         parse_body(bytes)
     }
 

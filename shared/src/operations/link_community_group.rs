@@ -5,7 +5,7 @@ use lambda_http::Request;
 
 use super::community_link::{self, LinkCommand};
 use super::fields::{self, finish};
-use super::{body_bytes, path_jid, require_json};
+use super::path_jid;
 use crate::context::RequestCtx;
 use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
@@ -20,10 +20,7 @@ impl Operation for LinkCommunityGroup {
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {
         let community = path_jid(params.get("jid"))?;
-        let bytes = body_bytes(req)?;
-        if !bytes.is_empty() {
-            require_json(req)?;
-        }
+        let bytes = super::json_body(req)?;
         let mut errors: Vec<FieldError> = Vec::new();
         let map = fields::object(bytes, &["group_jid"], &mut errors)?;
         let group = match map.get("group_jid") {

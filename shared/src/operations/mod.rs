@@ -253,16 +253,19 @@ pub fn body_bytes_up_to(req: &Request, limit: usize) -> Result<&[u8], ApiError> 
     Ok(bytes)
 }
 
-/// A create's body: empty, or JSON (declared so), parsed by `parse`.
-pub fn create_body<T>(
-    req: &Request,
-    parse: impl FnOnce(&[u8]) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    let bytes = body_bytes(req)?;
+/// A JSON body of at most [`MAX_BODY_BYTES`]: empty, or declared JSON
+/// ([`require_json`]).
+pub fn json_body(req: &Request) -> Result<&[u8], ApiError> {
+    json_body_up_to(req, MAX_BODY_BYTES)
+}
+
+/// [`json_body`] with its own size limit.
+pub fn json_body_up_to(req: &Request, limit: usize) -> Result<&[u8], ApiError> {
+    let bytes = body_bytes_up_to(req, limit)?;
     if !bytes.is_empty() {
         require_json(req)?;
     }
-    parse(bytes)
+    Ok(bytes)
 }
 
 /// What a create names in its audit record: no group yet, the participants

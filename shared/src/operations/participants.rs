@@ -9,7 +9,7 @@ use lambda_http::Request;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{body_bytes, engine_call, ok, path_jid, require_json};
+use super::{engine_call, ok, path_jid};
 use crate::context::RequestCtx;
 use crate::engine::{
     Action, AddRequest, Engine, EngineParticipant, EngineTarget, GroupKind, UpdateParticipants,
@@ -87,10 +87,7 @@ pub fn prepare(
     req: &Request,
 ) -> Result<UpdateParticipants, ApiError> {
     let group = path_jid(params.get("jid"))?;
-    let bytes = body_bytes(req)?;
-    if !bytes.is_empty() {
-        require_json(req)?;
-    }
+    let bytes = super::json_body(req)?;
     let body = parse_body_with_default(bytes, default)?;
     Ok(UpdateParticipants {
         kind,

@@ -5,7 +5,7 @@ use lambda_http::Request;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{body_bytes, ok, path_jid, require_json};
+use super::{ok, path_jid};
 use crate::context::RequestCtx;
 use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
@@ -78,10 +78,7 @@ impl Operation for SetGroupEphemeral {
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<EphemeralCommand, ApiError> {
         let group = path_jid(params.get("jid"))?;
-        let bytes = body_bytes(req)?;
-        if !bytes.is_empty() {
-            require_json(req)?;
-        }
+        let bytes = super::json_body(req)?;
         Ok(EphemeralCommand {
             group,
             duration_seconds: parse_body(bytes)?,

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::fields::{self, finish};
-use super::{body_bytes_up_to, ok, path_jid, require_json};
+use super::{ok, path_jid};
 use crate::context::RequestCtx;
 use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
@@ -94,10 +94,7 @@ impl Operation for SetGroupPicture {
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<PictureCommand, ApiError> {
         let group = path_jid(params.get("jid"))?;
-        let bytes = body_bytes_up_to(req, MAX_PICTURE_BODY_BYTES)?;
-        if !bytes.is_empty() {
-            require_json(req)?;
-        }
+        let bytes = super::json_body_up_to(req, MAX_PICTURE_BODY_BYTES)?;
         let jpeg = parse_body(bytes)?;
         let digest = hex::encode(Sha256::digest(&jpeg));
         Ok(PictureCommand {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::fields::{self, finish};
-use super::{body_bytes, ok, path_jid, require_json};
+use super::{ok, path_jid};
 use crate::context::RequestCtx;
 use crate::engine::groups::{Group, GroupChange, MemberAddMode};
 use crate::engine::{Engine, EngineTarget, Reach};
@@ -102,10 +102,7 @@ impl Operation for UpdateGroup {
 
     fn prepare(params: &Params<'_>, req: &Request) -> Result<UpdateCommand, ApiError> {
         let group = path_jid(params.get("jid"))?;
-        let bytes = body_bytes(req)?;
-        if !bytes.is_empty() {
-            require_json(req)?;
-        }
+        let bytes = super::json_body(req)?;
         Ok(UpdateCommand {
             group,
             change: parse_body(bytes)?,

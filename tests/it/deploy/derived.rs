@@ -12,8 +12,8 @@
 //!   sample tenant (WUTS), which the Lambda-emulator test and `sam local`
 //!   expect of the real functions.
 
+use crate::support::root;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,10 +26,6 @@ use testkit::events;
 use testkit::fakes::Flavour;
 use testkit::harness::{TOKEN, harness_for, http_engine, send, tenant_for, token_record};
 use testkit::memory::MemoryStore;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// `path` must hold `want` (or, with `REGENERATE=1`, is written with it).
 fn derived(path: &str, want: &str) {

@@ -11,6 +11,7 @@
 //! (the test command builds them). Without the emulator (`LAMBDA_RIE`, or
 //! aws-sam-cli in `.venv`) the test prints one line and skips.
 
+use crate::support::root;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -29,10 +30,6 @@ use testkit::moto_or_skip;
 use testkit::wuts_fake::WutsFake;
 use tokio::process::{Child, Command};
 use tools::tables::create_tables;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// The emulator binary: `LAMBDA_RIE`, else the one inside `.venv`'s aws-sam-cli.
 fn rie_path() -> Option<PathBuf> {

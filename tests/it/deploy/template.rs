@@ -2,16 +2,12 @@
 //! route table, each built from a workspace binary wired to that endpoint,
 //! least-privilege policies, and timeouts that nest.
 
+use crate::support::root;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use serde_yaml_ng::Value;
 use shared::operations::ROUTES;
 use shared::routes::UNMATCHED_BINARY;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn template() -> Value {
     let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
