@@ -10,8 +10,6 @@ venv="${1:-${VENV:-$PWD/.venv}}"
 export PATH="$venv/bin:$PATH"
 max_glibc="2.34"
 
-packages=()
-for dir in functions/*/; do packages+=(-p "$(basename "$dir")"); done
 
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
 
@@ -53,10 +51,10 @@ for arch in x86-64 arm64; do
   env_for_arch=()
   [ "$arch" = arm64 ] && env_for_arch=("${arm64_env[@]}")
   echo "==> cargo lambda build --release --$arch ${env_for_arch[*]}"
-  env "${env_for_arch[@]}" cargo lambda build --release "--$arch" --lambda-dir "$out" "${packages[@]}"
+  env "${env_for_arch[@]}" cargo lambda build --release "--$arch" --lambda-dir "$out" -p functions
   echo "cargo lambda build --$arch took $(( $(date +%s) - started )) s"
-  for dir in functions/*/; do
-    name=$(basename "$dir")
+  for file in functions/src/bin/*.rs; do
+    name=$(basename "$file" .rs)
     check_bootstrap "$out/$name/bootstrap" "$name" "$arch"
   done
 done

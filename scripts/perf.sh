@@ -16,8 +16,8 @@ echo "== machine"; nproc; grep -m1 'model name' /proc/cpuinfo || true; free -h |
 
 # The functions alone first (as cargo-lambda builds them: no test doubles,
 # only their own features), then the tools.
-cargo build --release --locked -p get-group-invite-link -p remove-group-participants \
-  -p add-group-participants 2>&1 | tail -n 1
+cargo build --release --locked -p functions --bin get-group-invite-link \
+  --bin remove-group-participants --bin add-group-participants 2>&1 | tail -n 1
 cargo build --release --locked -p tools -p testkit --bins 2>&1 | tail -n 1
 bin=target/release
 

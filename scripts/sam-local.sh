@@ -221,7 +221,9 @@ else:
             print(block.split(":", 1)[0].strip())
 PY
 )
-  want=$(python3 -c 'import json,sys; print(json.load(open("tests/event-statuses.json"))[sys.argv[1]])' "$name")
+  # An operation's own sample (events/<function>.json) must succeed (2xx);
+  # any other event answers what tests/event-statuses.json says.
+  want=$(python3 -c 'import json,sys; print(json.load(open("tests/event-statuses.json")).get(sys.argv[1], "2xx"))' "$name")
   sed "s/$event_token/$token/" "$event" > "$work/$name"
   if ! sam local invoke "$function" -e "$work/$name" "${sam_flags[@]}" \
       > "$work/invoke-$name.out" 2> "$work/invoke-$name.err"; then
@@ -230,11 +232,16 @@ PY
   if python3 - "$work/invoke-$name.out" "$work/$name" "$want" <<'PY'
 import json, sys
 out = open(sys.argv[1]).read().strip().splitlines()[-1]
-reply, event, want = json.loads(out), json.load(open(sys.argv[2])), int(sys.argv[3])
+reply, event, want = json.loads(out), json.load(open(sys.argv[2])), sys.argv[3]
 headers = {k.lower(): v for k, v in reply["headers"].items()}
 body = json.loads(reply["body"])
 rid = event["requestContext"]["requestId"]
-assert reply["statusCode"] == want, (reply["statusCode"], body)
+if want == "2xx":
+    assert 200 <= reply["statusCode"] < 300, (reply["statusCode"], body)
+    want = 200
+else:
+    want = int(want)
+    assert reply["statusCode"] == want, (reply["statusCode"], body)
 assert headers["x-request-id"] == rid, headers
 assert body["success"] is (want < 300), body
 if want >= 300:

@@ -2,14 +2,13 @@
 //! table, `local-api`'s dispatch, and (through [`ROUTES`]) the template,
 //! OpenAPI and cross-cutting tests are all generated from.
 //!
-//! Adding an operation: its file here and one line in the list; if it needs
-//! a new engine call, the call's type (`engine/calls.rs`), a port method
-//! (`engine/mod.rs`, `engine/transport/http.rs`, the `testkit` simulator) and
-//! one `speaks!`/`cannot!` line per adapter; its function crate
-//! (`functions/<name>/`, a 6-line `main.rs`), its event, its template entry
-//! and OpenAPI path; then `REGENERATE=1 cargo test -p integration-tests --test
-//! it derived` rewrites the README table, the support matrix, the banner and
-//! the expected statuses.
+//! Adding an operation: its file here and one line in the list; its binary
+//! (`functions/src/bin/<name>.rs`, 6 lines), its event
+//! (`events/<name>.json`, which `local-api`'s banner embeds), its template
+//! entry and OpenAPI path; then `REGENERATE=1 cargo test -p integration-tests
+//! --test it derived` rewrites the README table and the support matrix. A new
+//! engine call adds its type (`engine/calls.rs`), the `testkit` simulator's
+//! arm and one `speaks!`/`cannot!` line per adapter.
 
 mod add_community_participants;
 mod add_group_participants;

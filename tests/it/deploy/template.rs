@@ -37,8 +37,8 @@ fn every_route_has_one_function_and_binary() {
             .to_string();
         assert_eq!(
             f["Properties"]["CodeUri"].as_str(),
-            Some(format!("functions/{binary}").as_str()),
-            "{name} is built from its own crate"
+            Some("functions"),
+            "{name} is built from the functions package"
         );
         let events = f["Properties"]["Events"].as_mapping().unwrap();
         assert_eq!(events.len(), 1, "{name} serves one route");
@@ -80,12 +80,12 @@ fn every_route_has_one_function_and_binary() {
         .collect();
     assert_eq!(in_template, in_code);
 
+    // Every route's binary is a file of the functions package wired to its
+    // operation, and every binary there is in the template.
+    let bins = root().join("functions/src/bin");
     for route in ROUTES {
-        let dir = root().join("functions").join(route.function);
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
-            .unwrap_or_else(|_| panic!("no crate for {}", route.function));
-        assert!(manifest.contains(&format!("name = \"{}\"", route.function)));
-        let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
+        let main = std::fs::read_to_string(bins.join(format!("{}.rs", route.function)))
+            .unwrap_or_else(|_| panic!("no binary for {}", route.function));
         let wiring = format!(
             "run_lambda::<shared::operations::{}>()",
             camel(route.function)
@@ -96,45 +96,29 @@ fn every_route_has_one_function_and_binary() {
             route.function
         );
     }
-    let main = std::fs::read_to_string(
-        root()
-            .join("functions")
-            .join(UNMATCHED_BINARY)
-            .join("src/main.rs"),
-    )
-    .unwrap();
+    let main = std::fs::read_to_string(bins.join(format!("{UNMATCHED_BINARY}.rs"))).unwrap();
     assert!(
         main.contains("run_unmatched()"),
         "{UNMATCHED_BINARY} serves the $default route"
     );
-    // Every function directory is a workspace member (the `functions/*`
-    // glob), and every route's binary has one.
     let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     assert!(
-        workspace.contains("\"functions/*\""),
-        "functions/* is a member glob"
+        workspace.contains("\"functions\""),
+        "the functions package is a member"
     );
-    for binary in ROUTES.iter().map(|r| r.function).chain([UNMATCHED_BINARY]) {
-        assert!(
-            root()
-                .join("functions")
-                .join(binary)
-                .join("Cargo.toml")
-                .is_file(),
-            "{binary} has no crate in functions/"
-        );
-    }
-    // Every function crate in functions/ is in the template.
-    let dirs: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+    let files: BTreeSet<String> = std::fs::read_dir(&bins)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").unwrap_or(&name).to_string()
+        })
         .collect();
     let binaries: BTreeSet<String> = ROUTES
         .iter()
         .map(|r| r.function.to_string())
         .chain([UNMATCHED_BINARY.to_string()])
         .collect();
-    assert_eq!(dirs, binaries);
+    assert_eq!(files, binaries);
 }
 
 /// `add-group-participants` → `AddGroupParticipants`.

@@ -10,8 +10,11 @@
 
 #[path = "../docs.rs"]
 mod docs;
-#[path = "../samples.rs"]
-mod samples;
+
+/// The sample events, embedded by `tools/build.rs`.
+mod samples {
+    include!(concat!(env!("OUT_DIR"), "/events.rs"));
+}
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -86,21 +89,35 @@ fn banner(base: &str, token: &str) -> String {
         format!("a group to leave: {DEMO_SPARE_GROUP}"),
         "try (one sample per operation, from events/):".to_string(),
     ];
-    // Generated from the sample events (tests/it/deploy/derived.rs).
-    for sample in samples::SAMPLES {
-        let mut line = format!(
-            "curl -sS -X {} \"{base}{}\" {auth}",
-            sample.method, sample.path
-        );
-        if let Some(key) = sample.idempotency_key {
-            line += &format!(" -H \"Idempotency-Key: {key}\"");
-        }
-        if let Some(body) = sample.body {
-            line += &format!(" -H \"Content-Type: application/json\" -d '{body}'");
-        }
-        lines.push(line);
+    for route in shared::operations::ROUTES {
+        lines.push(sample_curl(route.function, base, &auth));
     }
     lines.join("\n")
+}
+
+/// The curl command of `events/<function>.json`, the operation's sample
+/// request: its method, path and query, `Idempotency-Key` and JSON body.
+fn sample_curl(function: &str, base: &str, auth: &str) -> String {
+    let (_, raw) = samples::EVENTS
+        .iter()
+        .find(|(stem, _)| *stem == function)
+        .unwrap_or_else(|| panic!("events/{function}.json is missing"));
+    let event: serde_json::Value = serde_json::from_str(raw).expect("a sample event is JSON");
+    let method = event["requestContext"]["http"]["method"]
+        .as_str()
+        .unwrap_or("GET");
+    let mut path = event["rawPath"].as_str().unwrap_or("/").to_string();
+    if let Some(q) = event["rawQueryString"].as_str().filter(|q| !q.is_empty()) {
+        path = format!("{path}?{q}");
+    }
+    let mut line = format!("curl -sS -X {method} \"{base}{path}\" {auth}");
+    if let Some(key) = event["headers"]["idempotency-key"].as_str() {
+        line += &format!(" -H \"Idempotency-Key: {key}\"");
+    }
+    if let Some(body) = event["body"].as_str().filter(|b| !b.is_empty()) {
+        line += &format!(" -H \"Content-Type: application/json\" -d '{body}'");
+    }
+    line
 }
 
 /// The API's OpenAPI document, served at `GET /openapi.yaml` without auth.
