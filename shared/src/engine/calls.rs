@@ -4,9 +4,10 @@
 //! cannot (`adapters/`); the transport sends every call the same way
 //! (`transport`).
 //!
-//! A new call is a struct here with its `Call` impl, and one `Speaks` impl
-//! (or one `cannot!` line) per adapter: the compiler names any adapter that
-//! has not said.
+//! A new call is a struct here with its `Call` impl, its name in
+//! [`every_call!`], and one `Speaks` impl (or one `cannot!` line) per
+//! adapter: the compiler names any adapter that has not said, and any
+//! `Engine` (the simulator) that does not answer it.
 
 use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use super::{EngineParticipant, GroupPage, ListPage, UpdateParticipants};
@@ -20,6 +21,74 @@ pub const MAX_REPLY_BYTES: usize = 1 << 20;
 /// shape (Evolution's, with picture URLs); 16 MiB leaves room for ten times
 /// that. `GET /groups` bounds what it answers itself.
 pub const MAX_LIST_REPLY_BYTES: usize = 16 << 20;
+
+/// Every engine call, named once: `$m!` gets the list. It makes
+/// [`AnyCall`] and [`AnyReply`] here, and the transport's dispatch.
+macro_rules! every_call {
+    ($m:ident) => {
+        $m! {
+            UpdateParticipants,
+            Invite,
+            Leave,
+            SetEphemeral,
+            NewGroup,
+            NewCommunity,
+            ListGroups,
+            GroupInfo,
+            UpdateGroup,
+            Join,
+            SetPicture,
+            LinkGroup,
+        }
+    };
+}
+pub(crate) use every_call;
+
+macro_rules! any_call {
+    ($($call:ident),+ $(,)?) => {
+        /// Any engine call: what the port ([`super::Engine::call`]) carries.
+        #[derive(Debug, Clone)]
+        pub enum AnyCall {
+            $($call($call),)+
+        }
+
+        /// The reply to an [`AnyCall`]: the same variant, the call's reply.
+        #[derive(Debug)]
+        pub enum AnyReply {
+            $($call(<$call as Call>::Reply),)+
+        }
+
+        $(
+            impl From<$call> for AnyCall {
+                fn from(call: $call) -> Self {
+                    Self::$call(call)
+                }
+            }
+
+            impl OneCall for $call {
+                fn wrap(reply: Self::Reply) -> AnyReply {
+                    AnyReply::$call(reply)
+                }
+
+                fn unwrap(reply: AnyReply) -> Option<Self::Reply> {
+                    match reply {
+                        AnyReply::$call(reply) => Some(reply),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+            }
+        )+
+    };
+}
+every_call!(any_call);
+
+/// A call of [`every_call!`]: how it goes into an [`AnyCall`] and its
+/// reply out of an [`AnyReply`].
+pub trait OneCall: Call + Into<AnyCall> + Send {
+    fn wrap(reply: Self::Reply) -> AnyReply;
+    fn unwrap(reply: AnyReply) -> Option<Self::Reply>;
+}
 
 /// One engine call.
 pub trait Call {
@@ -49,6 +118,24 @@ pub enum InviteCall {
 pub struct Invite {
     pub group: GroupJid,
     pub which: InviteCall,
+}
+
+impl Invite {
+    /// The current link.
+    pub fn get(group: &GroupJid) -> Self {
+        Self {
+            group: group.clone(),
+            which: InviteCall::Get,
+        }
+    }
+
+    /// A new link, the old one revoked.
+    pub fn reset(group: &GroupJid) -> Self {
+        Self {
+            group: group.clone(),
+            which: InviteCall::Reset,
+        }
+    }
 }
 
 impl Call for Invite {
@@ -130,10 +217,30 @@ impl Call for Join {
 
 /// The group's picture, a JPEG already base64-encoded; the picture id where
 /// the engine gives one.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SetPicture {
     pub group: GroupJid,
     pub base64: String,
+}
+
+impl SetPicture {
+    pub fn jpeg(group: GroupJid, jpeg: &[u8]) -> Self {
+        use base64::Engine as _;
+        Self {
+            group,
+            base64: base64::engine::general_purpose::STANDARD.encode(jpeg),
+        }
+    }
+}
+
+/// The picture's size, not its bytes, in logs and test failures.
+impl std::fmt::Debug for SetPicture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetPicture")
+            .field("group", &self.group)
+            .field("base64_len", &self.base64.len())
+            .finish()
+    }
 }
 
 impl Call for SetPicture {

@@ -24,7 +24,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::jid::{GroupJid, ParticipantJid};
-use groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
+pub use calls::{AnyCall, AnyReply, OneCall};
+use groups::{Group, GroupChange};
 
 /// Which WUTS route a participant update goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -326,94 +327,21 @@ pub struct GroupPage {
     pub more: bool,
 }
 
-/// The port. One method per WUTS call; implementations never send a call
-/// again once it may have reached the engine, and classify every failure by
+/// The port: one method that carries every engine call ([`AnyCall`]) and
+/// answers with its reply (the same [`AnyReply`] variant); [`send`] is its
+/// typed face. Implementations never send a call again once it may have
+/// reached the engine, and classify every failure by
 /// [`EngineError::reach`].
 #[async_trait]
 pub trait Engine: Send + Sync {
-    async fn update_participants(
+    async fn call(
         &self,
         target: &EngineTarget,
-        call: &UpdateParticipants,
+        call: AnyCall,
         meta: CallMeta,
-    ) -> Result<Vec<EngineParticipant>, EngineError>;
+    ) -> Result<AnyReply, EngineError>;
 
-    /// Revokes the group's invite link and returns the new one.
-    async fn reset_invite(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<String, EngineError>;
-
-    /// The group's current invite link (not regenerated).
-    async fn get_invite(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<String, EngineError>;
-
-    /// The account leaves the group.
-    async fn leave_group(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<(), EngineError>;
-
-    /// Sets the group's disappearing-message timer (0 turns it off).
-    async fn set_ephemeral(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        seconds: u32,
-        meta: CallMeta,
-    ) -> Result<(), EngineError>;
-
-    /// Creates a group; the engine's view of it back.
-    async fn create_group(
-        &self,
-        _target: &EngineTarget,
-        _new: &NewGroup,
-        _meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        Err(not_here("create a group"))
-    }
-
-    /// Creates a community (WhatsApp adds its announcement group).
-    async fn create_community(
-        &self,
-        _target: &EngineTarget,
-        _new: &NewCommunity,
-        _meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        Err(not_here("create a community"))
-    }
-
-    /// One page of the groups the account has joined, participants left
-    /// out. The engine's whole list is read (no engine paginates it) and
-    /// only the page is kept.
-    async fn list_groups(
-        &self,
-        _target: &EngineTarget,
-        _page: &ListPage,
-        _meta: CallMeta,
-    ) -> Result<GroupPage, EngineError> {
-        Err(not_here("list groups"))
-    }
-
-    /// One group with its participants.
-    async fn group_info(
-        &self,
-        _target: &EngineTarget,
-        _group: &GroupJid,
-        _meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        Err(not_here("read a group"))
-    }
-
-    /// How this engine applies `change`: the calls of [`Self::update_group`],
+    /// How this engine applies `change`: the [`calls::UpdateGroup`] steps,
     /// in order (one for an engine that takes them all at once, one per
     /// property otherwise), or `NotSupported` if any part cannot be done
     /// (then nothing is sent).
@@ -422,59 +350,23 @@ pub trait Engine: Send + Sync {
         _target: &EngineTarget,
         _change: &GroupChange,
     ) -> Result<Vec<GroupChange>, EngineError> {
-        Err(not_here("update a group"))
-    }
-
-    /// Applies one step of [`Self::update_steps`]; the refreshed group if
-    /// the engine answers with it.
-    async fn update_group(
-        &self,
-        _target: &EngineTarget,
-        _group: &GroupJid,
-        _step: &GroupChange,
-        _meta: CallMeta,
-    ) -> Result<Option<Group>, EngineError> {
-        Err(not_here("update a group"))
-    }
-
-    /// Joins a group by invite.
-    async fn join_group(
-        &self,
-        _target: &EngineTarget,
-        _join: &Join,
-        _meta: CallMeta,
-    ) -> Result<Joined, EngineError> {
-        Err(not_here("join a group"))
-    }
-
-    /// Sets the group's picture (a JPEG); the picture id if the engine
-    /// gives one.
-    async fn set_picture(
-        &self,
-        _target: &EngineTarget,
-        _group: &GroupJid,
-        _jpeg: &[u8],
-        _meta: CallMeta,
-    ) -> Result<Option<String>, EngineError> {
-        Err(not_here("set a group picture"))
-    }
-
-    /// Links (`link`) or unlinks `group` to or from `community`.
-    async fn link_group(
-        &self,
-        _target: &EngineTarget,
-        _community: &GroupJid,
-        _group: &GroupJid,
-        _link: bool,
-        _meta: CallMeta,
-    ) -> Result<(), EngineError> {
-        Err(not_here("link a group to a community"))
+        Err(EngineError::NotSupported {
+            operation: "update a group",
+        })
     }
 }
 
-/// What an adapter without an operation answers: nothing sent.
-fn not_here(operation: &'static str) -> EngineError {
-    EngineError::NotSupported { operation }
+/// Sends one typed call through any engine; its typed reply.
+pub async fn send<C: OneCall, E: Engine + ?Sized>(
+    engine: &E,
+    target: &EngineTarget,
+    call: C,
+    meta: CallMeta,
+) -> Result<C::Reply, EngineError> {
+    let reply = engine.call(target, call.into(), meta).await?;
+    C::unwrap(reply).ok_or_else(|| {
+        EngineError::InvalidResponse("the port answered another call's reply".into())
+    })
 }
 
 #[cfg(test)]

@@ -39,10 +39,12 @@ pub async fn execute<E: Engine + ?Sized>(
     target: &EngineTarget,
     ctx: &mut RequestCtx,
 ) -> Result<Executed, ApiError> {
-    super::engine_call(ctx, |meta| {
-        engine.link_group(target, &command.community, &command.group, link, meta)
-    })
-    .await?;
+    let call = crate::engine::calls::LinkGroup {
+        community: command.community.clone(),
+        group: command.group.clone(),
+        link,
+    };
+    super::engine_call(ctx, engine, target, call).await?;
     let reply = Reply {
         success: true,
         community_jid: command.community.as_str(),

@@ -65,7 +65,7 @@ impl Operation for CreateCommunity {
         target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        let community = super::engine_call(ctx, |meta| engine.create_community(target, new, meta))
+        let community = super::engine_call(ctx, engine, target, new.clone())
             .await
             .map_err(fields::name_refused)?;
         let reply = Reply {

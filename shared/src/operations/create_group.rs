@@ -111,7 +111,7 @@ impl Operation for CreateGroup {
         target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        let group = super::engine_call(ctx, |meta| engine.create_group(target, new, meta))
+        let group = super::engine_call(ctx, engine, target, new.clone())
             .await
             .map_err(fields::name_refused)?;
         let reply = Reply {

@@ -15,7 +15,7 @@ struct Reply<'a> {
 super::invite::group_operation! {
     GetGroup: "GET" "/groups/{jid}" => "get-group", read, action: "get_group",
     execute(group, engine, target, ctx) {
-        let info = super::engine_call(ctx, |meta| engine.group_info(target, group, meta)).await?;
+        let info = super::engine_call(ctx, engine, target, crate::engine::calls::GroupInfo { group: group.clone() }).await?;
         let reply = Reply {
             success: true,
             group: &info,

@@ -3,7 +3,7 @@
 super::invite::group_operation! {
     GetGroupInviteLink: "GET" "/groups/{jid}/invite" => "get-group-invite-link", read, action: "get_invite",
     execute(group, engine, target, ctx) {
-        let link = super::engine_call(ctx, |meta| engine.get_invite(target, group, meta)).await?;
+        let link = super::engine_call(ctx, engine, target, crate::engine::calls::Invite::get(group)).await?;
         super::invite::answer(ctx, group, &link, None)
     }
 }

@@ -153,7 +153,7 @@ impl Operation for JoinGroup {
         target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        let joined = super::engine_call(ctx, |meta| engine.join_group(target, join, meta)).await?;
+        let joined = super::engine_call(ctx, engine, target, join.clone()).await?;
         let reply = Reply {
             success: true,
             group_jid: joined.group_jid.as_deref(),

@@ -14,7 +14,7 @@ struct Reply {
 super::invite::group_operation! {
     LeaveGroup: "DELETE" "/groups/{jid}/leave" => "leave-group", write, action: "leave",
     execute(group, engine, target, ctx) {
-        super::engine_call(ctx, |meta| engine.leave_group(target, group, meta)).await?;
+        super::engine_call(ctx, engine, target, crate::engine::calls::Leave { group: group.clone() }).await?;
         Ok(Executed::plain(ok(ctx, &Reply { success: true })?))
     }
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::{body_bytes, invite::check_no_body, ok};
 use crate::context::RequestCtx;
+use crate::engine::calls;
 use crate::engine::groups::Group;
 use crate::engine::{Engine, EngineTarget, ListPage};
 use crate::error::{ApiError, FieldError};
@@ -155,8 +156,13 @@ impl Operation for ListGroups {
         target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        let mut got =
-            super::engine_call(ctx, |meta| engine.list_groups(target, page, meta)).await?;
+        let mut got = super::engine_call(
+            ctx,
+            engine,
+            target,
+            calls::ListGroups { page: page.clone() },
+        )
+        .await?;
         // Adapters sort; any other port may not.
         if !got.groups.is_sorted_by(|a, b| a.jid <= b.jid) {
             got.groups.sort_unstable_by(|a, b| a.jid.cmp(&b.jid));

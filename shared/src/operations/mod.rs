@@ -60,7 +60,7 @@ use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, Response};
 
 use crate::context::RequestCtx;
-use crate::engine::{CallMeta, EngineError, Reach};
+use crate::engine::{self, Engine, EngineError, EngineTarget, OneCall, Reach};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
 use crate::operation::Operation;
@@ -169,19 +169,18 @@ pub fn require_json(req: &Request) -> Result<(), ApiError> {
 /// [`POST_CALL_RESERVE`]) and notes how far it got in `ctx`: the pipeline's
 /// audit, idempotency and envelope follow from that (`Reach`). Its latency
 /// counts only if it reached the engine.
-pub async fn engine_call<T, Fut>(
+pub async fn engine_call<C: OneCall, E: Engine + ?Sized>(
     ctx: &mut RequestCtx,
-    call: impl FnOnce(CallMeta) -> Fut,
-) -> Result<T, EngineError>
-where
-    Fut: Future<Output = Result<T, EngineError>>,
-{
+    engine: &E,
+    target: &EngineTarget,
+    call: C,
+) -> Result<C::Reply, EngineError> {
     let meta = ctx.call_meta(POST_CALL_RESERVE);
     // A backstop for adapters that do not keep the deadline themselves; it
     // fires a little after it so that one that does classifies its own end.
     let backstop = meta.deadline + BACKSTOP_GRACE;
     let started = Instant::now();
-    let out = tokio::time::timeout_at(backstop, call(meta))
+    let out = tokio::time::timeout_at(backstop, engine::send(engine, target, call, meta))
         .await
         .unwrap_or(Err(EngineError::Timeout));
     let reach = match &out {

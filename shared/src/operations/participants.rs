@@ -118,7 +118,7 @@ pub async fn execute<const WITH_JID_AND_ACTION: bool, E: Engine + ?Sized>(
     target: &EngineTarget,
     ctx: &mut RequestCtx,
 ) -> Result<Executed, ApiError> {
-    let reply = engine_call(ctx, |meta| engine.update_participants(target, call, meta)).await?;
+    let reply = engine_call(ctx, engine, target, call.clone()).await?;
     let index = ReplyIndex::new(&reply);
     let entries: Vec<Entry> = call
         .participants

@@ -100,10 +100,11 @@ impl Operation for SetGroupEphemeral {
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
         let seconds = command.duration_seconds;
-        super::engine_call(ctx, |meta| {
-            engine.set_ephemeral(target, &command.group, seconds, meta)
-        })
-        .await?;
+        let call = crate::engine::calls::SetEphemeral {
+            group: command.group.clone(),
+            seconds,
+        };
+        super::engine_call(ctx, engine, target, call).await?;
         let reply = Reply {
             success: true,
             duration_seconds: seconds,

@@ -118,10 +118,8 @@ impl Operation for SetGroupPicture {
         target: &EngineTarget,
         ctx: &mut RequestCtx,
     ) -> Result<Executed, ApiError> {
-        let id = super::engine_call(ctx, |meta| {
-            engine.set_picture(target, &command.group, &command.jpeg, meta)
-        })
-        .await?;
+        let call = crate::engine::calls::SetPicture::jpeg(command.group.clone(), &command.jpeg);
+        let id = super::engine_call(ctx, engine, target, call).await?;
         let reply = Reply {
             success: true,
             picture_id: id.as_deref(),

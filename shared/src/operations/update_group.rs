@@ -129,9 +129,11 @@ impl Operation for UpdateGroup {
         let mut applied: Vec<&'static str> = Vec::new();
         let mut refreshed: Option<Group> = None;
         for (i, step) in steps.iter().enumerate() {
-            let result =
-                super::engine_call(ctx, |meta| engine.update_group(target, group, step, meta))
-                    .await;
+            let call = crate::engine::calls::UpdateGroup {
+                group: group.clone(),
+                step: step.clone(),
+            };
+            let result = super::engine_call(ctx, engine, target, call).await;
             match result {
                 Ok(group) => {
                     applied.extend(step.fields());
@@ -185,9 +187,12 @@ impl Operation for UpdateGroup {
         }
         let group_now = match refreshed {
             Some(g) => Some(g),
-            None => super::engine_call(ctx, |meta| engine.group_info(target, group, meta))
-                .await
-                .ok(),
+            None => {
+                let call = crate::engine::calls::GroupInfo {
+                    group: group.clone(),
+                };
+                super::engine_call(ctx, engine, target, call).await.ok()
+            }
         };
         let reply = Reply {
             success: true,

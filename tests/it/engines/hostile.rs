@@ -7,6 +7,7 @@
 //! happen, nothing grows without bound. (A module of the `engine_outcomes`
 //! test binary: one link of the AWS SDK fewer.)
 
+use shared::engine::{AnyCall, AnyReply};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,11 +21,8 @@ use crate::support::stores;
 use lambda_http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
-use shared::engine::groups::{Group, GroupChange};
-use shared::engine::{
-    CallMeta, Engine, EngineError, EngineKind, EngineParticipant, EngineTarget, GroupPage,
-    ListPage, UpdateParticipants,
-};
+use shared::engine::groups::Group;
+use shared::engine::{CallMeta, Engine, EngineError, EngineKind, EngineTarget};
 use shared::operations::ROUTES;
 use shared::store::Store;
 use testkit::sim::{DEMO_GROUP, DEMO_MEMBERS, SimGroup, Simulator};
@@ -106,54 +104,17 @@ struct PanickingEngine {
 
 #[async_trait]
 impl Engine for PanickingEngine {
-    async fn update_participants(
+    async fn call(
         &self,
         _: &EngineTarget,
-        _: &UpdateParticipants,
+        _: AnyCall,
         meta: CallMeta,
-    ) -> Result<Vec<EngineParticipant>, EngineError> {
+    ) -> Result<AnyReply, EngineError> {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if self.handed_over_first {
             meta.handed_over.mark();
         }
         panic!("a reader bug");
-    }
-    async fn reset_invite(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        meta: CallMeta,
-    ) -> Result<String, EngineError> {
-        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if self.handed_over_first {
-            meta.handed_over.mark();
-        }
-        panic!("a reader bug");
-    }
-    async fn get_invite(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        _: CallMeta,
-    ) -> Result<String, EngineError> {
-        unreachable!()
-    }
-    async fn leave_group(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        _: CallMeta,
-    ) -> Result<(), EngineError> {
-        unreachable!()
-    }
-    async fn set_ephemeral(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        _: u32,
-        _: CallMeta,
-    ) -> Result<(), EngineError> {
-        unreachable!()
     }
 }
 
@@ -593,65 +554,20 @@ struct ListOf(Vec<Group>);
 
 #[async_trait]
 impl Engine for ListOf {
-    async fn update_participants(
+    async fn call(
         &self,
         _: &EngineTarget,
-        _: &UpdateParticipants,
+        call: AnyCall,
         _: CallMeta,
-    ) -> Result<Vec<EngineParticipant>, EngineError> {
-        unreachable!()
-    }
-    async fn reset_invite(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        _: CallMeta,
-    ) -> Result<String, EngineError> {
-        unreachable!()
-    }
-    async fn get_invite(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        _: CallMeta,
-    ) -> Result<String, EngineError> {
-        unreachable!()
-    }
-    async fn leave_group(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        _: CallMeta,
-    ) -> Result<(), EngineError> {
-        unreachable!()
-    }
-    async fn set_ephemeral(
-        &self,
-        _: &EngineTarget,
-        _: &shared::jid::GroupJid,
-        _: u32,
-        _: CallMeta,
-    ) -> Result<(), EngineError> {
-        unreachable!()
-    }
-    async fn list_groups(
-        &self,
-        _: &EngineTarget,
-        page: &ListPage,
-        _: CallMeta,
-    ) -> Result<GroupPage, EngineError> {
-        let mut c = shared::engine::listing::PageCollector::new(page);
-        for g in &self.0 {
-            c.offer(g.clone());
+    ) -> Result<AnyReply, EngineError> {
+        let AnyCall::ListGroups(c) = call else {
+            unreachable!("only the group list is asked of ListOf")
+        };
+        let mut collector = shared::engine::listing::PageCollector::new(&c.page);
+        for group in &self.0 {
+            collector.offer(group.clone());
         }
-        Ok(c.finish())
-    }
-    fn update_steps(
-        &self,
-        _: &EngineTarget,
-        change: &GroupChange,
-    ) -> Result<Vec<GroupChange>, EngineError> {
-        Ok(vec![change.clone()])
+        Ok(AnyReply::ListGroups(collector.finish()))
     }
 }
 

@@ -7,12 +7,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use shared::engine::calls::InviteCall;
 use shared::engine::groups::{
     Group, GroupChange, Join, Joined, Member as GroupMember, NewCommunity, NewGroup,
 };
 use shared::engine::{
-    Action, AddRequest, CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, GroupKind,
-    GroupPage, ListPage, UpdateParticipants,
+    Action, AddRequest, AnyCall, AnyReply, CallMeta, Engine, EngineError, EngineParticipant,
+    EngineTarget, GroupKind, UpdateParticipants,
 };
 use shared::jid::GroupJid;
 
@@ -564,99 +565,48 @@ impl Simulator {
 
 #[async_trait]
 impl Engine for Simulator {
-    async fn update_participants(
+    async fn call(
         &self,
         _target: &EngineTarget,
-        call: &UpdateParticipants,
+        call: AnyCall,
         meta: CallMeta,
-    ) -> Result<Vec<EngineParticipant>, EngineError> {
+    ) -> Result<AnyReply, EngineError> {
         meta.handed_over.mark();
-        self.apply(call)
-    }
-
-    async fn reset_invite(
-        &self,
-        _target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<String, EngineError> {
-        meta.handed_over.mark();
-        self.reset(group)
-    }
-
-    async fn get_invite(
-        &self,
-        _target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<String, EngineError> {
-        meta.handed_over.mark();
-        self.current_invite(group)
-    }
-
-    async fn leave_group(
-        &self,
-        _target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<(), EngineError> {
-        meta.handed_over.mark();
-        self.leave(group)
-    }
-
-    async fn set_ephemeral(
-        &self,
-        _target: &EngineTarget,
-        group: &GroupJid,
-        seconds: u32,
-        meta: CallMeta,
-    ) -> Result<(), EngineError> {
-        meta.handed_over.mark();
-        Simulator::set_ephemeral(self, group, seconds)
-    }
-
-    async fn create_group(
-        &self,
-        _target: &EngineTarget,
-        new: &NewGroup,
-        meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        meta.handed_over.mark();
-        Simulator::create_group(self, new)
-    }
-
-    async fn create_community(
-        &self,
-        _target: &EngineTarget,
-        new: &NewCommunity,
-        meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        meta.handed_over.mark();
-        Simulator::create_community(self, new)
-    }
-
-    async fn list_groups(
-        &self,
-        _target: &EngineTarget,
-        page: &ListPage,
-        meta: CallMeta,
-    ) -> Result<GroupPage, EngineError> {
-        meta.handed_over.mark();
-        let mut collector = shared::engine::listing::PageCollector::new(page);
-        for group in self.list()? {
-            collector.offer(group);
-        }
-        Ok(collector.finish())
-    }
-
-    async fn group_info(
-        &self,
-        _target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        meta.handed_over.mark();
-        self.info(group)
+        Ok(match call {
+            AnyCall::UpdateParticipants(c) => AnyReply::UpdateParticipants(self.apply(&c)?),
+            AnyCall::Invite(c) => AnyReply::Invite(match c.which {
+                InviteCall::Get => self.current_invite(&c.group)?,
+                InviteCall::Reset => self.reset(&c.group)?,
+            }),
+            AnyCall::Leave(c) => AnyReply::Leave(self.leave(&c.group)?),
+            AnyCall::SetEphemeral(c) => {
+                AnyReply::SetEphemeral(Simulator::set_ephemeral(self, &c.group, c.seconds)?)
+            }
+            AnyCall::NewGroup(c) => AnyReply::NewGroup(Simulator::create_group(self, &c)?),
+            AnyCall::NewCommunity(c) => {
+                AnyReply::NewCommunity(Simulator::create_community(self, &c)?)
+            }
+            AnyCall::ListGroups(c) => {
+                let mut collector = shared::engine::listing::PageCollector::new(&c.page);
+                for group in self.list()? {
+                    collector.offer(group);
+                }
+                AnyReply::ListGroups(collector.finish())
+            }
+            AnyCall::GroupInfo(c) => AnyReply::GroupInfo(self.info(&c.group)?),
+            AnyCall::UpdateGroup(c) => AnyReply::UpdateGroup(Some(self.update(&c.group, &c.step)?)),
+            AnyCall::Join(c) => AnyReply::Join(self.join(&c)?),
+            AnyCall::SetPicture(c) => {
+                use base64::Engine as _;
+                let jpeg = base64::engine::general_purpose::STANDARD
+                    .decode(&c.base64)
+                    .map_err(|_| wuts_status(400, "invalid_image"))?;
+                AnyReply::SetPicture(Some(Simulator::set_picture(self, &c.group, &jpeg)?))
+            }
+            AnyCall::LinkGroup(c) => {
+                AnyReply::LinkGroup(self.link(&c.community, &c.group, c.link)?)
+            }
+        })
     }
 
     /// The simulator takes a whole change at once, as WUTS does.
@@ -666,50 +616,6 @@ impl Engine for Simulator {
         change: &GroupChange,
     ) -> Result<Vec<GroupChange>, EngineError> {
         Ok(vec![change.clone()])
-    }
-
-    async fn update_group(
-        &self,
-        _target: &EngineTarget,
-        group: &GroupJid,
-        step: &GroupChange,
-        meta: CallMeta,
-    ) -> Result<Option<Group>, EngineError> {
-        meta.handed_over.mark();
-        self.update(group, step).map(Some)
-    }
-
-    async fn join_group(
-        &self,
-        _target: &EngineTarget,
-        join: &Join,
-        meta: CallMeta,
-    ) -> Result<Joined, EngineError> {
-        meta.handed_over.mark();
-        self.join(join)
-    }
-
-    async fn set_picture(
-        &self,
-        _target: &EngineTarget,
-        group: &GroupJid,
-        jpeg: &[u8],
-        meta: CallMeta,
-    ) -> Result<Option<String>, EngineError> {
-        meta.handed_over.mark();
-        Simulator::set_picture(self, group, jpeg).map(Some)
-    }
-
-    async fn link_group(
-        &self,
-        _target: &EngineTarget,
-        community: &GroupJid,
-        group: &GroupJid,
-        link: bool,
-        meta: CallMeta,
-    ) -> Result<(), EngineError> {
-        meta.handed_over.mark();
-        self.link(community, group, link)
     }
 }
 

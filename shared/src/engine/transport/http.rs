@@ -14,17 +14,12 @@ use tokio::time::Instant;
 
 use super::EngineCall;
 use crate::config::EngineConfig;
-use crate::engine::calls::{
-    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
-    UpdateGroup,
-};
-use crate::engine::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
+use crate::engine::calls::*;
+use crate::engine::groups::GroupChange;
 use crate::engine::wire::{Auth, Outgoing, Reply};
 use crate::engine::{
-    CallMeta, Engine, EngineError, EngineParticipant, EngineTarget, GroupPage, ListPage,
-    UpdateParticipants, check_base_url,
+    AnyCall, AnyReply, CallMeta, Engine, EngineError, EngineTarget, check_base_url,
 };
-use crate::jid::GroupJid;
 
 /// Built once per cold start; holds the connection pool.
 pub struct HttpEngine {
@@ -233,107 +228,35 @@ async fn read_limited(
     }
 }
 
+macro_rules! dispatch {
+    ($($call:ident),+ $(,)?) => {
+        /// Every call through [`HttpEngine::send`], its reply wrapped back.
+        async fn dispatch(
+            engine: &HttpEngine,
+            target: &EngineTarget,
+            call: AnyCall,
+            meta: CallMeta,
+        ) -> Result<AnyReply, EngineError> {
+            match call {
+                $(AnyCall::$call(call) => engine
+                    .send(target, &call, meta)
+                    .await
+                    .map(AnyReply::$call),)+
+            }
+        }
+    };
+}
+every_call!(dispatch);
+
 #[async_trait]
 impl Engine for HttpEngine {
-    async fn update_participants(
+    async fn call(
         &self,
         target: &EngineTarget,
-        call: &UpdateParticipants,
+        call: AnyCall,
         meta: CallMeta,
-    ) -> Result<Vec<EngineParticipant>, EngineError> {
-        self.send(target, call, meta).await
-    }
-
-    async fn reset_invite(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<String, EngineError> {
-        let call = Invite {
-            group: group.clone(),
-            which: InviteCall::Reset,
-        };
-        self.send(target, &call, meta).await
-    }
-
-    async fn get_invite(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<String, EngineError> {
-        let call = Invite {
-            group: group.clone(),
-            which: InviteCall::Get,
-        };
-        self.send(target, &call, meta).await
-    }
-
-    async fn leave_group(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<(), EngineError> {
-        let call = Leave {
-            group: group.clone(),
-        };
-        self.send(target, &call, meta).await
-    }
-
-    async fn set_ephemeral(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        seconds: u32,
-        meta: CallMeta,
-    ) -> Result<(), EngineError> {
-        let call = SetEphemeral {
-            group: group.clone(),
-            seconds,
-        };
-        self.send(target, &call, meta).await
-    }
-
-    async fn create_group(
-        &self,
-        target: &EngineTarget,
-        new: &NewGroup,
-        meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        self.send(target, new, meta).await
-    }
-
-    async fn create_community(
-        &self,
-        target: &EngineTarget,
-        new: &NewCommunity,
-        meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        self.send(target, new, meta).await
-    }
-
-    async fn list_groups(
-        &self,
-        target: &EngineTarget,
-        page: &ListPage,
-        meta: CallMeta,
-    ) -> Result<GroupPage, EngineError> {
-        let call = ListGroups { page: page.clone() };
-        self.send(target, &call, meta).await
-    }
-
-    async fn group_info(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        meta: CallMeta,
-    ) -> Result<Group, EngineError> {
-        let call = GroupInfo {
-            group: group.clone(),
-        };
-        self.send(target, &call, meta).await
+    ) -> Result<AnyReply, EngineError> {
+        dispatch(self, target, call, meta).await
     }
 
     fn update_steps(
@@ -343,66 +266,13 @@ impl Engine for HttpEngine {
     ) -> Result<Vec<GroupChange>, EngineError> {
         super::update_steps(target.engine, change)
     }
-
-    async fn update_group(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        step: &GroupChange,
-        meta: CallMeta,
-    ) -> Result<Option<Group>, EngineError> {
-        let call = UpdateGroup {
-            group: group.clone(),
-            step: step.clone(),
-        };
-        self.send(target, &call, meta).await
-    }
-
-    async fn join_group(
-        &self,
-        target: &EngineTarget,
-        join: &Join,
-        meta: CallMeta,
-    ) -> Result<Joined, EngineError> {
-        self.send(target, join, meta).await
-    }
-
-    async fn set_picture(
-        &self,
-        target: &EngineTarget,
-        group: &GroupJid,
-        jpeg: &[u8],
-        meta: CallMeta,
-    ) -> Result<Option<String>, EngineError> {
-        use base64::Engine as _;
-        let call = SetPicture {
-            group: group.clone(),
-            base64: base64::engine::general_purpose::STANDARD.encode(jpeg),
-        };
-        self.send(target, &call, meta).await
-    }
-
-    async fn link_group(
-        &self,
-        target: &EngineTarget,
-        community: &GroupJid,
-        group: &GroupJid,
-        link: bool,
-        meta: CallMeta,
-    ) -> Result<(), EngineError> {
-        let call = LinkGroup {
-            community: community.clone(),
-            group: group.clone(),
-            link,
-        };
-        self.send(target, &call, meta).await
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::EngineKind;
+    use crate::jid::GroupJid;
 
     fn target(engine: EngineKind, base_url: &str, session_id: &str) -> EngineTarget {
         EngineTarget {
