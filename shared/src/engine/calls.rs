@@ -42,6 +42,7 @@ macro_rules! every_call {
         }
     };
 }
+#[cfg_attr(not(feature = "adapters"), allow(unused_imports))]
 pub(crate) use every_call;
 
 macro_rules! any_call {

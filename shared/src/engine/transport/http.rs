@@ -14,7 +14,6 @@ use tokio::time::Instant;
 
 use super::EngineCall;
 use crate::config::EngineConfig;
-use crate::engine::calls::*;
 use crate::engine::groups::GroupChange;
 use crate::engine::wire::{Auth, Outgoing, Reply};
 use crate::engine::{
@@ -246,7 +245,7 @@ macro_rules! dispatch {
         }
     };
 }
-every_call!(dispatch);
+crate::engine::calls::every_call!(dispatch);
 
 #[async_trait]
 impl Engine for HttpEngine {
