@@ -271,6 +271,7 @@ impl Engine for HttpEngine {
 mod tests {
     use super::*;
     use crate::engine::EngineKind;
+    use crate::engine::calls::Invite;
     use crate::jid::GroupJid;
 
     fn target(engine: EngineKind, base_url: &str, session_id: &str) -> EngineTarget {
@@ -292,10 +293,7 @@ mod tests {
         // The default engine (session-service) puts the session in the path.
         let target = target(EngineKind::default(), "", "sess/../x?y");
         let group = GroupJid::parse("123-456@g.us").unwrap();
-        let call = Invite {
-            group,
-            which: InviteCall::Get,
-        };
+        let call = Invite::get(&group);
         let out = super::super::request(wuts.base_url(&target).unwrap(), &target, &call).unwrap();
         assert_eq!(
             out.url,
