@@ -144,84 +144,29 @@ impl ApiError {
         }
     }
 
-    /// The table. Status, stable code and the message safe to show a client.
+    /// The table. Status, stable code and the message safe to show a client:
+    /// one row a variant.
+    #[rustfmt::skip]
     pub fn parts(&self) -> (StatusCode, &'static str, String) {
+        use StatusCode as S;
         match self {
-            Self::Validation { message, .. } => {
-                (StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message.clone())
-            }
-            Self::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "missing or invalid API token".into(),
-            ),
-            Self::Forbidden { message } => (StatusCode::FORBIDDEN, "FORBIDDEN", (*message).into()),
-            Self::InsufficientScope { scope } => (
-                StatusCode::FORBIDDEN,
-                "INSUFFICIENT_SCOPE",
-                format!("this token lacks the {scope} scope"),
-            ),
-            Self::NotFound { message } => (StatusCode::NOT_FOUND, "NOT_FOUND", (*message).into()),
-            Self::MethodNotAllowed { .. } => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "method not allowed on this route".into(),
-            ),
-            Self::IdempotencyKeyReused => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "IDEMPOTENCY_KEY_REUSED",
-                "this Idempotency-Key was used with a different request".into(),
-            ),
-            Self::IdempotencyInProgress => (
-                StatusCode::CONFLICT,
-                "IDEMPOTENCY_IN_PROGRESS",
-                "a request with this Idempotency-Key is still in progress; retry later".into(),
-            ),
-            Self::PayloadTooLarge { limit } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                format!("request body exceeds {limit} bytes"),
-            ),
-            Self::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "Content-Type must be application/json".into(),
-            ),
-            Self::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                "WhatsApp rate limit reached; retry later".into(),
-            ),
-            Self::Upstream { .. } => (
-                StatusCode::BAD_GATEWAY,
-                "UPSTREAM_ERROR",
-                "the tenant's WhatsApp engine failed".into(),
-            ),
-            Self::DeviceNotReady { .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "DEVICE_NOT_READY",
-                "WhatsApp session is not connected".into(),
-            ),
-            Self::ServiceUnavailable { .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
-                "service temporarily unavailable; retry later".into(),
-            ),
-            Self::UpstreamTimeout => (
-                StatusCode::GATEWAY_TIMEOUT,
-                "UPSTREAM_TIMEOUT",
-                "the tenant's WhatsApp engine did not answer in time".into(),
-            ),
-            Self::Internal { .. } => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
-                "internal error".into(),
-            ),
-            Self::NotSupported { message } => (
-                StatusCode::NOT_IMPLEMENTED,
-                "NOT_SUPPORTED",
-                message.clone(),
-            ),
+            Self::Validation { message, .. } => (S::BAD_REQUEST, "VALIDATION_ERROR", message.clone()),
+            Self::Unauthorized => (S::UNAUTHORIZED, "UNAUTHORIZED", "missing or invalid API token".into()),
+            Self::Forbidden { message } => (S::FORBIDDEN, "FORBIDDEN", (*message).into()),
+            Self::InsufficientScope { scope } => (S::FORBIDDEN, "INSUFFICIENT_SCOPE", format!("this token lacks the {scope} scope")),
+            Self::NotFound { message } => (S::NOT_FOUND, "NOT_FOUND", (*message).into()),
+            Self::MethodNotAllowed { .. } => (S::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "method not allowed on this route".into()),
+            Self::IdempotencyKeyReused => (S::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request".into()),
+            Self::IdempotencyInProgress => (S::CONFLICT, "IDEMPOTENCY_IN_PROGRESS", "a request with this Idempotency-Key is still in progress; retry later".into()),
+            Self::PayloadTooLarge { limit } => (S::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", format!("request body exceeds {limit} bytes")),
+            Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json".into()),
+            Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "RATE_LIMITED", "WhatsApp rate limit reached; retry later".into()),
+            Self::Upstream { .. } => (S::BAD_GATEWAY, "UPSTREAM_ERROR", "the tenant's WhatsApp engine failed".into()),
+            Self::DeviceNotReady { .. } => (S::SERVICE_UNAVAILABLE, "DEVICE_NOT_READY", "WhatsApp session is not connected".into()),
+            Self::ServiceUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "service temporarily unavailable; retry later".into()),
+            Self::UpstreamTimeout => (S::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", "the tenant's WhatsApp engine did not answer in time".into()),
+            Self::Internal { .. } => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "internal error".into()),
+            Self::NotSupported { message } => (S::NOT_IMPLEMENTED, "NOT_SUPPORTED", message.clone()),
         }
     }
 

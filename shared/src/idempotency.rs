@@ -267,20 +267,8 @@ impl Held {
         let response = match answer {
             Ok(response) => response,
             Err(err) => {
-                let released = tokio::time::timeout_at(
-                    ctx.deadline,
-                    state.store.release(&self.id, &self.owner),
-                )
-                .await;
-                match released {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        tracing::warn!(request_id = %ctx.request_id, error = %e, "could not release the idempotency key");
-                    }
-                    Err(_) => {
-                        tracing::warn!(request_id = %ctx.request_id, "releasing the idempotency key timed out");
-                    }
-                }
+                let release = state.store.release(&self.id, &self.owner);
+                by_deadline(ctx, release, "releasing the idempotency key").await;
                 return Err(err);
             }
         };
@@ -290,23 +278,29 @@ impl Held {
             body: stored_body(body_text(&response)),
             headers: kept_headers(response.headers()),
         };
-        let stored = tokio::time::timeout_at(
-            ctx.deadline,
-            state
-                .store
-                .complete(&self.id, &self.owner, &answer, expires_at),
-        )
-        .await;
-        match stored {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(request_id = %ctx.request_id, error = %e, "could not store the idempotent answer");
-            }
-            Err(_) => {
-                tracing::error!(request_id = %ctx.request_id, "storing the idempotent answer timed out");
-            }
-        }
+        let store = state
+            .store
+            .complete(&self.id, &self.owner, &answer, expires_at);
+        by_deadline(ctx, store, "storing the idempotent answer").await;
         Ok(response)
+    }
+}
+
+/// Runs one store step by the request's deadline; a failure is logged (the
+/// answer goes out regardless: the key expires, or the retry finds it held).
+async fn by_deadline(
+    ctx: &RequestCtx,
+    step: impl Future<Output = Result<(), crate::store::StoreError>>,
+    what: &str,
+) {
+    match tokio::time::timeout_at(ctx.deadline, step).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::error!(request_id = %ctx.request_id, error = %e, "{what} failed");
+        }
+        Err(_) => {
+            tracing::error!(request_id = %ctx.request_id, "{what} timed out");
+        }
     }
 }
 

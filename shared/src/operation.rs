@@ -8,7 +8,7 @@ use std::future::Future;
 use lambda_http::{Body, Request, Response};
 
 use crate::context::RequestCtx;
-use crate::engine::{Engine, EngineTarget};
+use crate::engine::{Engine, EngineError, EngineTarget, OneCall};
 use crate::error::ApiError;
 use crate::jid::{GroupJid, ParticipantJid};
 use crate::routes::{Params, Route};
@@ -31,14 +31,33 @@ pub trait Operation: Send + Sync + 'static {
     /// What an audit record names.
     fn subject(command: &Self::Command) -> Subject<'_>;
 
-    /// The engine call(s) and the typed answer. `engine` is generic so that a
-    /// Lambda binary links only the engine calls its own operation makes.
+    /// The engine call(s) and the typed answer. The engine is generic so
+    /// that a Lambda binary links only the engine calls its own operation
+    /// makes.
     fn execute<E: Engine + ?Sized>(
         command: &Self::Command,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        on: On<'_, E>,
     ) -> impl Future<Output = Result<Executed, ApiError>> + Send;
+}
+
+/// What an operation executes on: the tenant's engine and the request.
+pub struct On<'a, E: Engine + ?Sized> {
+    pub engine: &'a E,
+    pub target: &'a EngineTarget,
+    pub ctx: &'a mut RequestCtx,
+}
+
+impl<E: Engine + ?Sized> On<'_, E> {
+    /// One engine call, within the request's deadline
+    /// ([`crate::operations::engine_call`]).
+    pub async fn call<C: OneCall>(&mut self, call: C) -> Result<C::Reply, EngineError> {
+        crate::operations::engine_call(self.ctx, self.engine, self.target, call).await
+    }
+
+    /// The 200 answer, without per-participant outcomes.
+    pub fn ok(&self, body: &impl serde::Serialize) -> Result<Executed, ApiError> {
+        Ok(Executed::plain(crate::operations::ok(self.ctx, body)?))
+    }
 }
 
 /// What a command acts on, in our terms.

@@ -12,9 +12,9 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 
 use crate::context::{RequestCtx, route_path};
-use crate::engine::{Engine, EngineKind, Reach};
+use crate::engine::{Engine, EngineKind, EngineTarget, Reach};
 use crate::error::ApiError;
-use crate::operation::Operation;
+use crate::operation::{On, Operation};
 use crate::operations::{OperationVisitor, ROUTES, resolve, visit};
 use crate::routes::{Params, Resolution};
 use crate::state::AppState;
@@ -174,7 +174,7 @@ pub(crate) async fn run<Op: Operation, E: Engine + ?Sized, S: Store + ?Sized>(
     ctx.engine = Some(principal.tenant.engine);
     let target = principal.engine_target();
     if !Op::ROUTE.mutating {
-        return Ok(Op::execute(&command, state.engine.as_ref(), &target, ctx)
+        return Ok(Op::execute(&command, on(state, &target, ctx))
             .await?
             .response);
     }
@@ -204,14 +204,13 @@ pub(crate) async fn run<Op: Operation, E: Engine + ?Sized, S: Store + ?Sized>(
     // the audit and the key below. Once a request was handed to the
     // transport, a panic (say, while reading the engine's reply) counts as
     // "may have reached the engine": 502, outcome unknown, audited, stored.
-    let mut result =
-        match AssertUnwindSafe(Op::execute(&command, state.engine.as_ref(), &target, ctx))
-            .catch_unwind()
-            .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(after_panic(ctx)),
-        };
+    let mut result = match AssertUnwindSafe(Op::execute(&command, on(state, &target, ctx)))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(after_panic(ctx)),
+    };
     let record = ctx.reached_engine().then(|| {
         audit::build(
             state,
@@ -319,4 +318,17 @@ fn finish(
         "request"
     );
     response
+}
+
+/// What `Op::execute` runs on, for this request.
+fn on<'a, E: Engine + ?Sized, S: Store + ?Sized>(
+    state: &'a AppState<E, S>,
+    target: &'a EngineTarget,
+    ctx: &'a mut RequestCtx,
+) -> On<'a, E> {
+    On {
+        engine: state.engine.as_ref(),
+        target,
+        ctx,
+    }
 }

@@ -8,11 +8,10 @@ use serde::Serialize;
 
 use super::fields::{self, finish};
 use super::participants::parse_participant_list;
-use crate::context::RequestCtx;
+use crate::engine::Engine;
 use crate::engine::groups::{Group, NewCommunity};
-use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
-use crate::operation::{Executed, Operation, Subject};
+use crate::operation::{Executed, On, Operation, Subject};
 use crate::routes::{Params, Route};
 
 pub struct CreateCommunity;
@@ -61,18 +60,14 @@ impl Operation for CreateCommunity {
 
     async fn execute<E: Engine + ?Sized>(
         new: &NewCommunity,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        mut on: On<'_, E>,
     ) -> Result<Executed, ApiError> {
-        let community = super::engine_call(ctx, engine, target, new.clone())
-            .await
-            .map_err(fields::name_refused)?;
+        let community = on.call(new.clone()).await.map_err(fields::name_refused)?;
         let reply = Reply {
             success: true,
             community: &community,
         };
-        super::creation(ctx, &new.participants, &community, &reply)
+        super::creation(on.ctx, &new.participants, &community, &reply)
     }
 }
 

@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use super::fields::{self, finish};
 use super::participants::parse_participant_list;
-use crate::context::RequestCtx;
+use crate::engine::Engine;
 use crate::engine::groups::{Group, GroupOptions, NewGroup};
-use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
-use crate::operation::{Executed, Operation, Subject};
+use crate::operation::{Executed, On, Operation, Subject};
 use crate::routes::{Params, Route};
 
 pub struct CreateGroup;
@@ -107,18 +106,14 @@ impl Operation for CreateGroup {
 
     async fn execute<E: Engine + ?Sized>(
         new: &NewGroup,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        mut on: On<'_, E>,
     ) -> Result<Executed, ApiError> {
-        let group = super::engine_call(ctx, engine, target, new.clone())
-            .await
-            .map_err(fields::name_refused)?;
+        let group = on.call(new.clone()).await.map_err(fields::name_refused)?;
         let reply = Reply {
             success: true,
             group: &group,
         };
-        super::creation(ctx, &new.participants, &group, &reply)
+        super::creation(on.ctx, &new.participants, &group, &reply)
     }
 }
 

@@ -2,9 +2,7 @@
 
 use serde::Serialize;
 
-use super::ok;
 use crate::engine::groups::Group;
-use crate::operation::Executed;
 
 #[derive(Serialize)]
 struct Reply<'a> {
@@ -14,12 +12,12 @@ struct Reply<'a> {
 
 super::invite::group_operation! {
     GetGroup: "GET" "/groups/{jid}" => "get-group", read, action: "get_group",
-    execute(group, engine, target, ctx) {
-        let info = super::engine_call(ctx, engine, target, crate::engine::calls::GroupInfo { group: group.clone() }).await?;
+    execute(group, on) {
+        let info = on.call(crate::engine::calls::GroupInfo { group: group.clone() }).await?;
         let reply = Reply {
             success: true,
             group: &info,
         };
-        Ok(Executed::plain(ok(ctx, &reply)?))
+        on.ok(&reply)
     }
 }

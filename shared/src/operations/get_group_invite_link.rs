@@ -2,8 +2,8 @@
 
 super::invite::group_operation! {
     GetGroupInviteLink: "GET" "/groups/{jid}/invite" => "get-group-invite-link", read, action: "get_invite",
-    execute(group, engine, target, ctx) {
-        let link = super::engine_call(ctx, engine, target, crate::engine::calls::Invite::get(group)).await?;
-        super::invite::answer(ctx, group, &link, None)
+    execute(group, on) {
+        let link = on.call(crate::engine::calls::Invite::get(group)).await?;
+        super::invite::answer(on.ctx, group, &link, None)
     }
 }

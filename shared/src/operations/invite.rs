@@ -16,11 +16,11 @@ use crate::routes::Params;
 /// An operation on the group its path names, without a body: its route
 /// (`read` or `write`, [`crate::routes::Route`]), the action its audit
 /// record names,
-/// and its `execute` body (over `group`, `engine`, `target` and `ctx`).
+/// and its `execute` body (over `group` and `on`).
 macro_rules! group_operation {
     ($(#[$doc:meta])* $name:ident: $method:literal $path:literal => $function:literal,
      $kind:ident, action: $action:literal,
-     execute($group:ident, $engine:ident, $target:ident, $ctx:ident) $body:block) => {
+     execute($group:ident, $on:ident) $body:block) => {
         $(#[$doc])*
         pub struct $name;
 
@@ -42,9 +42,7 @@ macro_rules! group_operation {
 
             async fn execute<E: $crate::engine::Engine + ?Sized>(
                 $group: &Self::Command,
-                $engine: &E,
-                $target: &$crate::engine::EngineTarget,
-                $ctx: &mut $crate::context::RequestCtx,
+                #[allow(unused_mut)] mut $on: $crate::operation::On<'_, E>,
             ) -> Result<$crate::operation::Executed, $crate::error::ApiError> $body
         }
     };

@@ -9,13 +9,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::fields::{self, finish};
-use super::ok;
-use crate::context::RequestCtx;
+use crate::engine::Engine;
 use crate::engine::groups::Join;
-use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
 use crate::jid::ParticipantJid;
-use crate::operation::{Executed, Operation, Subject};
+use crate::operation::{Executed, On, Operation, Subject};
 use crate::routes::{Params, Route};
 
 pub struct JoinGroup;
@@ -149,17 +147,15 @@ impl Operation for JoinGroup {
 
     async fn execute<E: Engine + ?Sized>(
         join: &Join,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        mut on: On<'_, E>,
     ) -> Result<Executed, ApiError> {
-        let joined = super::engine_call(ctx, engine, target, join.clone()).await?;
+        let joined = on.call(join.clone()).await?;
         let reply = Reply {
             success: true,
             group_jid: joined.group_jid.as_deref(),
             pending_approval: joined.pending_approval,
         };
-        Ok(Executed::plain(ok(ctx, &reply)?).on_group(joined.group_jid.clone()))
+        Ok(on.ok(&reply)?.on_group(joined.group_jid.clone()))
     }
 }
 

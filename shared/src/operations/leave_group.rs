@@ -3,9 +3,6 @@
 
 use serde::Serialize;
 
-use super::ok;
-use crate::operation::Executed;
-
 #[derive(Serialize)]
 struct Reply {
     success: bool,
@@ -13,8 +10,8 @@ struct Reply {
 
 super::invite::group_operation! {
     LeaveGroup: "DELETE" "/groups/{jid}/leave" => "leave-group", write, action: "leave",
-    execute(group, engine, target, ctx) {
-        super::engine_call(ctx, engine, target, crate::engine::calls::Leave { group: group.clone() }).await?;
-        Ok(Executed::plain(ok(ctx, &Reply { success: true })?))
+    execute(group, on) {
+        on.call(crate::engine::calls::Leave { group: group.clone() }).await?;
+        on.ok(&Reply { success: true })
     }
 }

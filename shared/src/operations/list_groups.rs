@@ -11,14 +11,13 @@ use base64::Engine as _;
 use lambda_http::Request;
 use serde::Serialize;
 
-use super::{body_bytes, invite::check_no_body, ok};
-use crate::context::RequestCtx;
+use super::{body_bytes, invite::check_no_body};
 use crate::engine::calls;
 use crate::engine::groups::Group;
-use crate::engine::{Engine, EngineTarget, ListPage};
+use crate::engine::{Engine, ListPage};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
-use crate::operation::{Executed, Operation, Subject};
+use crate::operation::{Executed, On, Operation, Subject};
 use crate::routes::{Params, Route};
 
 /// Groups per page unless `?limit=` says otherwise.
@@ -152,22 +151,14 @@ impl Operation for ListGroups {
 
     async fn execute<E: Engine + ?Sized>(
         page: &ListPage,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        mut on: On<'_, E>,
     ) -> Result<Executed, ApiError> {
-        let mut got = super::engine_call(
-            ctx,
-            engine,
-            target,
-            calls::ListGroups { page: page.clone() },
-        )
-        .await?;
+        let mut got = on.call(calls::ListGroups { page: page.clone() }).await?;
         // Adapters sort; any other port may not.
         if !got.groups.is_sorted_by(|a, b| a.jid <= b.jid) {
             got.groups.sort_unstable_by(|a, b| a.jid.cmp(&b.jid));
         }
-        Ok(Executed::plain(ok(ctx, &reply(&got.groups, got.more))?))
+        on.ok(&reply(&got.groups, got.more))
     }
 }
 

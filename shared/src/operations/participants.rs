@@ -9,14 +9,11 @@ use lambda_http::Request;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{engine_call, ok, path_jid};
-use crate::context::RequestCtx;
-use crate::engine::{
-    Action, AddRequest, Engine, EngineParticipant, EngineTarget, GroupKind, UpdateParticipants,
-};
+use super::{ok, path_jid};
+use crate::engine::{Action, AddRequest, Engine, EngineParticipant, GroupKind, UpdateParticipants};
 use crate::error::{ApiError, FieldError};
 use crate::jid::ParticipantJid;
-use crate::operation::{Executed, Subject};
+use crate::operation::{Executed, On, Subject};
 use crate::routes::Params;
 use crate::store::AuditParticipant;
 
@@ -55,14 +52,12 @@ macro_rules! participants_operation {
 
             async fn execute<E: $crate::engine::Engine + ?Sized>(
                 call: &Self::Command,
-                engine: &E,
-                target: &$crate::engine::EngineTarget,
-                ctx: &mut $crate::context::RequestCtx,
+                on: $crate::operation::On<'_, E>,
             ) -> Result<$crate::operation::Executed, $crate::error::ApiError> {
                 $crate::operations::participants::execute::<
                     { $crate::operations::participants::$reply },
                     E,
-                >(call, engine, target, ctx)
+                >(call, on)
                 .await
             }
         }
@@ -114,11 +109,9 @@ pub const WITH_JID_AND_ACTION: bool = true;
 /// One engine call; one response entry per requested participant.
 pub async fn execute<const WITH_JID_AND_ACTION: bool, E: Engine + ?Sized>(
     call: &UpdateParticipants,
-    engine: &E,
-    target: &EngineTarget,
-    ctx: &mut RequestCtx,
+    mut on: On<'_, E>,
 ) -> Result<Executed, ApiError> {
-    let reply = engine_call(ctx, engine, target, call.clone()).await?;
+    let reply = on.call(call.clone()).await?;
     let index = ReplyIndex::new(&reply);
     let entries: Vec<Entry> = call
         .participants
@@ -128,7 +121,7 @@ pub async fn execute<const WITH_JID_AND_ACTION: bool, E: Engine + ?Sized>(
     let outcomes = entries.iter().map(Entry::audit).collect();
     let response = if WITH_JID_AND_ACTION {
         ok(
-            ctx,
+            on.ctx,
             &CommunityReply {
                 success: true,
                 jid: call.group.as_str(),
@@ -138,7 +131,7 @@ pub async fn execute<const WITH_JID_AND_ACTION: bool, E: Engine + ?Sized>(
         )?
     } else {
         ok(
-            ctx,
+            on.ctx,
             &Reply {
                 success: true,
                 participants: &entries,

@@ -4,9 +4,9 @@
 
 super::invite::group_operation! {
     ResetGroupInviteLink: "POST" "/groups/{jid}/invite/reset" => "reset-group-invite-link", write, action: "reset_invite",
-    execute(group, engine, target, ctx) {
-        let link = super::engine_call(ctx, engine, target, crate::engine::calls::Invite::reset(group)).await?;
+    execute(group, on) {
+        let link = on.call(crate::engine::calls::Invite::reset(group)).await?;
         // WhatsApp gives no time: ours, right after the engine confirmed.
-        super::invite::answer(ctx, group, &link, Some(crate::clock::now_rfc3339()))
+        super::invite::answer(on.ctx, group, &link, Some(crate::clock::now_rfc3339()))
     }
 }

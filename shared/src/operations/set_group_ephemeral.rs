@@ -5,12 +5,11 @@ use lambda_http::Request;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{ok, path_jid};
-use crate::context::RequestCtx;
-use crate::engine::{Engine, EngineTarget};
+use super::path_jid;
+use crate::engine::Engine;
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
-use crate::operation::{Executed, Operation, Subject};
+use crate::operation::{Executed, On, Operation, Subject};
 use crate::routes::{Params, Route};
 
 /// The timers WhatsApp offers: off, 24 hours, 7 days, 90 days.
@@ -95,21 +94,19 @@ impl Operation for SetGroupEphemeral {
 
     async fn execute<E: Engine + ?Sized>(
         command: &EphemeralCommand,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        mut on: On<'_, E>,
     ) -> Result<Executed, ApiError> {
         let seconds = command.duration_seconds;
         let call = crate::engine::calls::SetEphemeral {
             group: command.group.clone(),
             seconds,
         };
-        super::engine_call(ctx, engine, target, call).await?;
+        on.call(call).await?;
         let reply = Reply {
             success: true,
             duration_seconds: seconds,
         };
-        Ok(Executed::plain(ok(ctx, &reply)?))
+        on.ok(&reply)
     }
 }
 

@@ -11,12 +11,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::fields::{self, finish};
-use super::{ok, path_jid};
-use crate::context::RequestCtx;
-use crate::engine::{Engine, EngineTarget};
+use super::path_jid;
+use crate::engine::Engine;
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
-use crate::operation::{Executed, Operation, Subject};
+use crate::operation::{Executed, On, Operation, Subject};
 use crate::routes::{Params, Route};
 
 /// This route's body limit (413 above it).
@@ -114,17 +113,15 @@ impl Operation for SetGroupPicture {
 
     async fn execute<E: Engine + ?Sized>(
         command: &PictureCommand,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        mut on: On<'_, E>,
     ) -> Result<Executed, ApiError> {
         let call = crate::engine::calls::SetPicture::jpeg(command.group.clone(), &command.jpeg);
-        let id = super::engine_call(ctx, engine, target, call).await?;
+        let id = on.call(call).await?;
         let reply = Reply {
             success: true,
             picture_id: id.as_deref(),
         };
-        Ok(Executed::plain(ok(ctx, &reply)?))
+        on.ok(&reply)
     }
 }
 

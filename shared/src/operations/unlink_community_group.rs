@@ -3,51 +3,30 @@
 
 use lambda_http::Request;
 
-use super::community_link::{self, LinkCommand};
+use super::community_link::{LinkCommand, link_operation};
 use super::{body_bytes, invite::check_no_body, path_jid, path_jid_named};
-use crate::context::RequestCtx;
-use crate::engine::{Engine, EngineTarget};
 use crate::error::{ApiError, FieldError};
-use crate::operation::{Executed, Operation, Subject};
-use crate::routes::{Params, Route};
+use crate::routes::Params;
 
-pub struct UnlinkCommunityGroup;
+link_operation! {
+    UnlinkCommunityGroup: "DELETE" "/communities/{jid}/groups/{group_jid}" => "unlink-community-group",
+    action: "unlink_group", link: false, prepare: prepare
+}
 
-impl Operation for UnlinkCommunityGroup {
-    const ROUTE: Route = Route::write(
-        "DELETE",
-        "/communities/{jid}/groups/{group_jid}",
-        "unlink-community-group",
-    );
-    type Command = LinkCommand;
-
-    fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {
-        let community = path_jid(params.get("jid"))?;
-        let group = path_jid_named(params.get("group_jid"), "group_jid")?;
-        // As on link: a community is never a group of itself.
-        if group == community {
-            return Err(ApiError::validation(
-                "invalid group JID in the path",
-                vec![FieldError::new(
-                    "group_jid",
-                    "is the community itself; name a group to unlink",
-                )],
-            ));
-        }
-        check_no_body(body_bytes(req)?)?;
-        Ok(LinkCommand { community, group })
+/// The community and the group in the path; no body.
+fn prepare(params: &Params<'_>, req: &Request) -> Result<LinkCommand, ApiError> {
+    let community = path_jid(params.get("jid"))?;
+    let group = path_jid_named(params.get("group_jid"), "group_jid")?;
+    // As on link: a community is never a group of itself.
+    if group == community {
+        return Err(ApiError::validation(
+            "invalid group JID in the path",
+            vec![FieldError::new(
+                "group_jid",
+                "is the community itself; name a group to unlink",
+            )],
+        ));
     }
-
-    fn subject(command: &LinkCommand) -> Subject<'_> {
-        community_link::subject(command, "unlink_group")
-    }
-
-    async fn execute<E: Engine + ?Sized>(
-        command: &LinkCommand,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
-    ) -> Result<Executed, ApiError> {
-        community_link::execute(command, false, engine, target, ctx).await
-    }
+    check_no_body(body_bytes(req)?)?;
+    Ok(LinkCommand { community, group })
 }

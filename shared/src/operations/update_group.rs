@@ -11,13 +11,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::fields::{self, finish};
-use super::{ok, path_jid};
-use crate::context::RequestCtx;
+use super::path_jid;
 use crate::engine::groups::{Group, GroupChange, MemberAddMode};
-use crate::engine::{Engine, EngineTarget, Reach};
+use crate::engine::{Engine, Reach};
 use crate::error::{ApiError, FieldError};
 use crate::jid::GroupJid;
-use crate::operation::{Executed, Operation, Subject};
+use crate::operation::{Executed, On, Operation, Subject};
 use crate::routes::{Params, Route};
 
 pub struct UpdateGroup;
@@ -119,13 +118,11 @@ impl Operation for UpdateGroup {
 
     async fn execute<E: Engine + ?Sized>(
         command: &UpdateCommand,
-        engine: &E,
-        target: &EngineTarget,
-        ctx: &mut RequestCtx,
+        mut on: On<'_, E>,
     ) -> Result<Executed, ApiError> {
         let group = &command.group;
         // An engine that cannot do a part of it: 501 before anything is sent.
-        let steps = engine.update_steps(target, &command.change)?;
+        let steps = on.engine.update_steps(on.target, &command.change)?;
         let mut applied: Vec<&'static str> = Vec::new();
         let mut refreshed: Option<Group> = None;
         for (i, step) in steps.iter().enumerate() {
@@ -133,7 +130,7 @@ impl Operation for UpdateGroup {
                 group: group.clone(),
                 step: step.clone(),
             };
-            let result = super::engine_call(ctx, engine, target, call).await;
+            let result = on.call(call).await;
             match result {
                 Ok(group) => {
                     applied.extend(step.fields());
@@ -174,7 +171,7 @@ impl Operation for UpdateGroup {
                             ),
                         );
                     }
-                    let mut response = err.to_response_with(&ctx.request_id, unknown, extra);
+                    let mut response = err.to_response_with(&on.ctx.request_id, unknown, extra);
                     // Stored under an Idempotency-Key like a success: what
                     // was applied must not be sent again.
                     response.headers_mut().insert(
@@ -191,7 +188,7 @@ impl Operation for UpdateGroup {
                 let call = crate::engine::calls::GroupInfo {
                     group: group.clone(),
                 };
-                super::engine_call(ctx, engine, target, call).await.ok()
+                on.call(call).await.ok()
             }
         };
         let reply = Reply {
@@ -199,7 +196,7 @@ impl Operation for UpdateGroup {
             applied: &applied,
             group: group_now.as_ref(),
         };
-        Ok(Executed::plain(ok(ctx, &reply)?))
+        on.ok(&reply)
     }
 }
 
