@@ -7,8 +7,9 @@
 //! (`events/<name>.json`, which `local-api`'s banner embeds), its template
 //! entry and OpenAPI path; then `REGENERATE=1 cargo test -p integration-tests
 //! --test it derived` rewrites the README table and the support matrix. A new
-//! engine call adds its type (`engine/calls.rs`), the `testkit` simulator's
-//! arm and one `speaks!`/`cannot!` line per adapter.
+//! engine call adds its type and its name in `every_call!`
+//! (`engine/calls.rs`), the `testkit` simulator's arm and one
+//! `speaks!`/`cannot!` line per adapter (and the engine fakes' route).
 
 mod add_community_participants;
 mod add_group_participants;
