@@ -180,7 +180,7 @@ id=$(date +%s)-$$
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test ENGINE_ALLOW_HTTP=true \
   TOKENS_TABLE="tokens-$id" TENANTS_TABLE="tenants-$id" \
-  IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id"
+  IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id" LANES_TABLE="lanes-$id"
 target/debug/admin create-tables > /dev/null
 # The sample tenant runs WUTS (the fake's default engine), which serves
 # every operation: every sample event answers 2xx or its own 4xx.
@@ -191,7 +191,7 @@ token=$(target/debug/admin token issue --tenant-id acme --user-id sam | tail -n 
 # What SAM passes to every function (the template declares each key).
 python3 - "$work/env.json" <<'PY'
 import json, os, sys
-keys = ["TOKENS_TABLE", "TENANTS_TABLE", "IDEMPOTENCY_TABLE", "AUDIT_TABLE",
+keys = ["TOKENS_TABLE", "TENANTS_TABLE", "IDEMPOTENCY_TABLE", "AUDIT_TABLE", "LANES_TABLE",
         "AWS_ENDPOINT_URL_DYNAMODB", "ENGINE_ALLOW_HTTP"]
 env = {k: os.environ[k] for k in keys}
 env.update({"ENGINE_TIMEOUT_MS": "5000", "AUTH_CACHE_TTL_SECS": "0", "LOG_LEVEL": "warn"})

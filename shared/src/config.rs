@@ -13,6 +13,8 @@ pub struct Tables {
     pub tenants: String,
     pub idempotency: String,
     pub audit: String,
+    /// The pacing lanes (`pacing.md`).
+    pub lanes: String,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +142,7 @@ pub fn tables_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Ta
         tenants: required(lookup, "TENANTS_TABLE")?,
         idempotency: required(lookup, "IDEMPOTENCY_TABLE")?,
         audit: required(lookup, "AUDIT_TABLE")?,
+        lanes: required(lookup, "LANES_TABLE")?,
     })
 }
 
@@ -257,6 +260,7 @@ mod tests {
             ("TENANTS_TABLE", "n"),
             ("IDEMPOTENCY_TABLE", "i"),
             ("AUDIT_TABLE", "a"),
+            ("LANES_TABLE", "l"),
         ]))
         .unwrap();
         assert_eq!(cfg.engine.timeout, Duration::from_millis(10_000));
@@ -280,6 +284,7 @@ mod tests {
             ("TENANTS_TABLE", "n"),
             ("IDEMPOTENCY_TABLE", "i"),
             ("AUDIT_TABLE", "a"),
+            ("LANES_TABLE", "l"),
         ];
         for (k, v) in [
             ("WUTS_TIMEOUT_MS", "abc"),
@@ -314,6 +319,7 @@ mod tests {
             ("TENANTS_TABLE", "n"),
             ("IDEMPOTENCY_TABLE", "i"),
             ("AUDIT_TABLE", "a"),
+            ("LANES_TABLE", "l"),
             ("WUTS_BASE_URL", "http://127.0.0.1:9000"),
             ("WUTS_ALLOW_HTTP", "true"),
         ]))
@@ -333,6 +339,7 @@ mod tests {
             ("TENANTS_TABLE", "n"),
             ("IDEMPOTENCY_TABLE", "i"),
             ("AUDIT_TABLE", "a"),
+            ("LANES_TABLE", "l"),
         ];
         for (timeout, allow, base) in [
             ("ENGINE_TIMEOUT_MS", "ENGINE_ALLOW_HTTP", "ENGINE_BASE_URL"),

@@ -107,10 +107,27 @@ pub enum ApiError {
     /// The tenant's engine cannot do this operation; nothing was sent.
     #[error("not supported: {message}")]
     NotSupported { message: String },
+    /// The pacing guard: the lane's budget for this class is spent for now
+    /// (or paused after WhatsApp's own limit, or today's cap is reached);
+    /// nothing was sent.
+    #[error("pacing limited: {class} ({why:?}), retry after {retry_after_secs} s")]
+    PacingLimited {
+        class: crate::pacing::Class,
+        why: crate::pacing::Refusal,
+        retry_after_secs: u64,
+    },
+    /// More at once than the lane's burst allows: only a paced job can do
+    /// it; nothing was sent.
+    #[error("use a job: {cost} {class} at once, burst {burst}")]
+    UseAJob {
+        class: crate::pacing::Class,
+        cost: u32,
+        burst: u32,
+    },
 }
 
 /// Every `error_code` the table can produce (the OpenAPI document lists these).
-pub const ERROR_CODES: [&str; 17] = [
+pub const ERROR_CODES: [&str; 19] = [
     "VALIDATION_ERROR",
     "UNAUTHORIZED",
     "FORBIDDEN",
@@ -128,6 +145,8 @@ pub const ERROR_CODES: [&str; 17] = [
     "UPSTREAM_TIMEOUT",
     "INTERNAL_ERROR",
     "NOT_SUPPORTED",
+    "PACING_LIMITED",
+    "USE_A_JOB",
 ];
 
 impl ApiError {
@@ -167,6 +186,8 @@ impl ApiError {
             Self::UpstreamTimeout => (S::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT", "the tenant's WhatsApp engine did not answer in time".into()),
             Self::Internal { .. } => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "internal error".into()),
             Self::NotSupported { message } => (S::NOT_IMPLEMENTED, "NOT_SUPPORTED", message.clone()),
+            Self::PacingLimited { class, why, .. } => (S::TOO_MANY_REQUESTS, "PACING_LIMITED", pacing_message(*class, *why)),
+            Self::UseAJob { class, cost, burst } => (S::UNPROCESSABLE_ENTITY, "USE_A_JOB", format!("this request needs {cost} {class} at once and this number's burst is {burst}: send it as a paced job, POST /groups/{{jid}}/participants/jobs (or /communities/{{jid}}/participants/jobs); nothing was sent")),
         }
     }
 
@@ -241,6 +262,12 @@ impl ApiError {
                 body["validation_truncated"] = json!(fields.len() - MAX_VALIDATION_ENTRIES);
             }
         }
+        if let Self::PacingLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            body["retry_after_seconds"] = json!(retry_after_secs);
+        }
         for (key, value) in extra {
             body[key] = value;
         }
@@ -249,6 +276,10 @@ impl ApiError {
         match self {
             Self::RateLimited {
                 retry_after: Some(secs),
+            }
+            | Self::PacingLimited {
+                retry_after_secs: secs,
+                ..
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
             }
@@ -261,6 +292,17 @@ impl ApiError {
         }
         response
     }
+}
+
+/// The `PACING_LIMITED` message: which budget, and why.
+fn pacing_message(class: crate::pacing::Class, why: crate::pacing::Refusal) -> String {
+    use crate::pacing::Refusal;
+    let reason = match why {
+        Refusal::Rate => "this number's pace for it is spent for now",
+        Refusal::Paused => "it is paused after WhatsApp rate-limited this number",
+        Refusal::DailyCap => "today's cap for it is reached",
+    };
+    format!("{class}: {reason}; nothing was sent, retry after Retry-After seconds")
 }
 
 /// What an engine failure means to our caller: one table, beside the
@@ -318,6 +360,23 @@ impl From<crate::engine::EngineError> for ApiError {
                 "the tenant's WhatsApp engine would refuse this value; nothing was sent",
                 vec![FieldError::new(field, message)],
             ),
+            crate::engine::EngineError::Paced(paced) => match paced {
+                crate::pacing::Paced::Limited {
+                    class,
+                    why,
+                    retry_after_secs,
+                } => ApiError::PacingLimited {
+                    class,
+                    why,
+                    retry_after_secs,
+                },
+                crate::pacing::Paced::UseAJob { class, cost, burst } => {
+                    ApiError::UseAJob { class, cost, burst }
+                }
+                crate::pacing::Paced::Unavailable(detail) => {
+                    ApiError::ServiceUnavailable { detail }
+                }
+            },
             crate::engine::EngineError::Connect(_)
             | crate::engine::EngineError::Dropped(_)
             | crate::engine::EngineError::InvalidResponse(_)
@@ -355,6 +414,16 @@ mod tests {
             ApiError::NotSupported {
                 message: "the tenant's engine cannot do this".into(),
             },
+            ApiError::PacingLimited {
+                class: crate::pacing::Class::Add,
+                why: crate::pacing::Refusal::Rate,
+                retry_after_secs: 12,
+            },
+            ApiError::UseAJob {
+                class: crate::pacing::Class::Add,
+                cost: 5,
+                burst: 4,
+            },
         ]
     }
 
@@ -384,6 +453,8 @@ mod tests {
                 (504, "UPSTREAM_TIMEOUT"),
                 (500, "INTERNAL_ERROR"),
                 (501, "NOT_SUPPORTED"),
+                (429, "PACING_LIMITED"),
+                (422, "USE_A_JOB"),
             ]
         );
     }

@@ -19,6 +19,7 @@ pub mod lambda;
 pub mod net;
 pub mod operation;
 pub mod operations;
+pub mod pacing;
 pub mod pipeline;
 pub mod provision;
 pub mod routes;

@@ -11,6 +11,7 @@ use crate::context::RequestCtx;
 use crate::engine::{Engine, EngineError, EngineTarget, OneCall};
 use crate::error::ApiError;
 use crate::jid::{GroupJid, ParticipantJid};
+use crate::pacing::{Class, Guard, now_ms};
 use crate::routes::{Params, Route};
 use crate::store::AuditParticipant;
 
@@ -40,18 +41,61 @@ pub trait Operation: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Executed, ApiError>> + Send;
 }
 
-/// What an operation executes on: the tenant's engine and the request.
+/// What an operation executes on: the tenant's engine, the request, and
+/// the lane's pacing guard (`None` when the tenant turned pacing off).
 pub struct On<'a, E: Engine + ?Sized> {
     pub engine: &'a E,
     pub target: &'a EngineTarget,
     pub ctx: &'a mut RequestCtx,
+    pub guard: Option<Guard<'a>>,
 }
 
 impl<E: Engine + ?Sized> On<'_, E> {
-    /// One engine call, within the request's deadline
-    /// ([`crate::operations::engine_call`]).
+    /// One engine call: its budget first (the request's first call pays,
+    /// `429 PACING_LIMITED` / `422 USE_A_JOB` otherwise, nothing sent), then
+    /// the call within the request's deadline
+    /// ([`crate::operations::engine_call`]); WhatsApp's own rate limit in
+    /// the answer pauses the class.
     pub async fn call<C: OneCall>(&mut self, call: C) -> Result<C::Reply, EngineError> {
-        crate::operations::engine_call(self.ctx, self.engine, self.target, call).await
+        let cost = call.cost();
+        // What the engine refuses before sending (it cannot, a value it
+        // would refuse) takes no budget.
+        if self.guard.is_some() {
+            self.engine.check(self.target, call.borrowed())?;
+        }
+        self.prepay(&cost).await?;
+        let mut out =
+            crate::operations::engine_call(self.ctx, self.engine, self.target, call).await;
+        if let (Some(guard), Some(&(class, _))) = (&self.guard, cost.first()) {
+            let limited = match &mut out {
+                Ok(reply) => C::rate_limited(reply),
+                Err(EngineError::Status { status: 429, .. }) => true,
+                // WhatsApp's bare 400 to an add in the middle of a burst is
+                // its rate limit, not a bad request.
+                Err(EngineError::Status { status, code, .. })
+                    if *status == 400 && class == Class::Add && guard.add_was_busy() =>
+                {
+                    *status = 429;
+                    *code = Some("rate_limited".into());
+                    true
+                }
+                Err(_) => false,
+            };
+            if limited {
+                guard.strike(class, now_ms(), &self.ctx.request_id).await;
+            }
+        }
+        out
+    }
+
+    /// Pays for what the request's engine calls will take, before the
+    /// first (a PATCH's steps at once); later calls of the request are
+    /// free. Without a guard, nothing.
+    pub async fn prepay(&mut self, costs: &[(Class, u32)]) -> Result<(), EngineError> {
+        match self.guard.as_mut() {
+            Some(guard) => guard.pay(costs, now_ms()).await.map_err(EngineError::Paced),
+            None => Ok(()),
+        }
     }
 
     /// The 200 answer, without per-participant outcomes.

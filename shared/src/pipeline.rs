@@ -11,11 +11,13 @@ use futures_util::FutureExt;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 
+use crate::auth::Principal;
 use crate::context::{RequestCtx, route_path};
 use crate::engine::{Engine, EngineKind, EngineTarget, Reach};
 use crate::error::ApiError;
 use crate::operation::{On, Operation};
 use crate::operations::{OperationVisitor, ROUTES, resolve, visit};
+use crate::pacing::Guard;
 use crate::routes::{Params, Resolution};
 use crate::state::AppState;
 use crate::store::Store;
@@ -174,7 +176,7 @@ pub(crate) async fn run<Op: Operation, E: Engine + ?Sized, S: Store + ?Sized>(
     ctx.engine = Some(principal.tenant.engine);
     let target = principal.engine_target();
     if !Op::ROUTE.mutating {
-        return Ok(Op::execute(&command, on(state, &target, ctx))
+        return Ok(Op::execute(&command, on(state, &principal, &target, ctx))
             .await?
             .response);
     }
@@ -204,13 +206,14 @@ pub(crate) async fn run<Op: Operation, E: Engine + ?Sized, S: Store + ?Sized>(
     // the audit and the key below. Once a request was handed to the
     // transport, a panic (say, while reading the engine's reply) counts as
     // "may have reached the engine": 502, outcome unknown, audited, stored.
-    let mut result = match AssertUnwindSafe(Op::execute(&command, on(state, &target, ctx)))
-        .catch_unwind()
-        .await
-    {
-        Ok(result) => result,
-        Err(_) => Err(after_panic(ctx)),
-    };
+    let mut result =
+        match AssertUnwindSafe(Op::execute(&command, on(state, &principal, &target, ctx)))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(after_panic(ctx)),
+        };
     let record = ctx.reached_engine().then(|| {
         audit::build(
             state,
@@ -320,15 +323,19 @@ fn finish(
     response
 }
 
-/// What `Op::execute` runs on, for this request.
+/// What `Op::execute` runs on, for this request: the tenant's engine, and
+/// the guard of its lane (the tenant and its engine session).
 fn on<'a, E: Engine + ?Sized, S: Store + ?Sized>(
     state: &'a AppState<E, S>,
+    principal: &'a Principal,
     target: &'a EngineTarget,
     ctx: &'a mut RequestCtx,
 ) -> On<'a, E> {
+    let lane = crate::pacing::lane_id(principal.tenant_id(), &target.session_id);
     On {
         engine: state.engine.as_ref(),
         target,
         ctx,
+        guard: Guard::new(state.store.lanes(), lane, &principal.tenant.pacing),
     }
 }

@@ -29,6 +29,8 @@ pub struct NewTenant {
     pub wuts_base_url: Option<String>,
     pub wuts_session_id: String,
     pub wuts_api_key: String,
+    /// A new tenant's pacing (an existing one keeps its own).
+    pub pacing: crate::pacing::Pacing,
 }
 
 fn check_id(what: &str, value: &str) -> Result<(), ProvisionError> {
@@ -98,6 +100,11 @@ pub async fn put_tenant(
             "the engine's API key is empty".into(),
         ));
     }
+    // Replacing a tenant keeps its pacing settings (`tenant pacing` owns them).
+    let pacing = match store.get_tenant(&new.tenant_id).await? {
+        Some(existing) => existing.pacing,
+        None => new.pacing,
+    };
     let tenant = Tenant {
         tenant_id: new.tenant_id,
         status: new.status,
@@ -106,7 +113,45 @@ pub async fn put_tenant(
         wuts_base_url,
         wuts_session_id: new.wuts_session_id,
         wuts_api_key: new.wuts_api_key,
+        pacing,
     };
+    store.put_tenant(&tenant).await?;
+    Ok(tenant)
+}
+
+/// A change to a tenant's pacing (`admin tenant pacing`).
+#[derive(Debug, Clone, Default)]
+pub struct PacingChange {
+    /// `Some(true)`: off; `Some(false)`: on.
+    pub off: Option<bool>,
+    /// One class's override; unset fields keep what is there.
+    pub class: Option<(crate::pacing::Class, crate::pacing::Override)>,
+}
+
+/// Applies `change` to the tenant's pacing; the tenant as stored.
+pub async fn set_tenant_pacing(
+    store: &dyn Store,
+    tenant_id: &str,
+    change: PacingChange,
+) -> Result<Tenant, ProvisionError> {
+    let mut tenant = store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or_else(|| ProvisionError::NotFound(format!("no tenant {tenant_id:?}")))?;
+    if let Some(off) = change.off {
+        tenant.pacing.off = off;
+    }
+    if let Some((class, o)) = change.class {
+        if o.burst == Some(0) || o.interval_ms == Some(0) {
+            return Err(ProvisionError::Invalid(
+                "--burst and --interval-ms must be at least 1".into(),
+            ));
+        }
+        let entry = tenant.pacing.classes.entry(class).or_default();
+        entry.interval_ms = o.interval_ms.or(entry.interval_ms);
+        entry.burst = o.burst.or(entry.burst);
+        entry.daily = o.daily.or(entry.daily);
+    }
     store.put_tenant(&tenant).await?;
     Ok(tenant)
 }

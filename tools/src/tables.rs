@@ -79,6 +79,7 @@ pub async fn create_tables(
     let tenants = table(&tables.tenants, "tenant_id", None)?;
     let idempotency = table(&tables.idempotency, "id", None)?;
     let audit = table(&tables.audit, "tenant_id", Some("sk"))?;
+    let lanes = table(&tables.lanes, "lane", Some("class"))?;
 
     let mut reports = Vec::new();
     for (name, request) in [
@@ -86,6 +87,7 @@ pub async fn create_tables(
         (&tables.tenants, tenants),
         (&tables.idempotency, idempotency),
         (&tables.audit, audit),
+        (&tables.lanes, lanes),
     ] {
         let created = match request.send().await {
             Ok(_) => true,

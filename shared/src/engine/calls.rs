@@ -10,8 +10,9 @@
 //! `Engine` (the simulator) that does not answer it.
 
 use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
-use super::{EngineParticipant, GroupPage, ListPage, UpdateParticipants};
+use super::{Action, EngineParticipant, GroupPage, ListPage, UpdateParticipants};
 use crate::jid::GroupJid;
+use crate::pacing::Class;
 
 /// Largest engine reply read, unless a call says otherwise: anything bigger
 /// is not a documented reply.
@@ -53,6 +54,12 @@ macro_rules! any_call {
             $($call($call),)+
         }
 
+        /// A borrowed [`AnyCall`]: what [`super::Engine::check`] looks at.
+        #[derive(Debug, Clone, Copy)]
+        pub enum AnyCallRef<'a> {
+            $($call(&'a $call),)+
+        }
+
         /// The reply to an [`AnyCall`]: the same variant, the call's reply.
         #[derive(Debug)]
         pub enum AnyReply {
@@ -67,6 +74,10 @@ macro_rules! any_call {
             }
 
             impl OneCall for $call {
+                fn borrowed(&self) -> AnyCallRef<'_> {
+                    AnyCallRef::$call(self)
+                }
+
                 fn wrap(reply: Self::Reply) -> AnyReply {
                     AnyReply::$call(reply)
                 }
@@ -87,6 +98,7 @@ every_call!(any_call);
 /// A call of [`every_call!`]: how it goes into an [`AnyCall`] and its
 /// reply out of an [`AnyReply`].
 pub trait OneCall: Call + Into<AnyCall> + Send {
+    fn borrowed(&self) -> AnyCallRef<'_>;
     fn wrap(reply: Self::Reply) -> AnyReply;
     fn unwrap(reply: AnyReply) -> Option<Self::Reply>;
 }
@@ -97,12 +109,41 @@ pub trait Call {
     type Reply;
     /// The largest reply the transport reads for this call.
     const MAX_REPLY: usize = MAX_REPLY_BYTES;
+    /// What it takes from the lane's budget (`pacing.md`), the class a
+    /// WhatsApp rate limit on it pauses first.
+    fn cost(&self) -> Vec<(Class, u32)>;
+    /// Whether a success still reports WhatsApp's rate limit (an add that
+    /// came back `rate-overlimit` for some participants).
+    fn rate_limited(_reply: &Self::Reply) -> bool {
+        false
+    }
+}
+
+fn one(class: Class) -> Vec<(Class, u32)> {
+    vec![(class, 1)]
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Call for UpdateParticipants {
     /// One entry per participant the engine accounted for (the rest are
     /// `unconfirmed` to our caller).
     type Reply = Vec<EngineParticipant>;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        let class = if self.action == Action::Add {
+            Class::Add
+        } else {
+            Class::Change
+        };
+        vec![(class, count(self.participants.len()))]
+    }
+
+    fn rate_limited(reply: &Self::Reply) -> bool {
+        reply.iter().any(|p| p.error == Some(429))
+    }
 }
 
 /// Which invite call.
@@ -142,6 +183,13 @@ impl Invite {
 impl Call for Invite {
     /// The link, checked (`wire::invite_link`).
     type Reply = String;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(match self.which {
+            InviteCall::Get => Class::Read,
+            InviteCall::Reset => Class::Settings,
+        })
+    }
 }
 
 /// The account leaves the group.
@@ -152,6 +200,10 @@ pub struct Leave {
 
 impl Call for Leave {
     type Reply = ();
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Settings)
+    }
 }
 
 /// The group's disappearing-message timer (0 turns it off).
@@ -163,6 +215,10 @@ pub struct SetEphemeral {
 
 impl Call for SetEphemeral {
     type Reply = ();
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Settings)
+    }
 }
 
 impl Call for NewGroup {
@@ -170,10 +226,26 @@ impl Call for NewGroup {
     /// unreadable answer to a call that may have created one (outcome
     /// unknown), never "no such group".
     type Reply = Group;
+
+    /// The create, and an add for each participant it brings.
+    fn cost(&self) -> Vec<(Class, u32)> {
+        vec![
+            (Class::Create, 1),
+            (Class::Add, count(self.participants.len())),
+        ]
+    }
 }
 
 impl Call for NewCommunity {
     type Reply = Group;
+
+    /// The create, and an add for each participant it brings.
+    fn cost(&self) -> Vec<(Class, u32)> {
+        vec![
+            (Class::Create, 1),
+            (Class::Add, count(self.participants.len())),
+        ]
+    }
 }
 
 /// One page of the groups the account has joined, participants left out.
@@ -187,6 +259,10 @@ pub struct ListGroups {
 impl Call for ListGroups {
     type Reply = GroupPage;
     const MAX_REPLY: usize = MAX_LIST_REPLY_BYTES;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Read)
+    }
 }
 
 /// One group with its participants; a `null` or empty answer is no such
@@ -198,6 +274,10 @@ pub struct GroupInfo {
 
 impl Call for GroupInfo {
     type Reply = Group;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Read)
+    }
 }
 
 /// One step of a group update (the adapter's `update_steps` split the
@@ -210,10 +290,18 @@ pub struct UpdateGroup {
 
 impl Call for UpdateGroup {
     type Reply = Option<Group>;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Settings)
+    }
 }
 
 impl Call for Join {
     type Reply = Joined;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Create)
+    }
 }
 
 /// The group's picture, a JPEG already base64-encoded; the picture id where
@@ -246,6 +334,10 @@ impl std::fmt::Debug for SetPicture {
 
 impl Call for SetPicture {
     type Reply = Option<String>;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Settings)
+    }
 }
 
 /// Links (`link`) or unlinks `group` to or from `community`.
@@ -258,4 +350,8 @@ pub struct LinkGroup {
 
 impl Call for LinkGroup {
     type Reply = ();
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        one(Class::Settings)
+    }
 }

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::jid::{GroupJid, ParticipantJid};
-pub use calls::{AnyCall, AnyReply, OneCall};
+pub use calls::{AnyCall, AnyCallRef, AnyReply, OneCall};
 use groups::{Group, GroupChange};
 
 /// Which WUTS route a participant update goes to.
@@ -249,6 +249,9 @@ pub enum EngineError {
     /// answers this without sending anything (`engines.md`).
     #[error("the engine cannot {operation}")]
     NotSupported { operation: &'static str },
+    /// The pacing guard held the call back (`pacing.md`); nothing was sent.
+    #[error("held back by the pacing guard: {0:?}")]
+    Paced(crate::pacing::Paced),
 }
 
 impl EngineError {
@@ -259,6 +262,7 @@ impl EngineError {
             | Self::Config(_)
             | Self::OutOfTime
             | Self::NotSupported { .. }
+            | Self::Paced(_)
             | Self::Invalid { .. } => Reach::NotSent,
             Self::Status {
                 status,
@@ -353,6 +357,14 @@ pub trait Engine: Send + Sync {
         Err(EngineError::NotSupported {
             operation: "update a group",
         })
+    }
+
+    /// What the engine would answer before sending anything: `Ok` if it
+    /// makes the call, else its refusal (it cannot: `NotSupported`; a value
+    /// it would refuse: `Invalid`; its configuration: `Config`). Checked
+    /// before the call takes pacing budget.
+    fn check(&self, _target: &EngineTarget, _call: AnyCallRef<'_>) -> Result<(), EngineError> {
+        Ok(())
     }
 }
 

@@ -123,6 +123,9 @@ impl Operation for UpdateGroup {
         let group = &command.group;
         // An engine that cannot do a part of it: 501 before anything is sent.
         let steps = on.engine.update_steps(on.target, &command.change)?;
+        // Every step and the refresh are paid for at once, before the first.
+        let cost = u32::try_from(steps.len()).unwrap_or(u32::MAX);
+        on.prepay(&[(crate::pacing::Class::Settings, cost)]).await?;
         let mut applied: Vec<&'static str> = Vec::new();
         let mut refreshed: Option<Group> = None;
         for (i, step) in steps.iter().enumerate() {

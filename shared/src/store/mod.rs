@@ -7,6 +7,8 @@
 pub mod dynamo;
 
 use async_trait::async_trait;
+
+use crate::pacing::LaneStore;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,6 +106,9 @@ pub struct Tenant {
     pub wuts_session_id: String,
     /// The engine's key (Bearer token, `apikey`, `X-Api-Key`).
     pub wuts_api_key: String,
+    /// The lane's pacing (`pacing.md`): on, with the default budgets,
+    /// unless `admin tenant pacing` said otherwise.
+    pub pacing: crate::pacing::Pacing,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -116,6 +121,7 @@ impl std::fmt::Debug for Tenant {
             .field("wuts_base_url", &self.wuts_base_url)
             .field("wuts_session_id", &self.wuts_session_id)
             .field("wuts_api_key", &"<redacted>")
+            .field("pacing", &self.pacing)
             .finish()
     }
 }
@@ -325,5 +331,13 @@ pub trait AuditStore: Send + Sync {
 }
 
 /// Every port, as one object the application state can hold.
-pub trait Store: TokenStore + TenantStore + IdempotencyStore + AuditStore {}
-impl<T: TokenStore + TenantStore + IdempotencyStore + AuditStore> Store for T {}
+pub trait Store: TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore {
+    /// The pacing lanes, as the guard takes them.
+    fn lanes(&self) -> &dyn LaneStore;
+}
+
+impl<T: TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore> Store for T {
+    fn lanes(&self) -> &dyn LaneStore {
+        self
+    }
+}

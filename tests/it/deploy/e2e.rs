@@ -14,11 +14,12 @@ use testkit::wuts_fake::{API_KEY, Fault, SESSION_ID, WutsFake};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const CONFIG_VARS: [&str; 13] = [
+const CONFIG_VARS: [&str; 14] = [
     "TOKENS_TABLE",
     "TENANTS_TABLE",
     "IDEMPOTENCY_TABLE",
     "AUDIT_TABLE",
+    "LANES_TABLE",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "ENGINE_BASE_URL",
     "ENGINE_ALLOW_HTTP",
@@ -299,6 +300,7 @@ fn dynamo_env(tables: &shared::config::Tables, endpoint: &str) -> Vec<(String, S
         ("TENANTS_TABLE", tables.tenants.as_str()),
         ("IDEMPOTENCY_TABLE", tables.idempotency.as_str()),
         ("AUDIT_TABLE", tables.audit.as_str()),
+        ("LANES_TABLE", tables.lanes.as_str()),
         ("WUTS_ALLOW_HTTP", "true"), // the alias still works
         ("ENGINE_TIMEOUT_MS", "2000"),
         ("AUTH_CACHE_TTL_SECS", "0"),
@@ -380,6 +382,7 @@ async fn dynamodb_mode_provisioned_by_admin() {
             format!("created {}", tables.tenants),
             format!("created {}", tables.idempotency),
             format!("created {}", tables.audit),
+            format!("created {}", tables.lanes),
         ]
     );
     let run = admin(&env, &["create-tables"]).await;
@@ -934,6 +937,12 @@ async fn one_tenant_per_engine_through_local_api() {
             !run.stdout.join("").contains(API_KEY),
             "the key was printed"
         );
+        // Every route in a row is more than one number's pace allows: this
+        // test is about the engines.
+        let run = admin(&env, &["tenant", "pacing", "--tenant-id", &tenant, "--off"]).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let pacing: Value = serde_json::from_str(&run.stdout[0]).unwrap();
+        assert_eq!(pacing["pacing"], "off");
         let run = admin(
             &env,
             &["token", "issue", "--tenant-id", &tenant, "--user-id", "ops"],

@@ -335,6 +335,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
         ("TENANTS_TABLE", tables.tenants.as_str()),
         ("IDEMPOTENCY_TABLE", tables.idempotency.as_str()),
         ("AUDIT_TABLE", tables.audit.as_str()),
+        ("LANES_TABLE", tables.lanes.as_str()),
         ("ENGINE_ALLOW_HTTP", "true"),
         ("ENGINE_TIMEOUT_MS", "5000"),
         ("AUTH_CACHE_TTL_SECS", "0"),

@@ -182,6 +182,9 @@ fn functions_have_least_privilege() {
     let read_auth = [
         ("TokensTable", "dynamodb:GetItem"),
         ("TenantsTable", "dynamodb:GetItem"),
+        ("LanesTable", "dynamodb:GetItem"),
+        ("LanesTable", "dynamodb:UpdateItem"),
+        ("LanesTable", "dynamodb:Query"),
     ];
     let mut mutating = read_auth.to_vec();
     mutating.extend([
@@ -253,14 +256,19 @@ fn tables_match_the_adapter() {
         "TENANTS_TABLE",
         "IDEMPOTENCY_TABLE",
         "AUDIT_TABLE",
+        "LANES_TABLE",
     ] {
         assert!(!env[var].is_null(), "{var} is not set for the functions");
     }
+    let lanes = &t["Resources"]["LanesTable"]["Properties"];
+    assert_eq!(lanes["KeySchema"][0]["AttributeName"], "lane");
+    assert_eq!(lanes["KeySchema"][1]["AttributeName"], "class");
     for table in [
         "TokensTable",
         "TenantsTable",
         "IdempotencyTable",
         "AuditTable",
+        "LanesTable",
     ] {
         let r = &t["Resources"][table];
         assert_eq!(r["DeletionPolicy"], "Retain");

@@ -412,6 +412,39 @@ impl AuditStore for Hanging {
     }
 }
 
+#[async_trait]
+impl shared::pacing::LaneStore for Hanging {
+    async fn acquire(
+        &self,
+        lane: &str,
+        class: shared::pacing::Class,
+        budget: &shared::pacing::Budget,
+        cost: u32,
+        now_ms: i64,
+    ) -> Result<shared::pacing::Acquired, StoreError> {
+        self.inner.acquire(lane, class, budget, cost, now_ms).await
+    }
+
+    async fn strike(
+        &self,
+        lane: &str,
+        class: shared::pacing::Class,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        self.inner.strike(lane, class, now_ms).await
+    }
+
+    async fn lane(
+        &self,
+        lane: &str,
+    ) -> Result<
+        std::collections::BTreeMap<shared::pacing::Class, shared::pacing::LaneState>,
+        StoreError,
+    > {
+        self.inner.lane(lane).await
+    }
+}
+
 #[tokio::test]
 async fn a_table_that_hangs_around_the_engine_call_still_ends_by_the_deadline() {
     let fake = WutsFake::start().await;

@@ -139,6 +139,7 @@ fn evolution_tenant(id: &str, url: &str, instance: &str, key: &str) -> Tenant {
         wuts_base_url: Some(url.into()),
         wuts_session_id: instance.into(),
         wuts_api_key: key.into(),
+        pacing: shared::pacing::Pacing::off(),
     }
 }
 

@@ -17,6 +17,7 @@ fn acme() -> NewTenant {
         wuts_base_url: Some("http://127.0.0.1:9".into()),
         wuts_session_id: "s".into(),
         wuts_api_key: "k".into(),
+        pacing: Default::default(),
     }
 }
 

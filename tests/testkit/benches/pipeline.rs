@@ -71,6 +71,7 @@ fn bench(c: &mut Criterion) {
                 wuts_base_url: None,
                 wuts_session_id: "s".into(),
                 wuts_api_key: "k".into(),
+                pacing: shared::pacing::Pacing::off(),
             },
             true,
         )

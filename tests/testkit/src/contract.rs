@@ -33,6 +33,7 @@ fn tenant(id: &str) -> Tenant {
         wuts_base_url: Some("https://wuts.example".into()),
         wuts_session_id: "sess".into(),
         wuts_api_key: "key".into(),
+        pacing: Default::default(),
     }
 }
 

@@ -40,6 +40,8 @@ pub fn tenant(base_url: &str) -> Tenant {
         wuts_base_url: Some(base_url.into()),
         wuts_session_id: SESSION_ID.into(),
         wuts_api_key: API_KEY.into(),
+        // The behaviour tests send what they like; the pacing tests turn it on.
+        pacing: shared::pacing::Pacing::off(),
     }
 }
 

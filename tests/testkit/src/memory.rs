@@ -1,10 +1,12 @@
 //! In-memory store: the fake for unit tests and the embedded local default.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+
+use shared::pacing::{Acquired, Budget, Class, LaneState, LaneStore};
 
 use shared::store::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore,
@@ -18,6 +20,7 @@ pub struct MemoryStore {
     tenants: Mutex<HashMap<String, Tenant>>,
     idempotency: Mutex<HashMap<String, IdempotencyRecord>>,
     audit: Mutex<Vec<AuditRecord>>,
+    lanes: Mutex<HashMap<(String, Class), LaneState>>,
     /// How many reads reached the store (tests assert on it).
     reads: AtomicUsize,
     /// When set, audit writes fail (tests of "a failed audit write is logged").
@@ -202,5 +205,40 @@ impl AuditStore for MemoryStore {
         list.sort_by(|a, b| (&a.at, &a.request_id).cmp(&(&b.at, &b.request_id)));
         list.truncate(limit);
         Ok(list)
+    }
+}
+
+/// The same arithmetic as the DynamoDB lanes (`LaneState`), under a lock.
+#[async_trait]
+impl LaneStore for MemoryStore {
+    async fn acquire(
+        &self,
+        lane: &str,
+        class: Class,
+        budget: &Budget,
+        cost: u32,
+        now_ms: i64,
+    ) -> Result<Acquired, StoreError> {
+        let mut lanes = self.lanes.lock().map_err(|_| poisoned())?;
+        Ok(lanes
+            .entry((lane.to_string(), class))
+            .or_default()
+            .acquire(budget, cost, now_ms))
+    }
+
+    async fn strike(&self, lane: &str, class: Class, now_ms: i64) -> Result<i64, StoreError> {
+        let mut lanes = self.lanes.lock().map_err(|_| poisoned())?;
+        let state = lanes.entry((lane.to_string(), class)).or_default();
+        state.strike(now_ms);
+        Ok(state.paused_until)
+    }
+
+    async fn lane(&self, lane: &str) -> Result<BTreeMap<Class, LaneState>, StoreError> {
+        let lanes = self.lanes.lock().map_err(|_| poisoned())?;
+        Ok(lanes
+            .iter()
+            .filter(|((l, _), _)| l == lane)
+            .map(|((_, class), state)| (*class, state.clone()))
+            .collect())
     }
 }

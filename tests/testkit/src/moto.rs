@@ -73,5 +73,6 @@ pub fn unique_tables() -> Tables {
         tenants: format!("tenants-{id}"),
         idempotency: format!("idempotency-{id}"),
         audit: format!("audit-{id}"),
+        lanes: format!("lanes-{id}"),
     }
 }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use shared::config::{ConfigError, Tables, engine_from_lookup, tables_from_lookup};
 use shared::engine::EngineKind;
+use shared::pacing::{Class, Override};
 use shared::provision::{self, NewTenant, ProvisionError};
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::{AuditStore, Store, Tenant, TenantStatus, TokenRecord};
@@ -107,6 +108,34 @@ enum TenantCommand {
         #[arg(long)]
         tenant_id: String,
     },
+    /// The tenant's pacing (`pacing.md`): one class's budget (unset flags
+    /// keep what is there), or pacing off / on. Prints the effective budgets.
+    Pacing {
+        #[arg(long)]
+        tenant_id: String,
+        /// add, change, create, settings, read.
+        #[arg(long, value_parser = parse_class, required_unless_present_any = ["off", "on"])]
+        class: Option<Class>,
+        /// One unit per this many milliseconds.
+        #[arg(long, requires = "class")]
+        interval_ms: Option<u64>,
+        /// At most this many at once.
+        #[arg(long, requires = "class")]
+        burst: Option<u32>,
+        /// At most this many a UTC day.
+        #[arg(long, requires = "class")]
+        daily: Option<u32>,
+        /// Turn pacing off: only WhatsApp's own answers limit the tenant.
+        #[arg(long, conflicts_with_all = ["on", "class"])]
+        off: bool,
+        /// Turn pacing back on.
+        #[arg(long, conflicts_with = "class")]
+        on: bool,
+    },
+}
+
+fn parse_class(s: &str) -> Result<Class, String> {
+    Class::parse(s).ok_or_else(|| "one of add, change, create, settings, read".to_string())
 }
 
 #[derive(Subcommand)]
@@ -235,6 +264,7 @@ fn needed_tables(command: &Command) -> &'static [&'static str] {
         "TENANTS_TABLE",
         "IDEMPOTENCY_TABLE",
         "AUDIT_TABLE",
+        "LANES_TABLE",
     ];
     match command {
         Command::CreateTables => ALL,
@@ -297,6 +327,7 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                         wuts_base_url: Some(wuts_base_url),
                         wuts_session_id,
                         wuts_api_key,
+                        pacing: Default::default(),
                     };
                     provision::put_tenant(store.as_ref(), new, allow_http).await?
                 }
@@ -315,6 +346,35 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                 TenantCommand::Activate { tenant_id } => {
                     provision::set_tenant_status(store.as_ref(), &tenant_id, TenantStatus::Active)
                         .await?
+                }
+                TenantCommand::Pacing {
+                    tenant_id,
+                    class,
+                    interval_ms,
+                    burst,
+                    daily,
+                    off,
+                    on,
+                } => {
+                    let change = provision::PacingChange {
+                        off: (off || on).then_some(off),
+                        class: class.map(|c| {
+                            (
+                                c,
+                                Override {
+                                    interval_ms,
+                                    burst,
+                                    daily,
+                                },
+                            )
+                        }),
+                    };
+                    let tenant =
+                        provision::set_tenant_pacing(store.as_ref(), &tenant_id, change).await?;
+                    let mut pacing = tenant.pacing.describe();
+                    pacing["tenant_id"] = json!(tenant.tenant_id);
+                    out.push(pacing.to_string());
+                    return Ok(out);
                 }
             };
             out.push(tenant_json(&tenant).to_string());

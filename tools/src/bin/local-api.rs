@@ -64,6 +64,8 @@ async fn embedded() -> Result<(AppState, String), String> {
         wuts_base_url: None,
         wuts_session_id: "demo-session".into(),
         wuts_api_key: "demo-wuts-key".into(),
+        // On, at demo-scaled rates (the banner says which).
+        pacing: shared::pacing::Pacing::demo(),
     };
     provision::put_tenant(store.as_ref(), demo, true)
         .await
@@ -87,6 +89,15 @@ fn banner(base: &str, token: &str) -> String {
         ),
         format!("demo community: {DEMO_COMMUNITY}"),
         format!("a group to leave: {DEMO_SPARE_GROUP}"),
+        format!(
+            "pacing: on, scaled for the demo (add: {} at once, then one per {} ms; GET /pacing shows the lane)",
+            shared::pacing::Pacing::demo()
+                .budget(shared::pacing::Class::Add)
+                .burst,
+            shared::pacing::Pacing::demo()
+                .budget(shared::pacing::Class::Add)
+                .interval_ms,
+        ),
         "try (one sample per operation, from events/):".to_string(),
     ];
     for route in shared::operations::ROUTES {

@@ -17,7 +17,7 @@ use crate::config::EngineConfig;
 use crate::engine::groups::GroupChange;
 use crate::engine::wire::{Auth, Outgoing, Reply};
 use crate::engine::{
-    AnyCall, AnyReply, CallMeta, Engine, EngineError, EngineTarget, check_base_url,
+    AnyCall, AnyCallRef, AnyReply, CallMeta, Engine, EngineError, EngineTarget, check_base_url,
 };
 
 /// Built once per cold start; holds the connection pool.
@@ -229,6 +229,18 @@ async fn read_limited(
 
 macro_rules! dispatch {
     ($($call:ident),+ $(,)?) => {
+        /// Every call addressed as it would be sent, nothing sent.
+        fn check(
+            engine: &HttpEngine,
+            target: &EngineTarget,
+            call: AnyCallRef<'_>,
+        ) -> Result<(), EngineError> {
+            let base = engine.base_url(target)?;
+            match call {
+                $(AnyCallRef::$call(call) => super::request(base, target, call).map(|_| ()),)+
+            }
+        }
+
         /// Every call through [`HttpEngine::send`], its reply wrapped back.
         async fn dispatch(
             engine: &HttpEngine,
@@ -264,6 +276,10 @@ impl Engine for HttpEngine {
         change: &GroupChange,
     ) -> Result<Vec<GroupChange>, EngineError> {
         super::update_steps(target.engine, change)
+    }
+
+    fn check(&self, target: &EngineTarget, call: AnyCallRef<'_>) -> Result<(), EngineError> {
+        check(self, target, call)
     }
 }
 

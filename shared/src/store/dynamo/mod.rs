@@ -1,10 +1,11 @@
 //! DynamoDB adapter for the store ports: one module per table (`tokens`,
-//! `tenants`, `idempotency`, `audit`; each documents its attributes), every
+//! `tenants`, `idempotency`, `audit`, `lanes`; each documents its attributes), every
 //! item mapped by `serde_dynamo` from a struct that names its attributes.
 //! Creating the tables is `admin`'s (`tools::tables`): no function carries it.
 
 mod audit;
 mod idempotency;
+mod lanes;
 mod tenants;
 mod tokens;
 
@@ -97,11 +98,16 @@ pub fn client_for_config(config: &aws_types::SdkConfig) -> Client {
 pub struct DynamoStore {
     pub(crate) client: Client,
     pub(crate) tables: Tables,
+    pub(crate) lane_hints: std::sync::Arc<lanes::LaneHints>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, tables: Tables) -> Self {
-        Self { client, tables }
+        Self {
+            client,
+            tables,
+            lane_hints: Default::default(),
+        }
     }
 
     pub fn client(&self) -> &Client {

@@ -1,13 +1,16 @@
 //! The tenants table (`TENANTS_TABLE`): partition key `tenant_id` (S);
 //! `status`, `name`, `engine` (absent: the default engine,
 //! session-service), `wuts_base_url`, `wuts_session_id`, `wuts_api_key`
-//! (the names from when WUTS was the only engine; no migration).
+//! (the names from when WUTS was the only engine; no migration), `pacing`
+//! (a map, absent for the defaults: `{off?, classes?: {add: {interval_ms?,
+//! burst?, daily?}, …}}`).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{DynamoStore, Item, read, write};
 use crate::engine::EngineKind;
+use crate::pacing::Pacing;
 use crate::store::{StoreError, Tenant, TenantStatus, TenantStore};
 
 #[derive(Serialize, Deserialize)]
@@ -25,6 +28,13 @@ struct TenantItem {
     wuts_base_url: Option<String>,
     wuts_session_id: String,
     wuts_api_key: String,
+    /// Absent: pacing on with the default budgets.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pacing: Pacing,
+}
+
+fn is_default(p: &Pacing) -> bool {
+    *p == Pacing::default()
 }
 
 pub(crate) fn to_item(t: &Tenant) -> Result<Item, StoreError> {
@@ -36,6 +46,7 @@ pub(crate) fn to_item(t: &Tenant) -> Result<Item, StoreError> {
         wuts_base_url: t.wuts_base_url.clone(),
         wuts_session_id: t.wuts_session_id.clone(),
         wuts_api_key: t.wuts_api_key.clone(),
+        pacing: t.pacing.clone(),
     };
     write("tenants", &item)
 }
@@ -56,6 +67,7 @@ pub(crate) fn from_item(item: Item) -> Result<Tenant, StoreError> {
         wuts_base_url: item.wuts_base_url,
         wuts_session_id: item.wuts_session_id,
         wuts_api_key: item.wuts_api_key,
+        pacing: item.pacing,
     })
 }
 
@@ -104,9 +116,21 @@ mod tests {
             wuts_base_url: Some("https://w".into()),
             wuts_session_id: "s".into(),
             wuts_api_key: "k".into(),
+            pacing: Pacing::default(),
         };
         let item = to_item(&tenant).unwrap();
         assert!(!item.contains_key("engine"), "the default engine");
+        assert!(!item.contains_key("pacing"), "the default pacing");
+        let mut paced = tenant.clone();
+        paced.pacing.off = true;
+        paced.pacing.classes.insert(
+            crate::pacing::Class::Add,
+            crate::pacing::Override {
+                burst: Some(2),
+                ..Default::default()
+            },
+        );
+        assert_eq!(from_item(to_item(&paced).unwrap()).unwrap(), paced);
         assert!(!item.contains_key("name"));
         assert_eq!(item["wuts_api_key"], s("k"));
         assert_eq!(from_item(item).unwrap(), tenant);
