@@ -42,12 +42,13 @@ pub trait Operation: Send + Sync + 'static {
 }
 
 /// What an operation executes on: the tenant's engine, the request, and
-/// the lane's pacing guard (`None` when the tenant turned pacing off).
+/// the lane's pacing guard (which lets everything by when the tenant turned
+/// pacing off).
 pub struct On<'a, E: Engine + ?Sized> {
     pub engine: &'a E,
     pub target: &'a EngineTarget,
     pub ctx: &'a mut RequestCtx,
-    pub guard: Option<Guard<'a>>,
+    pub guard: Guard<'a>,
 }
 
 impl<E: Engine + ?Sized> On<'_, E> {
@@ -60,13 +61,14 @@ impl<E: Engine + ?Sized> On<'_, E> {
         let cost = call.cost();
         // What the engine refuses before sending (it cannot, a value it
         // would refuse) takes no budget.
-        if self.guard.is_some() {
+        if self.guard.is_on() {
             self.engine.check(self.target, call.borrowed())?;
         }
         self.prepay(&cost).await?;
         let mut out =
             crate::operations::engine_call(self.ctx, self.engine, self.target, call).await;
-        if let (Some(guard), Some(&(class, _))) = (&self.guard, cost.first()) {
+        let guard = &self.guard;
+        if let (true, Some(&(class, _))) = (guard.is_on(), cost.first()) {
             let limited = match &mut out {
                 Ok(reply) => C::rate_limited(reply),
                 Err(EngineError::Status { status: 429, .. }) => true,
@@ -92,10 +94,10 @@ impl<E: Engine + ?Sized> On<'_, E> {
     /// first (a PATCH's steps at once); later calls of the request are
     /// free. Without a guard, nothing.
     pub async fn prepay(&mut self, costs: &[(Class, u32)]) -> Result<(), EngineError> {
-        match self.guard.as_mut() {
-            Some(guard) => guard.pay(costs, now_ms()).await.map_err(EngineError::Paced),
-            None => Ok(()),
-        }
+        self.guard
+            .pay(costs, now_ms())
+            .await
+            .map_err(EngineError::Paced)
     }
 
     /// The 200 answer, without per-participant outcomes.

@@ -384,20 +384,25 @@ pub struct Guard<'a> {
 }
 
 impl<'a> Guard<'a> {
-    /// `None` when the tenant turned pacing off.
-    pub fn new(store: &'a dyn LaneStore, lane: String, pacing: &'a Pacing) -> Option<Self> {
-        (!pacing.off).then_some(Self {
+    pub fn new(store: &'a dyn LaneStore, lane: String, pacing: &'a Pacing) -> Self {
+        Self {
             store,
             lane,
             pacing,
             paid: false,
             add_busy: false,
-        })
+        }
+    }
+
+    /// Whether the tenant has pacing on (off: the guard lets everything by
+    /// and pauses nothing).
+    pub fn is_on(&self) -> bool {
+        !self.pacing.off
     }
 
     /// Acquires every `(class, cost)` unless this request already paid.
     pub async fn pay(&mut self, costs: &[(Class, u32)], now_ms: i64) -> Result<(), Paced> {
-        if self.paid {
+        if self.paid || !self.is_on() {
             return Ok(());
         }
         for &(class, cost) in costs {
@@ -437,6 +442,38 @@ impl<'a> Guard<'a> {
         }
         self.paid = true;
         Ok(())
+    }
+
+    /// The lane as `GET /pacing` shows it: each class's budget, what is
+    /// available now, today's count, a pause and its reason.
+    pub async fn view(&self, now_ms: i64) -> Result<serde_json::Value, StoreError> {
+        let stored = self.store.lane(&self.lane).await?;
+        let today = utc_day(now_ms);
+        let mut classes = serde_json::Map::new();
+        for class in Class::ALL {
+            let budget = self.pacing.budget(class);
+            let state = stored.get(&class).cloned().unwrap_or_default();
+            let mut entry = serde_json::json!({
+                "interval_ms": budget.interval_ms,
+                "burst": budget.burst,
+                "daily_cap": budget.daily,
+                "available": if self.is_on() { state.available(&budget, now_ms) } else { budget.burst },
+                "today": if state.day == today { state.count } else { 0 },
+            });
+            if state.paused_until > now_ms {
+                entry["paused_until"] = serde_json::json!(crate::clock::format_rfc3339(
+                    time::OffsetDateTime::from_unix_timestamp(state.paused_until / 1000)
+                        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+                ));
+                entry["pause_reason"] = serde_json::json!(state.pause_reason);
+            }
+            classes.insert(class.as_str().into(), entry);
+        }
+        Ok(serde_json::json!({
+            "lane": self.lane,
+            "pacing": if self.is_on() { "on" } else { "off" },
+            "classes": classes,
+        }))
     }
 
     /// Whether the `add` class was mid-burst when this request paid.

@@ -20,6 +20,9 @@ pub struct Route {
     pub scope: Scope,
     /// Whether it changes something upstream (Idempotency-Key, audit).
     pub mutating: bool,
+    /// Whether it calls the tenant's engine (false: it answers from this
+    /// API's own data, on every engine, `GET /pacing`).
+    pub engine: bool,
 }
 
 impl Route {
@@ -32,6 +35,7 @@ impl Route {
             function,
             scope: Scope::GroupsWrite,
             mutating: true,
+            engine: true,
         }
     }
 
@@ -43,6 +47,16 @@ impl Route {
             function,
             scope: Scope::GroupsRead,
             mutating: false,
+            engine: true,
+        }
+    }
+
+    /// The route answers from this API's own data: no engine call, so
+    /// nothing an engine does (or cannot do) changes its answer.
+    pub const fn without_engine(self) -> Self {
+        Self {
+            engine: false,
+            ..self
         }
     }
 

@@ -20,6 +20,7 @@ pub mod duplicates;
 pub mod fields;
 mod get_group;
 mod get_group_invite_link;
+mod get_pacing;
 pub mod invite;
 pub mod join_group;
 mod leave_group;
@@ -40,6 +41,7 @@ pub use create_community::CreateCommunity;
 pub use create_group::CreateGroup;
 pub use get_group::GetGroup;
 pub use get_group_invite_link::GetGroupInviteLink;
+pub use get_pacing::GetPacing;
 pub use join_group::JoinGroup;
 pub use leave_group::LeaveGroup;
 pub use link_community_group::LinkCommunityGroup;
@@ -113,6 +115,7 @@ operations!(
     SetGroupPicture,
     LinkCommunityGroup,
     UnlinkCommunityGroup,
+    GetPacing,
 );
 
 /// Resolves a request line against the API's route table.

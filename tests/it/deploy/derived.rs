@@ -100,7 +100,8 @@ async fn support() -> HashMap<(&'static str, EngineKind), Result<(), String>> {
                     .trim_start_matches("the tenant's WhatsApp engine cannot ")
                     .trim_end_matches("; nothing was sent")
                     .to_string()),
-                502 => Ok(()),
+                // 502: it tried to send; 200: a route without an engine call.
+                200 | 502 => Ok(()),
                 other => panic!("{} for {engine}: {other} {}", route.function, answer.body),
             };
             support.insert((route.function, engine), verdict);

@@ -467,7 +467,7 @@ async fn not_supported_comes_before_a_configuration_fault() {
             .unwrap();
         store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
         let state = AppState::new(store, http_engine(false, UPSTREAM_DEADLINE), Duration::ZERO);
-        for route in ROUTES {
+        for route in ROUTES.iter().filter(|r| r.engine) {
             let a = send(&state, events::load(&format!("{}.json", route.function))).await;
             if f.supports(route.function) {
                 assert_error(&a, 502, "UPSTREAM_ERROR");

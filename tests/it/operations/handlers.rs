@@ -892,7 +892,7 @@ async fn an_operation_the_engine_cannot_do_is_501_and_unaudited() {
         Arc::new(UnsupportingEngine),
         Duration::from_secs(30),
     );
-    for route in shared::operations::ROUTES {
+    for route in shared::operations::ROUTES.iter().filter(|r| r.engine) {
         let a = send(&state, events::load(&format!("{}.json", route.function))).await;
         assert_error(&a, 501, "NOT_SUPPORTED");
     }

@@ -3,3 +3,4 @@
 
 mod cross_cutting;
 mod failures;
+mod pacing;

@@ -42,6 +42,97 @@ pub async fn run_store_contract(store: &dyn Store) {
     tenants(store).await;
     idempotency(store).await;
     audit(store).await;
+    lanes(store).await;
+}
+
+/// The lanes: the GCRA's idle and busy branches, a refusal's wait without
+/// a read, the daily cap across a UTC day, a strike's pause, the listing.
+async fn lanes(store: &dyn Store) {
+    use shared::pacing::{Acquired, Budget, Class, MS_PER_DAY, Refusal};
+    let lanes = store.lanes();
+    let lane = format!("lane-{}", uuid::Uuid::new_v4().simple());
+    let t0: i64 = 1_780_000_000_000 - 1_780_000_000_000 % MS_PER_DAY + 3_600_000;
+    let budget = Budget {
+        interval_ms: 1_000,
+        burst: 3,
+        daily: Some(5),
+    };
+    let take = |cost: u32, at: i64| lanes.acquire(&lane, Class::Add, &budget, cost, at);
+    assert_eq!(
+        take(2, t0).await.unwrap(),
+        Acquired::Granted { busy: false }
+    );
+    assert_eq!(take(1, t0).await.unwrap(), Acquired::Granted { busy: true });
+    assert_eq!(
+        take(1, t0).await.unwrap(),
+        Acquired::Refused {
+            why: Refusal::Rate,
+            retry_after_ms: 1_000
+        }
+    );
+    // 1.5 s later one unit is back; two fit half a second later.
+    assert_eq!(
+        take(2, t0 + 1_500).await.unwrap(),
+        Acquired::Refused {
+            why: Refusal::Rate,
+            retry_after_ms: 500
+        }
+    );
+    assert_eq!(
+        take(1, t0 + 1_500).await.unwrap(),
+        Acquired::Granted { busy: true }
+    );
+    // Idle again, but the day's cap (5) leaves one.
+    let later = t0 + 60_000;
+    assert!(matches!(
+        take(2, later).await.unwrap(),
+        Acquired::Refused {
+            why: Refusal::DailyCap,
+            ..
+        }
+    ));
+    assert_eq!(
+        take(1, later).await.unwrap(),
+        Acquired::Granted { busy: false }
+    );
+    // The next UTC day starts afresh.
+    let tomorrow = t0 - t0 % MS_PER_DAY + MS_PER_DAY + 1;
+    assert_eq!(
+        take(3, tomorrow).await.unwrap(),
+        Acquired::Granted { busy: false }
+    );
+    // A strike pauses the class (and only it).
+    let until = lanes
+        .strike(&lane, Class::Add, tomorrow + 10)
+        .await
+        .unwrap();
+    assert_eq!(until, tomorrow + 10 + 60_000);
+    assert_eq!(
+        take(1, tomorrow + 20_010).await.unwrap(),
+        Acquired::Refused {
+            why: Refusal::Paused,
+            retry_after_ms: 40_000
+        }
+    );
+    assert!(matches!(
+        lanes
+            .acquire(
+                &lane,
+                Class::Read,
+                &Class::Read.default_budget(),
+                1,
+                tomorrow + 20_010
+            )
+            .await
+            .unwrap(),
+        Acquired::Granted { .. }
+    ));
+    let seen = lanes.lane(&lane).await.unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[&Class::Add].paused_until, tomorrow + 10 + 60_000);
+    assert_eq!(seen[&Class::Add].count, 3);
+    assert_eq!(seen[&Class::Add].strikes, 1);
+    assert!(lanes.lane("no-such-lane").await.unwrap().is_empty());
 }
 
 fn in_progress(id: &str, owner: &str, fingerprint: &str, now: i64) -> IdempotencyRecord {

@@ -33,6 +33,14 @@ pub fn success_status(function: &str) -> u16 {
     }
 }
 
+/// Whether the route of `function` calls the engine at all.
+pub fn calls_engine(function: &str) -> bool {
+    shared::operations::ROUTES
+        .iter()
+        .find(|r| r.function == function)
+        .is_none_or(|r| r.engine)
+}
+
 /// The Evolution instance and WAHA session of the test tenant.
 pub const ENGINE_SESSION: &str = "acme-main";
 
@@ -126,6 +134,9 @@ impl Flavour {
     /// `function` (else `501 NOT_SUPPORTED`, nothing sent): docs/ENGINES.md.
     pub fn supports(self, function: &str) -> bool {
         let engine = self.engine();
+        if !calls_engine(function) {
+            return true;
+        }
         match function {
             // The four calls of the session-service contract.
             "remove-group-participants"
@@ -148,7 +159,9 @@ impl Flavour {
     /// The engine calls the event of `function` takes: a PATCH on an engine
     /// with one call per property is that call and the refresh.
     pub fn calls_for(self, function: &str) -> usize {
-        if function == "update-group"
+        if !calls_engine(function) {
+            0
+        } else if function == "update-group"
             && matches!(self.engine(), EngineKind::Evolution | EngineKind::Waha)
         {
             2
