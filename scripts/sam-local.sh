@@ -186,6 +186,11 @@ target/debug/admin create-tables > /dev/null
 # every operation: every sample event answers 2xx or its own 4xx.
 target/debug/admin tenant put --tenant-id acme --engine "$engine" --wuts-base-url "$fake_url" \
   ${session:+--wuts-session-id "$session"} --wuts-api-key "$key" > /dev/null
+# Pacing stays on (the functions take their lane's budget from the lanes
+# table), with room for every sample event in a row: each is sent once.
+for class in add change create settings read; do
+  target/debug/admin tenant pacing --tenant-id acme --class "$class" --burst 30 > /dev/null
+done
 token=$(target/debug/admin token issue --tenant-id acme --user-id sam | tail -n 1)
 
 # What SAM passes to every function (the template declares each key).

@@ -273,7 +273,7 @@ impl LaneState {
         let today = utc_day(now_ms);
         let used_today = if self.day == today { self.count } else { 0 };
         if let Some(cap) = budget.daily
-            && used_today + cost > cap
+            && used_today.saturating_add(cost) > cap
         {
             let next_day = (now_ms.div_euclid(MS_PER_DAY) + 1) * MS_PER_DAY;
             return Acquired::Refused {
@@ -293,7 +293,7 @@ impl LaneState {
         }
         self.tat = new_tat;
         self.day = today;
-        self.count = used_today + cost;
+        self.count = used_today.saturating_add(cost);
         Acquired::Granted { busy }
     }
 

@@ -190,3 +190,42 @@ async fn what_the_engine_cannot_do_takes_no_budget_and_pacing_off_lets_all_by() 
         assert_eq!(pacing_view(&state).await["pacing"], "off");
     }
 }
+
+/// What the guard costs in DynamoDB, counted at the client: one conditional
+/// `UpdateItem` per request once the process has seen the lane, and no read.
+#[tokio::test]
+async fn a_paced_request_costs_one_dynamodb_write() {
+    let url = testkit::moto_or_skip!();
+    let tables = testkit::moto::unique_tables();
+    tools::tables::create_tables(
+        &testkit::moto::client_for(&url),
+        &tables,
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let (client, requests) = testkit::moto::counting_client_for(&url);
+    let store: Arc<dyn Store> = Arc::new(shared::store::dynamo::DynamoStore::new(client, tables));
+    let fake = WutsFake::start().await;
+    seed(store.as_ref(), &fake.base_url()).await;
+    let mut t = tenant(&fake.base_url());
+    t.pacing = Pacing::default();
+    store.put_tenant(&t).await.unwrap();
+    // A warm container: the token and tenant come from the auth cache.
+    let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(60));
+    let a = send(&state, events::load("get-group-invite-link.json")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    for i in 0..5 {
+        let before = requests.snapshot();
+        let a = send(&state, events::load("get-group-invite-link.json")).await;
+        assert_eq!(a.status, 200, "{i}: {}", a.body);
+        let after = requests.snapshot();
+        let spent: Vec<(&str, usize)> = after
+            .iter()
+            .map(|(op, n)| (*op, n - before.get(op).copied().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert_eq!(spent, vec![("UpdateItem", 1)], "request {i}");
+    }
+    assert_eq!(fake.calls().len(), 6);
+}

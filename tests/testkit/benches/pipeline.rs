@@ -89,6 +89,7 @@ fn bench(c: &mut Criterion) {
     let sim = Simulator::new();
     sim.put_group(DEMO_GROUP, SimGroup::new(&refs));
     // A concrete engine, as in a Lambda binary: static calls.
+    let store_for_pacing = store.clone();
     let state = AppState::with_engine(store, Arc::new(sim), Duration::from_secs(3600));
 
     for n in [1usize, 50] {
@@ -103,6 +104,52 @@ fn bench(c: &mut Criterion) {
         .collect();
     let event = event_with(&token, "POST", &newcomers);
     run::<AddGroupParticipants>(c, &rt, &state, "add_participants_50", &event);
+
+    // The same remove with the pacing guard on (a budget that never runs
+    // out, so every iteration is granted): the difference to
+    // remove_participants_1 is the guard's in-process cost (the engine's
+    // pre-send check, the GCRA, the lane key) over the memory store.
+    let paced_token = rt.block_on(async {
+        provision::put_tenant(
+            store_for_pacing.as_ref(),
+            NewTenant {
+                tenant_id: "paced".into(),
+                name: None,
+                status: TenantStatus::Active,
+                engine: shared::engine::EngineKind::SessionService,
+                wuts_base_url: None,
+                wuts_session_id: "s".into(),
+                wuts_api_key: "k".into(),
+                pacing: shared::pacing::Pacing::default(),
+            },
+            true,
+        )
+        .await
+        .unwrap();
+        provision::set_tenant_pacing(
+            store_for_pacing.as_ref(),
+            "paced",
+            provision::PacingChange {
+                off: None,
+                class: Some((
+                    shared::pacing::Class::Change,
+                    shared::pacing::Override {
+                        interval_ms: Some(1),
+                        burst: Some(1_000_000),
+                        daily: Some(u32::MAX),
+                    },
+                )),
+            },
+        )
+        .await
+        .unwrap();
+        provision::issue_token(store_for_pacing.as_ref(), "paced", "u", None, None)
+            .await
+            .unwrap()
+            .token
+    });
+    let event = event_with(&paced_token, "DELETE", &members[..1]);
+    run::<RemoveGroupParticipants>(c, &rt, &state, "remove_participants_1_paced", &event);
 }
 
 criterion_group! {

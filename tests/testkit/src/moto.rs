@@ -46,6 +46,70 @@ macro_rules! moto_or_skip {
 
 /// A client for `endpoint` with dummy credentials and short timeouts.
 pub fn client_for(endpoint: &str) -> Client {
+    client_with(endpoint, None)
+}
+
+/// DynamoDB requests a client sent, by operation (a benchmark's and a
+/// test's count of what a request costs).
+#[derive(Debug, Default)]
+pub struct Requests(std::sync::Mutex<std::collections::BTreeMap<&'static str, usize>>);
+
+impl Requests {
+    pub fn snapshot(&self) -> std::collections::BTreeMap<&'static str, usize> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+}
+
+#[derive(Debug)]
+struct Count(std::sync::Arc<Requests>);
+
+impl aws_sdk_dynamodb::config::Intercept for Count {
+    fn name(&self) -> &'static str {
+        "request counter"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<
+            '_,
+        >,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::{
+            get_item::GetItemInput, put_item::PutItemInput, query::QueryInput,
+            update_item::UpdateItemInput,
+        };
+        let input = context.input();
+        let op = if input.downcast_ref::<GetItemInput>().is_some() {
+            "GetItem"
+        } else if input.downcast_ref::<UpdateItemInput>().is_some() {
+            "UpdateItem"
+        } else if input.downcast_ref::<PutItemInput>().is_some() {
+            "PutItem"
+        } else if input.downcast_ref::<QueryInput>().is_some() {
+            "Query"
+        } else {
+            "other"
+        };
+        *self.0.0.lock().unwrap().entry(op).or_default() += 1;
+        Ok(())
+    }
+}
+
+/// [`client_for`], counting every request it sends.
+pub fn counting_client_for(endpoint: &str) -> (Client, std::sync::Arc<Requests>) {
+    let requests = std::sync::Arc::new(Requests::default());
+    (
+        client_with(endpoint, Some(Count(requests.clone()))),
+        requests,
+    )
+}
+
+fn client_with(endpoint: &str, count: Option<Count>) -> Client {
     let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(500))
         .operation_attempt_timeout(Duration::from_millis(2_000))
@@ -61,9 +125,12 @@ pub fn client_for(endpoint: &str) -> Client {
                 .expect("building the HTTP client")
                 .shared(),
         )
-        .timeout_config(timeouts)
-        .build();
-    Client::from_conf(config)
+        .timeout_config(timeouts);
+    let config = match count {
+        Some(count) => config.interceptor(count),
+        None => config,
+    };
+    Client::from_conf(config.build())
 }
 
 pub fn unique_tables() -> Tables {
