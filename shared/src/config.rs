@@ -245,6 +245,20 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// Every table variable.
+    const TABLES: [(&str, &str); 5] = [
+        ("TOKENS_TABLE", "t"),
+        ("TENANTS_TABLE", "n"),
+        ("IDEMPOTENCY_TABLE", "i"),
+        ("AUDIT_TABLE", "a"),
+        ("LANES_TABLE", "l"),
+    ];
+
+    /// `pairs` and every table variable.
+    fn with_tables(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        lookup(&[&TABLES[..], pairs].concat())
+    }
+
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs
             .iter()
@@ -255,14 +269,7 @@ mod tests {
 
     #[test]
     fn defaults_apply() {
-        let cfg = Config::from_lookup(lookup(&[
-            ("TOKENS_TABLE", "t"),
-            ("TENANTS_TABLE", "n"),
-            ("IDEMPOTENCY_TABLE", "i"),
-            ("AUDIT_TABLE", "a"),
-            ("LANES_TABLE", "l"),
-        ]))
-        .unwrap();
+        let cfg = Config::from_lookup(with_tables(&[])).unwrap();
         assert_eq!(cfg.engine.timeout, Duration::from_millis(10_000));
         assert_eq!(cfg.auth_cache_ttl, Duration::from_secs(30));
         assert!(!cfg.engine.allow_http);
@@ -314,12 +321,7 @@ mod tests {
 
     #[test]
     fn http_base_url_needs_allow_http() {
-        let cfg = Config::from_lookup(lookup(&[
-            ("TOKENS_TABLE", "t"),
-            ("TENANTS_TABLE", "n"),
-            ("IDEMPOTENCY_TABLE", "i"),
-            ("AUDIT_TABLE", "a"),
-            ("LANES_TABLE", "l"),
+        let cfg = Config::from_lookup(with_tables(&[
             ("WUTS_BASE_URL", "http://127.0.0.1:9000"),
             ("WUTS_ALLOW_HTTP", "true"),
         ]))
@@ -334,13 +336,7 @@ mod tests {
     /// set to different values is refused, naming the setting.
     #[test]
     fn engine_names_and_their_wuts_aliases() {
-        let tables = [
-            ("TOKENS_TABLE", "t"),
-            ("TENANTS_TABLE", "n"),
-            ("IDEMPOTENCY_TABLE", "i"),
-            ("AUDIT_TABLE", "a"),
-            ("LANES_TABLE", "l"),
-        ];
+        let tables = TABLES;
         for (timeout, allow, base) in [
             ("ENGINE_TIMEOUT_MS", "ENGINE_ALLOW_HTTP", "ENGINE_BASE_URL"),
             ("WUTS_TIMEOUT_MS", "WUTS_ALLOW_HTTP", "WUTS_BASE_URL"),

@@ -334,19 +334,21 @@ impl LaneState {
     }
 }
 
+/// One acquisition: `cost` units of `class`, under `budget`, at `now_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask {
+    pub class: Class,
+    pub budget: Budget,
+    pub cost: u32,
+    pub now_ms: i64,
+}
+
 /// The lanes' store: one record per lane and class, shared by every
 /// function and request of the lane.
 #[async_trait]
 pub trait LaneStore: Send + Sync {
-    /// Takes `cost` units of `class` from the lane if the budget allows.
-    async fn acquire(
-        &self,
-        lane: &str,
-        class: Class,
-        budget: &Budget,
-        cost: u32,
-        now_ms: i64,
-    ) -> Result<Acquired, StoreError>;
+    /// Takes the asked units from the lane if the budget allows.
+    async fn acquire(&self, lane: &str, ask: &Ask) -> Result<Acquired, StoreError>;
     /// Records a rate-limit strike (the class pauses); the pause's end.
     async fn strike(&self, lane: &str, class: Class, now_ms: i64) -> Result<i64, StoreError>;
     /// The lane's stored classes (absent: never used).
@@ -417,9 +419,15 @@ impl<'a> Guard<'a> {
         }
         for &(class, cost) in costs.iter().filter(|(_, cost)| *cost > 0) {
             let budget = self.pacing.budget(class);
+            let ask = Ask {
+                class,
+                budget,
+                cost,
+                now_ms,
+            };
             let got = self
                 .store
-                .acquire(&self.lane, class, &budget, cost, now_ms)
+                .acquire(&self.lane, &ask)
                 .await
                 .map_err(|e| Paced::Unavailable(e.to_string()))?;
             match got {

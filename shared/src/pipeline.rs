@@ -23,14 +23,22 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::{audit, idempotency};
 
+/// When a request started, its context, its method.
+fn begin(req: &Request, deadline: std::time::Duration) -> (Instant, RequestCtx, Method) {
+    let started = Instant::now();
+    (
+        started,
+        RequestCtx::for_request(req, deadline),
+        req.method().clone(),
+    )
+}
+
 /// Serves one request against the whole route table (`local-api`, tests).
 pub async fn serve<E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     req: Request,
 ) -> Response<Body> {
-    let started = Instant::now();
-    let mut ctx = RequestCtx::for_request(&req, state.settings.request_deadline);
-    let method = req.method().clone();
+    let (started, mut ctx, method) = begin(&req, state.settings.request_deadline);
     let (route, result) = match resolve(&method, route_path(&req)) {
         Resolution::Found(index, params) => {
             let runner = Runner {
@@ -75,9 +83,7 @@ pub async fn serve_operation<Op: Operation, E: Engine + ?Sized, S: Store + ?Size
     state: &AppState<E, S>,
     req: Request,
 ) -> Response<Body> {
-    let started = Instant::now();
-    let mut ctx = RequestCtx::for_request(&req, state.settings.request_deadline);
-    let method = req.method().clone();
+    let (started, mut ctx, method) = begin(&req, state.settings.request_deadline);
     let resolution = resolve(&method, route_path(&req));
     let (route, result) = match resolution {
         Resolution::Found(index, params) if ROUTES[index] == Op::ROUTE => (

@@ -109,9 +109,14 @@ pub trait Call {
     type Reply;
     /// The largest reply the transport reads for this call.
     const MAX_REPLY: usize = MAX_REPLY_BYTES;
-    /// What it takes from the lane's budget (`pacing.md`), the class a
-    /// WhatsApp rate limit on it pauses first.
-    fn cost(&self) -> Vec<(Class, u32)>;
+    /// The class it takes budget from (`pacing.md`), one unit a call
+    /// unless [`Call::cost`] says otherwise.
+    const CLASS: Class;
+    /// What it takes from the lane's budget; the first class is the one a
+    /// WhatsApp rate limit on it pauses.
+    fn cost(&self) -> Vec<(Class, u32)> {
+        vec![(Self::CLASS, 1)]
+    }
     /// Whether a success still reports WhatsApp's rate limit (an add that
     /// came back `rate-overlimit` for some participants).
     fn rate_limited(_reply: &Self::Reply) -> bool {
@@ -119,8 +124,9 @@ pub trait Call {
     }
 }
 
-fn one(class: Class) -> Vec<(Class, u32)> {
-    vec![(class, 1)]
+/// A create: the create, and an add for each participant it brings.
+fn creating(participants: usize) -> Vec<(Class, u32)> {
+    vec![(Class::Create, 1), (Class::Add, count(participants))]
 }
 
 fn count(n: usize) -> u32 {
@@ -128,6 +134,9 @@ fn count(n: usize) -> u32 {
 }
 
 impl Call for UpdateParticipants {
+    /// An add; a remove, promote or demote is a change.
+    const CLASS: Class = Class::Add;
+
     /// One entry per participant the engine accounted for (the rest are
     /// `unconfirmed` to our caller).
     type Reply = Vec<EngineParticipant>;
@@ -184,11 +193,15 @@ impl Call for Invite {
     /// The link, checked (`wire::invite_link`).
     type Reply = String;
 
+    /// A reset; reading the current link is a read.
+    const CLASS: Class = Class::Settings;
+
     fn cost(&self) -> Vec<(Class, u32)> {
-        one(match self.which {
+        let class = match self.which {
             InviteCall::Get => Class::Read,
             InviteCall::Reset => Class::Settings,
-        })
+        };
+        vec![(class, 1)]
     }
 }
 
@@ -201,9 +214,7 @@ pub struct Leave {
 impl Call for Leave {
     type Reply = ();
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Settings)
-    }
+    const CLASS: Class = Class::Settings;
 }
 
 /// The group's disappearing-message timer (0 turns it off).
@@ -216,9 +227,7 @@ pub struct SetEphemeral {
 impl Call for SetEphemeral {
     type Reply = ();
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Settings)
-    }
+    const CLASS: Class = Class::Settings;
 }
 
 impl Call for NewGroup {
@@ -227,24 +236,20 @@ impl Call for NewGroup {
     /// unknown), never "no such group".
     type Reply = Group;
 
-    /// The create, and an add for each participant it brings.
+    const CLASS: Class = Class::Create;
+
     fn cost(&self) -> Vec<(Class, u32)> {
-        vec![
-            (Class::Create, 1),
-            (Class::Add, count(self.participants.len())),
-        ]
+        creating(self.participants.len())
     }
 }
 
 impl Call for NewCommunity {
     type Reply = Group;
 
-    /// The create, and an add for each participant it brings.
+    const CLASS: Class = Class::Create;
+
     fn cost(&self) -> Vec<(Class, u32)> {
-        vec![
-            (Class::Create, 1),
-            (Class::Add, count(self.participants.len())),
-        ]
+        creating(self.participants.len())
     }
 }
 
@@ -260,9 +265,7 @@ impl Call for ListGroups {
     type Reply = GroupPage;
     const MAX_REPLY: usize = MAX_LIST_REPLY_BYTES;
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Read)
-    }
+    const CLASS: Class = Class::Read;
 }
 
 /// One group with its participants; a `null` or empty answer is no such
@@ -275,9 +278,7 @@ pub struct GroupInfo {
 impl Call for GroupInfo {
     type Reply = Group;
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Read)
-    }
+    const CLASS: Class = Class::Read;
 }
 
 /// One step of a group update (the adapter's `update_steps` split the
@@ -291,17 +292,13 @@ pub struct UpdateGroup {
 impl Call for UpdateGroup {
     type Reply = Option<Group>;
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Settings)
-    }
+    const CLASS: Class = Class::Settings;
 }
 
 impl Call for Join {
     type Reply = Joined;
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Create)
-    }
+    const CLASS: Class = Class::Create;
 }
 
 /// The group's picture, a JPEG already base64-encoded; the picture id where
@@ -335,9 +332,7 @@ impl std::fmt::Debug for SetPicture {
 impl Call for SetPicture {
     type Reply = Option<String>;
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Settings)
-    }
+    const CLASS: Class = Class::Settings;
 }
 
 /// Links (`link`) or unlinks `group` to or from `community`.
@@ -351,7 +346,5 @@ pub struct LinkGroup {
 impl Call for LinkGroup {
     type Reply = ();
 
-    fn cost(&self) -> Vec<(Class, u32)> {
-        one(Class::Settings)
-    }
+    const CLASS: Class = Class::Settings;
 }

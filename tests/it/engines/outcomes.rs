@@ -417,12 +417,9 @@ impl shared::pacing::LaneStore for Hanging {
     async fn acquire(
         &self,
         lane: &str,
-        class: shared::pacing::Class,
-        budget: &shared::pacing::Budget,
-        cost: u32,
-        now_ms: i64,
+        ask: &shared::pacing::Ask,
     ) -> Result<shared::pacing::Acquired, StoreError> {
-        self.inner.acquire(lane, class, budget, cost, now_ms).await
+        self.inner.acquire(lane, ask).await
     }
 
     async fn strike(

@@ -48,7 +48,7 @@ pub async fn run_store_contract(store: &dyn Store) {
 /// The lanes: the GCRA's idle and busy branches, a refusal's wait without
 /// a read, the daily cap across a UTC day, a strike's pause, the listing.
 async fn lanes(store: &dyn Store) {
-    use shared::pacing::{Acquired, Budget, Class, MS_PER_DAY, Refusal};
+    use shared::pacing::{Acquired, Ask, Budget, Class, MS_PER_DAY, Refusal};
     let lanes = store.lanes();
     let lane = format!("lane-{}", uuid::Uuid::new_v4().simple());
     let t0: i64 = 1_780_000_000_000 - 1_780_000_000_000 % MS_PER_DAY + 3_600_000;
@@ -57,7 +57,17 @@ async fn lanes(store: &dyn Store) {
         burst: 3,
         daily: Some(5),
     };
-    let take = |cost: u32, at: i64| lanes.acquire(&lane, Class::Add, &budget, cost, at);
+    let ask = |class: Class, budget: Budget, cost: u32, now_ms: i64| Ask {
+        class,
+        budget,
+        cost,
+        now_ms,
+    };
+    let take = async |cost: u32, at: i64| {
+        lanes
+            .acquire(&lane, &ask(Class::Add, budget, cost, at))
+            .await
+    };
     assert_eq!(
         take(2, t0).await.unwrap(),
         Acquired::Granted { busy: false }
@@ -118,10 +128,12 @@ async fn lanes(store: &dyn Store) {
         lanes
             .acquire(
                 &lane,
-                Class::Read,
-                &Class::Read.default_budget(),
-                1,
-                tomorrow + 20_010
+                &ask(
+                    Class::Read,
+                    Class::Read.default_budget(),
+                    1,
+                    tomorrow + 20_010
+                )
             )
             .await
             .unwrap(),

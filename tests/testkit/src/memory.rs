@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use shared::pacing::{Acquired, Budget, Class, LaneState, LaneStore};
+use shared::pacing::{Acquired, Ask, Class, LaneState, LaneStore};
 
 use shared::store::{
     AuditRecord, AuditStore, Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore,
@@ -211,19 +211,12 @@ impl AuditStore for MemoryStore {
 /// The same arithmetic as the DynamoDB lanes (`LaneState`), under a lock.
 #[async_trait]
 impl LaneStore for MemoryStore {
-    async fn acquire(
-        &self,
-        lane: &str,
-        class: Class,
-        budget: &Budget,
-        cost: u32,
-        now_ms: i64,
-    ) -> Result<Acquired, StoreError> {
+    async fn acquire(&self, lane: &str, ask: &Ask) -> Result<Acquired, StoreError> {
         let mut lanes = self.lanes.lock().map_err(|_| poisoned())?;
         Ok(lanes
-            .entry((lane.to_string(), class))
+            .entry((lane.to_string(), ask.class))
             .or_default()
-            .acquire(budget, cost, now_ms))
+            .acquire(&ask.budget, ask.cost, ask.now_ms))
     }
 
     async fn strike(&self, lane: &str, class: Class, now_ms: i64) -> Result<i64, StoreError> {

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::{DynamoStore, Item, classify, is_conditional_failure, n, s};
-use crate::pacing::{Acquired, Budget, Class, LaneState, LaneStore, PauseReason, utc_day};
+use crate::pacing::{Acquired, Ask, Class, LaneState, LaneStore, PauseReason, utc_day};
 use crate::store::StoreError;
 
 /// Races lost in a row before the store gives up (503).
@@ -41,6 +41,14 @@ impl LaneHints {
             map.insert(key, tat);
         }
     }
+}
+
+/// The item's key: the lane and the class.
+fn key_of(lane: &str, class: Class) -> Item {
+    Item::from([
+        ("lane".to_string(), s(lane)),
+        ("class".to_string(), s(class.as_str())),
+    ])
 }
 
 fn counter(day: &str) -> String {
@@ -93,12 +101,15 @@ impl DynamoStore {
     async fn try_branch(
         &self,
         lane: &str,
-        class: Class,
-        budget: &Budget,
-        cost: u32,
-        now_ms: i64,
+        ask: &Ask,
         busy: bool,
     ) -> Result<Result<i64, LaneState>, StoreError> {
+        let Ask {
+            class,
+            ref budget,
+            cost,
+            now_ms,
+        } = *ask;
         let table = &self.tables.lanes;
         let inc = i64::from(cost) * budget.interval_ms as i64;
         let today = utc_day(now_ms);
@@ -113,8 +124,7 @@ impl DynamoStore {
             .client
             .update_item()
             .table_name(table)
-            .key("lane", s(lane))
-            .key("class", s(class.as_str()))
+            .set_key(Some(key_of(lane, class)))
             .expression_attribute_names("#c", counter(&today))
             .expression_attribute_names("#y", counter(&yesterday))
             .expression_attribute_values(":now", n(now_ms))
@@ -167,28 +177,21 @@ impl DynamoStore {
 
 #[async_trait]
 impl LaneStore for DynamoStore {
-    async fn acquire(
-        &self,
-        lane: &str,
-        class: Class,
-        budget: &Budget,
-        cost: u32,
-        now_ms: i64,
-    ) -> Result<Acquired, StoreError> {
-        let key = format!("{lane}\u{1f}{}", class.as_str());
-        let mut busy = self.lane_hints.get(&key).is_some_and(|tat| tat > now_ms);
+    async fn acquire(&self, lane: &str, ask: &Ask) -> Result<Acquired, StoreError> {
+        let key = format!("{lane}\u{1f}{}", ask.class.as_str());
+        let mut busy = self
+            .lane_hints
+            .get(&key)
+            .is_some_and(|tat| tat > ask.now_ms);
         for _ in 0..MAX_TRIES {
-            match self
-                .try_branch(lane, class, budget, cost, now_ms, busy)
-                .await?
-            {
+            match self.try_branch(lane, ask, busy).await? {
                 Ok(tat) => {
                     self.lane_hints.set(key, tat);
                     return Ok(Acquired::Granted { busy });
                 }
                 Err(mut seen) => {
                     self.lane_hints.set(key.clone(), seen.tat);
-                    match seen.acquire(budget, cost, now_ms) {
+                    match seen.acquire(&ask.budget, ask.cost, ask.now_ms) {
                         refused @ Acquired::Refused { .. } => return Ok(refused),
                         // The other branch fits (or a race moved the item):
                         // try what the item says.
@@ -198,7 +201,8 @@ impl LaneStore for DynamoStore {
             }
         }
         Err(StoreError::Unavailable(format!(
-            "lane {lane}/{class}: {MAX_TRIES} conditional writes lost to concurrent ones"
+            "lane {lane}/{}: {MAX_TRIES} conditional writes lost to concurrent ones",
+            ask.class
         )))
     }
 
@@ -209,8 +213,7 @@ impl LaneStore for DynamoStore {
                 .client
                 .get_item()
                 .table_name(table)
-                .key("lane", s(lane))
-                .key("class", s(class.as_str()))
+                .set_key(Some(key_of(lane, class)))
                 .consistent_read(true)
                 .send()
                 .await
@@ -225,8 +228,7 @@ impl LaneStore for DynamoStore {
                 .client
                 .update_item()
                 .table_name(table)
-                .key("lane", s(lane))
-                .key("class", s(class.as_str()))
+                .set_key(Some(key_of(lane, class)))
                 .update_expression(
                     "SET paused_until = :until, pause_reason = :why, strikes = :strikes, last_strike = :now",
                 )
