@@ -32,7 +32,10 @@ free_port() {
 }
 
 moto_port=$(free_port)
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" > .tmp/moto.log 2>&1 &
+# moto's own server, with DynamoDB requests one at a time: DynamoDB's
+# conditional writes are atomic, moto's threaded backend's are not
+# (scripts/moto_server.py).
+"$venv/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$moto_port" > .tmp/moto.log 2>&1 &
 moto_pid=$!
 evo_pid=""
 cleanup() {
