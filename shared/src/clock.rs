@@ -1,4 +1,5 @@
-//! Time helpers: the one RFC 3339 formatter (UTC, whole seconds, `Z`).
+//! Time helpers: the one RFC 3339 formatter (UTC, whole seconds, `Z`), and
+//! the epoch-milliseconds instants the pacing lanes keep.
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -33,6 +34,32 @@ pub fn format_rfc3339_millis(at: OffsetDateTime) -> String {
         format_rfc3339(utc).trim_end_matches('Z'),
         utc.millisecond()
     )
+}
+
+/// An epoch-milliseconds instant as [`format_rfc3339`] writes it.
+pub fn format_epoch_ms(ms: i64) -> String {
+    format_rfc3339(
+        OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+    )
+}
+
+/// `YYYY-MM-DD`, the UTC day of an epoch-milliseconds instant.
+pub fn utc_day(ms: i64) -> String {
+    let date = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// Seconds since the Unix epoch.

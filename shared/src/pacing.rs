@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use crate::clock::{now_ms, utc_day};
 use crate::store::StoreError;
 
 /// What a call spends budget on.
@@ -246,19 +247,6 @@ pub enum Acquired {
 
 pub const MS_PER_DAY: i64 = 86_400_000;
 
-/// `YYYY-MM-DD` of an epoch-ms instant, UTC.
-pub fn utc_day(now_ms: i64) -> String {
-    let date = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
 impl LaneState {
     /// The GCRA and the daily cap: `Granted` updates `self`, `Refused`
     /// leaves it as it was. `cost` is at most the burst (a larger one can
@@ -457,31 +445,26 @@ impl<'a> Guard<'a> {
     pub async fn view(&self, now_ms: i64) -> Result<serde_json::Value, StoreError> {
         let stored = self.store.lane(&self.lane).await?;
         let today = utc_day(now_ms);
-        let mut classes = serde_json::Map::new();
+        // The settings' own description, each class with its state added.
+        let mut view = self.pacing.describe();
         for class in Class::ALL {
             let budget = self.pacing.budget(class);
             let state = stored.get(&class).cloned().unwrap_or_default();
-            let mut entry = serde_json::json!({
-                "interval_ms": budget.interval_ms,
-                "burst": budget.burst,
-                "daily_cap": budget.daily,
-                "available": if self.is_on() { state.available(&budget, now_ms) } else { budget.burst },
-                "today": if state.day == today { state.count } else { 0 },
+            let entry = &mut view["classes"][class.as_str()];
+            entry["available"] = serde_json::json!(if self.is_on() {
+                state.available(&budget, now_ms)
+            } else {
+                budget.burst
             });
+            entry["today"] = serde_json::json!(if state.day == today { state.count } else { 0 });
             if state.paused_until > now_ms {
-                entry["paused_until"] = serde_json::json!(crate::clock::format_rfc3339(
-                    time::OffsetDateTime::from_unix_timestamp(state.paused_until / 1000)
-                        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-                ));
+                entry["paused_until"] =
+                    serde_json::json!(crate::clock::format_epoch_ms(state.paused_until));
                 entry["pause_reason"] = serde_json::json!(state.pause_reason);
             }
-            classes.insert(class.as_str().into(), entry);
         }
-        Ok(serde_json::json!({
-            "lane": self.lane,
-            "pacing": if self.is_on() { "on" } else { "off" },
-            "classes": classes,
-        }))
+        view["lane"] = serde_json::json!(self.lane);
+        Ok(view)
     }
 
     /// Whether the `add` class was mid-burst when this request paid.
@@ -501,11 +484,6 @@ impl<'a> Guard<'a> {
             }
         }
     }
-}
-
-/// Now, epoch milliseconds.
-pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 #[cfg(test)]

@@ -41,6 +41,11 @@ fn add(from: usize, n: usize) -> lambda_http::Request {
         .with_body(&json!({ "participants": phones(from, n) }).to_string())
 }
 
+fn remove(from: usize, n: usize) -> lambda_http::Request {
+    events::load("remove-group-participants.json")
+        .with_body(&json!({ "participants": phones(from, n) }).to_string())
+}
+
 async fn pacing_view(state: &AppState) -> Value {
     let a = send(state, events::load("get-pacing.json")).await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -72,12 +77,7 @@ async fn over_budget_is_429_with_nothing_sent_the_key_released_and_no_audit() {
         let a = send(&state, add(10, 1).with_header("idempotency-key", "k-paced")).await;
         assert_error(&a, 429, "PACING_LIMITED");
         // Another class has its own budget.
-        let a = send(
-            &state,
-            events::load("remove-group-participants.json")
-                .with_body(&json!({ "participants": phones(0, 1) }).to_string()),
-        )
-        .await;
+        let a = send(&state, remove(0, 1)).await;
         assert_eq!(a.status, 200, "{name}: {}", a.body);
         let view = pacing_view(&state).await;
         assert_eq!(view["pacing"], "on");
@@ -133,12 +133,7 @@ async fn whatsapps_own_limit_pauses_the_class() {
         assert_eq!(view["classes"]["add"]["available"], 0);
         // Other classes go on.
         assert!(view["classes"]["change"]["paused_until"].is_null());
-        let a = send(
-            &state,
-            events::load("remove-group-participants.json")
-                .with_body(&json!({ "participants": phones(0, 1) }).to_string()),
-        )
-        .await;
+        let a = send(&state, remove(0, 1)).await;
         assert_eq!(a.status, 200, "{name}: {}", a.body);
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use shared::operations::{AddGroupParticipants, RemoveGroupParticipants};
+use shared::pacing::{Class, Override, Pacing};
 use shared::provision::{self, NewTenant};
 use shared::store::TenantStatus;
 use shared::{AppState, Operation, serve_operation};
@@ -54,34 +55,49 @@ fn run<Op: Operation>(
     });
 }
 
+/// A tenant on the session-service engine, and a token of it.
+async fn tenant_token(store: &MemoryStore, tenant_id: &str, pacing: Pacing) -> String {
+    provision::put_tenant(
+        store,
+        NewTenant {
+            tenant_id: tenant_id.into(),
+            name: None,
+            status: TenantStatus::Active,
+            engine: shared::engine::EngineKind::SessionService,
+            wuts_base_url: None,
+            wuts_session_id: "s".into(),
+            wuts_api_key: "k".into(),
+            pacing,
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    provision::issue_token(store, tenant_id, "u", None, None)
+        .await
+        .unwrap()
+        .token
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let store = Arc::new(MemoryStore::new());
-    let token = rt.block_on(async {
-        provision::put_tenant(
-            store.as_ref(),
-            NewTenant {
-                tenant_id: "bench".into(),
-                name: None,
-                status: TenantStatus::Active,
-                engine: shared::engine::EngineKind::SessionService,
-                wuts_base_url: None,
-                wuts_session_id: "s".into(),
-                wuts_api_key: "k".into(),
-                pacing: shared::pacing::Pacing::off(),
-            },
-            true,
-        )
-        .await
-        .unwrap();
-        provision::issue_token(store.as_ref(), "bench", "u", None, None)
-            .await
-            .unwrap()
-            .token
-    });
+    let token = rt.block_on(tenant_token(&store, "bench", Pacing::off()));
+    // The guard on, with a change budget that never runs out, so every
+    // iteration is granted.
+    let mut paced = Pacing::default();
+    paced.classes.insert(
+        Class::Change,
+        Override {
+            interval_ms: Some(1),
+            burst: Some(1_000_000),
+            daily: Some(u32::MAX),
+        },
+    );
+    let paced_token = rt.block_on(tenant_token(&store, "paced", paced));
     let members: Vec<String> = (0..50)
         .map(|i| format!("55119{i:08}@s.whatsapp.net"))
         .collect();
@@ -89,7 +105,6 @@ fn bench(c: &mut Criterion) {
     let sim = Simulator::new();
     sim.put_group(DEMO_GROUP, SimGroup::new(&refs));
     // A concrete engine, as in a Lambda binary: static calls.
-    let store_for_pacing = store.clone();
     let state = AppState::with_engine(store, Arc::new(sim), Duration::from_secs(3600));
 
     for n in [1usize, 50] {
@@ -105,49 +120,9 @@ fn bench(c: &mut Criterion) {
     let event = event_with(&token, "POST", &newcomers);
     run::<AddGroupParticipants>(c, &rt, &state, "add_participants_50", &event);
 
-    // The same remove with the pacing guard on (a budget that never runs
-    // out, so every iteration is granted): the difference to
+    // The same remove with the pacing guard on: the difference to
     // remove_participants_1 is the guard's in-process cost (the engine's
     // pre-send check, the GCRA, the lane key) over the memory store.
-    let paced_token = rt.block_on(async {
-        provision::put_tenant(
-            store_for_pacing.as_ref(),
-            NewTenant {
-                tenant_id: "paced".into(),
-                name: None,
-                status: TenantStatus::Active,
-                engine: shared::engine::EngineKind::SessionService,
-                wuts_base_url: None,
-                wuts_session_id: "s".into(),
-                wuts_api_key: "k".into(),
-                pacing: shared::pacing::Pacing::default(),
-            },
-            true,
-        )
-        .await
-        .unwrap();
-        provision::set_tenant_pacing(
-            store_for_pacing.as_ref(),
-            "paced",
-            provision::PacingChange {
-                off: None,
-                class: Some((
-                    shared::pacing::Class::Change,
-                    shared::pacing::Override {
-                        interval_ms: Some(1),
-                        burst: Some(1_000_000),
-                        daily: Some(u32::MAX),
-                    },
-                )),
-            },
-        )
-        .await
-        .unwrap();
-        provision::issue_token(store_for_pacing.as_ref(), "paced", "u", None, None)
-            .await
-            .unwrap()
-            .token
-    });
     let event = event_with(&paced_token, "DELETE", &members[..1]);
     run::<RemoveGroupParticipants>(c, &rt, &state, "remove_participants_1_paced", &event);
 }

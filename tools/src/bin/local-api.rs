@@ -79,6 +79,7 @@ async fn embedded() -> Result<(AppState, String), String> {
 
 fn banner(base: &str, token: &str) -> String {
     let auth = format!("-H \"Authorization: Bearer {token}\"");
+    let demo_add = shared::pacing::Pacing::demo().budget(shared::pacing::Class::Add);
     let mut lines = vec![
         "Embedded demo: in-process store and WUTS simulator (nothing else needs to run)."
             .to_string(),
@@ -91,12 +92,7 @@ fn banner(base: &str, token: &str) -> String {
         format!("a group to leave: {DEMO_SPARE_GROUP}"),
         format!(
             "pacing: on, scaled for the demo (add: {} at once, then one per {} ms; GET /pacing shows the lane)",
-            shared::pacing::Pacing::demo()
-                .budget(shared::pacing::Class::Add)
-                .burst,
-            shared::pacing::Pacing::demo()
-                .budget(shared::pacing::Class::Add)
-                .interval_ms,
+            demo_add.burst, demo_add.interval_ms,
         ),
         "try (one sample per operation, from events/):".to_string(),
     ];
