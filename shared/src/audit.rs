@@ -78,6 +78,7 @@ pub(crate) fn build<E: Engine + ?Sized, S: Store + ?Sized>(
             .settings
             .audit_ttl_days
             .map(|days| now + i64::try_from(days).unwrap_or(0) * 86_400),
+        job_id: None,
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Tables {
     pub audit: String,
     /// The pacing lanes (`pacing.md`).
     pub lanes: String,
+    /// Paced bulk jobs and their results (`pacing.md`).
+    pub jobs: String,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +145,7 @@ pub fn tables_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Ta
         idempotency: required(lookup, "IDEMPOTENCY_TABLE")?,
         audit: required(lookup, "AUDIT_TABLE")?,
         lanes: required(lookup, "LANES_TABLE")?,
+        jobs: required(lookup, "JOBS_TABLE")?,
     })
 }
 
@@ -246,12 +249,13 @@ mod tests {
     use std::collections::HashMap;
 
     /// Every table variable.
-    const TABLES: [(&str, &str); 5] = [
+    const TABLES: [(&str, &str); 6] = [
         ("TOKENS_TABLE", "t"),
         ("TENANTS_TABLE", "n"),
         ("IDEMPOTENCY_TABLE", "i"),
         ("AUDIT_TABLE", "a"),
         ("LANES_TABLE", "l"),
+        ("JOBS_TABLE", "j"),
     ];
 
     /// `pairs` and every table variable.
@@ -292,6 +296,7 @@ mod tests {
             ("IDEMPOTENCY_TABLE", "i"),
             ("AUDIT_TABLE", "a"),
             ("LANES_TABLE", "l"),
+            ("JOBS_TABLE", "j"),
         ];
         for (k, v) in [
             ("WUTS_TIMEOUT_MS", "abc"),

@@ -32,7 +32,7 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// The headers that are part of what an answer says, and so are stored and
 /// replayed with it (a replay is the first answer verbatim). Every other
 /// header is the transport's or names the request (`x-request-id`).
-pub const KEPT_HEADERS: &[&str] = &["x-partial-update"];
+pub const KEPT_HEADERS: &[&str] = &["x-partial-update", "location"];
 const MAX_KEY_LEN: usize = 255;
 
 /// A syntactically valid key: 1 to 255 printable ASCII characters.

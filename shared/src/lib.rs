@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod jid;
+pub mod jobs;
 #[cfg(feature = "adapters")]
 pub mod lambda;
 #[cfg(feature = "adapters")]

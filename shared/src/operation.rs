@@ -49,6 +49,21 @@ pub struct On<'a, E: Engine + ?Sized> {
     pub target: &'a EngineTarget,
     pub ctx: &'a mut RequestCtx,
     pub guard: Guard<'a>,
+    /// The caller's paced jobs (the jobs routes; `None` in a job's worker).
+    pub jobs: Option<Jobs<'a>>,
+}
+
+/// What the jobs routes work on: the caller's jobs, the queue that runs
+/// them, and who asks.
+pub struct Jobs<'a> {
+    pub store: &'a dyn crate::jobs::JobStore,
+    pub queue: &'a dyn crate::jobs::JobQueue,
+    pub tenant_id: &'a str,
+    pub user_id: &'a str,
+    pub token_id: &'a str,
+    /// The caller's lane and its pacing (a job's estimate).
+    pub lane: String,
+    pub pacing: &'a crate::pacing::Pacing,
 }
 
 impl<E: Engine + ?Sized> On<'_, E> {
@@ -98,6 +113,13 @@ impl<E: Engine + ?Sized> On<'_, E> {
             .pay(costs, now_ms())
             .await
             .map_err(EngineError::Paced)
+    }
+
+    /// The caller's jobs (always there on an API request).
+    pub fn jobs(&self) -> Result<&Jobs<'_>, ApiError> {
+        self.jobs
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("no jobs outside an API request"))
     }
 
     /// The 200 answer, without per-participant outcomes.

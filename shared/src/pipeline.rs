@@ -342,6 +342,15 @@ fn on<'a, E: Engine + ?Sized, S: Store + ?Sized>(
         engine: state.engine.as_ref(),
         target,
         ctx,
-        guard: Guard::new(state.store.lanes(), lane, &principal.tenant.pacing),
+        guard: Guard::new(state.store.lanes(), lane.clone(), &principal.tenant.pacing),
+        jobs: Some(crate::operation::Jobs {
+            store: state.store.jobs(),
+            queue: state.queue.as_ref(),
+            tenant_id: principal.tenant_id(),
+            user_id: &principal.user_id,
+            token_id: &principal.token_id,
+            lane,
+            pacing: &principal.tenant.pacing,
+        }),
     }
 }

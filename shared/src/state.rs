@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::engine::Engine;
+use crate::jobs::JobQueue;
 #[cfg(feature = "adapters")]
 use crate::engine::transport::HttpEngine;
 use crate::store::Store;
@@ -23,6 +24,8 @@ pub struct AppState<E: Engine + ?Sized = dyn Engine, S: Store + ?Sized = dyn Sto
     pub engine: Arc<E>,
     pub auth: Authenticator<S>,
     pub settings: Settings,
+    /// Where paced jobs go to run ([`crate::jobs::NoQueue`] until wired).
+    pub queue: Arc<dyn JobQueue>,
 }
 
 impl AppState {
@@ -39,6 +42,7 @@ impl<E: Engine + ?Sized, S: Store + ?Sized> AppState<E, S> {
             store,
             engine,
             settings: Settings::default(),
+            queue: Arc::new(crate::jobs::queue::NoQueue),
         }
     }
 }
@@ -52,6 +56,7 @@ impl<E: Engine + 'static, S: Store + 'static> AppState<E, S> {
             engine: self.engine,
             auth: self.auth.into_dyn(),
             settings: self.settings,
+            queue: self.queue,
         }
     }
 }

@@ -80,6 +80,7 @@ pub async fn create_tables(
     let idempotency = table(&tables.idempotency, "id", None)?;
     let audit = table(&tables.audit, "tenant_id", Some("sk"))?;
     let lanes = table(&tables.lanes, "lane", Some("class"))?;
+    let jobs = table(&tables.jobs, "tenant_id", Some("sk"))?;
 
     let mut reports = Vec::new();
     for (name, request) in [
@@ -88,6 +89,7 @@ pub async fn create_tables(
         (&tables.idempotency, idempotency),
         (&tables.audit, audit),
         (&tables.lanes, lanes),
+        (&tables.jobs, jobs),
     ] {
         let created = match request.send().await {
             Ok(_) => true,
@@ -107,7 +109,7 @@ pub async fn create_tables(
     for report in &reports {
         wait_active(client, &report.name, wait_for).await?;
     }
-    for table in [&tables.tokens, &tables.idempotency, &tables.audit] {
+    for table in [&tables.tokens, &tables.idempotency, &tables.audit, &tables.jobs] {
         enable_ttl(client, table).await?;
     }
     Ok(reports)

@@ -13,19 +13,25 @@
 
 mod add_community_participants;
 mod add_group_participants;
+mod cancel_job;
 mod community_link;
+mod create_community_participants_job;
+mod create_group_participants_job;
 pub mod create_community;
 pub mod create_group;
 pub mod duplicates;
 pub mod fields;
 mod get_group;
 mod get_group_invite_link;
+mod get_job;
 mod get_pacing;
 pub mod invite;
+pub mod jobs;
 pub mod join_group;
 mod leave_group;
 mod link_community_group;
 pub mod list_groups;
+mod list_jobs;
 pub mod participants;
 mod remove_community_participants;
 mod remove_group_participants;
@@ -37,15 +43,20 @@ pub mod update_group;
 
 pub use add_community_participants::AddCommunityParticipants;
 pub use add_group_participants::AddGroupParticipants;
+pub use cancel_job::CancelJob;
+pub use create_community_participants_job::CreateCommunityParticipantsJob;
+pub use create_group_participants_job::CreateGroupParticipantsJob;
 pub use create_community::CreateCommunity;
 pub use create_group::CreateGroup;
 pub use get_group::GetGroup;
 pub use get_group_invite_link::GetGroupInviteLink;
+pub use get_job::GetJob;
 pub use get_pacing::GetPacing;
 pub use join_group::JoinGroup;
 pub use leave_group::LeaveGroup;
 pub use link_community_group::LinkCommunityGroup;
 pub use list_groups::ListGroups;
+pub use list_jobs::ListJobs;
 pub use remove_community_participants::RemoveCommunityParticipants;
 pub use remove_group_participants::RemoveGroupParticipants;
 pub use reset_group_invite_link::ResetGroupInviteLink;
@@ -116,6 +127,11 @@ operations!(
     LinkCommunityGroup,
     UnlinkCommunityGroup,
     GetPacing,
+    CreateGroupParticipantsJob,
+    CreateCommunityParticipantsJob,
+    GetJob,
+    ListJobs,
+    CancelJob,
 );
 
 /// Resolves a request line against the API's route table.
@@ -215,7 +231,7 @@ pub fn created(ctx: &RequestCtx, body: &impl serde::Serialize) -> Result<Respons
     respond(ctx, lambda_http::http::StatusCode::CREATED, body)
 }
 
-fn respond(
+pub(crate) fn respond(
     ctx: &RequestCtx,
     status: lambda_http::http::StatusCode,
     body: &impl serde::Serialize,

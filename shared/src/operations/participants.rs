@@ -247,6 +247,16 @@ pub fn parse_body_with_default(
     bytes: &[u8],
     default: Action,
 ) -> Result<ParticipantsBody, ApiError> {
+    parse_body_up_to(bytes, default, MAX_PARTICIPANTS)
+}
+
+/// [`parse_body_with_default`] with at most `max` participants (a paced
+/// job takes up to 5,000).
+pub fn parse_body_up_to(
+    bytes: &[u8],
+    default: Action,
+    max: usize,
+) -> Result<ParticipantsBody, ApiError> {
     let fail = |fields: Vec<FieldError>| ApiError::validation("validation failed", fields);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(fail(vec![FieldError::new(
@@ -289,7 +299,7 @@ pub fn parse_body_with_default(
             None
         }
     };
-    let participants = parse_participants(&object, &mut errors);
+    let participants = parse_participants(&object, &mut errors, max);
     match (action, participants) {
         (Some(action), Some(participants)) if errors.is_empty() => Ok(ParticipantsBody {
             action,
@@ -302,12 +312,13 @@ pub fn parse_body_with_default(
 fn parse_participants(
     object: &Map<String, Value>,
     errors: &mut Vec<FieldError>,
+    max: usize,
 ) -> Option<Vec<ParticipantJid>> {
     let Some(value) = object.get("participants") else {
         errors.push(FieldError::new("participants", "is required"));
         return None;
     };
-    parse_participant_list(value, errors)
+    parse_participant_list_up_to(value, errors, max)
 }
 
 /// A `participants` value: 1 to [`MAX_PARTICIPANTS`] entries, each
@@ -316,6 +327,15 @@ pub fn parse_participant_list(
     value: &Value,
     errors: &mut Vec<FieldError>,
 ) -> Option<Vec<ParticipantJid>> {
+    parse_participant_list_up_to(value, errors, MAX_PARTICIPANTS)
+}
+
+/// [`parse_participant_list`] with at most `max` entries.
+pub fn parse_participant_list_up_to(
+    value: &Value,
+    errors: &mut Vec<FieldError>,
+    max: usize,
+) -> Option<Vec<ParticipantJid>> {
     let Value::Array(items) = value else {
         errors.push(FieldError::new(
             "participants",
@@ -323,13 +343,10 @@ pub fn parse_participant_list(
         ));
         return None;
     };
-    if items.is_empty() || items.len() > MAX_PARTICIPANTS {
+    if items.is_empty() || items.len() > max {
         errors.push(FieldError::new(
             "participants",
-            format!(
-                "must hold 1 to {MAX_PARTICIPANTS} entries (got {})",
-                items.len()
-            ),
+            format!("must hold 1 to {max} entries (got {})", items.len()),
         ));
         return None;
     }

@@ -8,6 +8,7 @@ pub mod dynamo;
 
 use async_trait::async_trait;
 
+use crate::jobs::JobStore;
 use crate::pacing::LaneStore;
 use serde::Serialize;
 
@@ -316,6 +317,9 @@ pub struct AuditRecord {
     /// Epoch seconds (TTL); `None` keeps the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The paced job this engine call was part of (`pacing.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
 }
 
 #[async_trait]
@@ -331,13 +335,23 @@ pub trait AuditStore: Send + Sync {
 }
 
 /// Every port, as one object the application state can hold.
-pub trait Store: TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore {
+pub trait Store:
+    TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore + JobStore
+{
     /// The pacing lanes, as the guard takes them.
     fn lanes(&self) -> &dyn LaneStore;
+    /// The paced jobs.
+    fn jobs(&self) -> &dyn JobStore;
 }
 
-impl<T: TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore> Store for T {
+impl<T: TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore + JobStore> Store
+    for T
+{
     fn lanes(&self) -> &dyn LaneStore {
+        self
+    }
+
+    fn jobs(&self) -> &dyn JobStore {
         self
     }
 }

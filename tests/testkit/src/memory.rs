@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
+use shared::jobs::{Job, JobEntry, JobPage, JobStatus, JobStore, StatusChange, Tally};
 use shared::pacing::{Acquired, Ask, Class, LaneState, LaneStore};
 
 use shared::store::{
@@ -21,6 +22,8 @@ pub struct MemoryStore {
     idempotency: Mutex<HashMap<String, IdempotencyRecord>>,
     audit: Mutex<Vec<AuditRecord>>,
     lanes: Mutex<HashMap<(String, Class), LaneState>>,
+    /// Each job and its entries, by tenant and id.
+    jobs: Mutex<HashMap<(String, String), (Job, Vec<JobEntry>)>>,
     /// How many reads reached the store (tests assert on it).
     reads: AtomicUsize,
     /// When set, audit writes fail (tests of "a failed audit write is logged").
@@ -233,5 +236,142 @@ impl LaneStore for MemoryStore {
             .filter(|((l, _), _)| l == lane)
             .map(|((_, class), state)| (*class, state.clone()))
             .collect())
+    }
+}
+
+/// The jobs as the DynamoDB table keeps them: per tenant, with the same
+/// conditions on each move.
+#[async_trait]
+impl JobStore for MemoryStore {
+    async fn create_job(&self, job: &Job, entries: &[JobEntry]) -> Result<(), StoreError> {
+        let mut jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        let key = (job.tenant_id.clone(), job.id.clone());
+        if jobs.contains_key(&key) {
+            return Err(StoreError::Other("the job exists".into()));
+        }
+        jobs.insert(key, (job.clone(), entries.to_vec()));
+        Ok(())
+    }
+
+    async fn get_job(&self, tenant_id: &str, id: &str) -> Result<Option<Job>, StoreError> {
+        let jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        Ok(jobs
+            .get(&(tenant_id.to_string(), id.to_string()))
+            .map(|(job, _)| job.clone()))
+    }
+
+    async fn list_jobs(
+        &self,
+        tenant_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<JobPage, StoreError> {
+        let jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        let mut mine: Vec<Job> = jobs
+            .values()
+            .filter(|(job, _)| job.tenant_id == tenant_id)
+            .filter(|(job, _)| after.is_none_or(|a| job.id.as_str() < a))
+            .map(|(job, _)| job.clone())
+            .collect();
+        mine.sort_by(|a, b| b.id.cmp(&a.id));
+        let more = mine.len() > limit as usize;
+        mine.truncate(limit.max(1) as usize);
+        let next = more.then(|| mine.last().map(|j| j.id.clone())).flatten();
+        Ok(JobPage { jobs: mine, next })
+    }
+
+    async fn entries(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        from: u32,
+        limit: u32,
+    ) -> Result<Vec<JobEntry>, StoreError> {
+        let jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        Ok(jobs
+            .get(&(tenant_id.to_string(), id.to_string()))
+            .map(|(_, entries)| {
+                entries
+                    .iter()
+                    .skip(from as usize)
+                    .take(limit as usize)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn begin_chunk(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        cursor: u32,
+        n: u32,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        let Some((job, _)) = jobs.get_mut(&(tenant_id.to_string(), id.to_string())) else {
+            return Ok(false);
+        };
+        if job.cursor != cursor || job.inflight != 0 || !job.status.is_live() {
+            return Ok(false);
+        }
+        job.inflight = n;
+        job.status = JobStatus::Running;
+        job.updated_at = now_ms;
+        job.paused_until = None;
+        job.pause_reason = None;
+        Ok(true)
+    }
+
+    async fn commit_chunk(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        cursor: u32,
+        outcomes: &[JobEntry],
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        let Some((job, entries)) = jobs.get_mut(&(tenant_id.to_string(), id.to_string())) else {
+            return Ok(false);
+        };
+        let n = outcomes.len() as u32;
+        if job.cursor != cursor || (job.inflight != n && job.inflight != 0) {
+            return Ok(false);
+        }
+        for (i, outcome) in outcomes.iter().enumerate() {
+            if let Some(slot) = entries.get_mut(cursor as usize + i) {
+                *slot = outcome.clone();
+            }
+        }
+        Tally::of(outcomes).apply(job, n, now_ms);
+        Ok(true)
+    }
+
+    async fn set_status(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        from: &[JobStatus],
+        change: &StatusChange,
+    ) -> Result<Option<Job>, StoreError> {
+        let mut jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        let Some((job, _)) = jobs.get_mut(&(tenant_id.to_string(), id.to_string())) else {
+            return Ok(None);
+        };
+        if !from.contains(&job.status) {
+            return Ok(None);
+        }
+        job.status = change.status;
+        job.updated_at = change.now_ms;
+        (job.paused_until, job.pause_reason) = match &change.paused {
+            Some((until, why)) => (Some(*until), Some(why.clone())),
+            None => (None, None),
+        };
+        if let Some(error) = &change.error {
+            job.error = Some(error.clone());
+        }
+        Ok(Some(job.clone()))
     }
 }

@@ -141,5 +141,6 @@ pub fn unique_tables() -> Tables {
         idempotency: format!("idempotency-{id}"),
         audit: format!("audit-{id}"),
         lanes: format!("lanes-{id}"),
+        jobs: format!("jobs-{id}"),
     }
 }

@@ -265,6 +265,7 @@ fn needed_tables(command: &Command) -> &'static [&'static str] {
         "IDEMPOTENCY_TABLE",
         "AUDIT_TABLE",
         "LANES_TABLE",
+        "JOBS_TABLE",
     ];
     match command {
         Command::CreateTables => ALL,

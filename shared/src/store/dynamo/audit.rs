@@ -1,7 +1,7 @@
 //! The audit table (`AUDIT_TABLE`): partition key `tenant_id` (S), sort key
 //! `sk` (S, `{at}#{request_id}`, so a tenant's records sort by time); the
 //! record's fields, `participants` as a JSON string, `expires_at` (N, TTL,
-//! optional).
+//! optional), `job_id` (S, a paced job's engine calls).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,9 @@ struct AuditItem {
     upstream_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// The paced job whose engine call this was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job_id: Option<String>,
 }
 
 pub(crate) fn to_item(r: &AuditRecord) -> Result<Item, StoreError> {
@@ -49,6 +52,7 @@ pub(crate) fn to_item(r: &AuditRecord) -> Result<Item, StoreError> {
         error_code: r.error_code.clone(),
         upstream_ms: r.upstream_ms,
         expires_at: r.expires_at,
+        job_id: r.job_id.clone(),
     };
     write("audit", &item)
 }
@@ -71,6 +75,7 @@ pub(crate) fn from_item(item: Item) -> Result<AuditRecord, StoreError> {
         error_code: item.error_code,
         upstream_ms: item.upstream_ms,
         expires_at: item.expires_at,
+        job_id: item.job_id,
     })
 }
 

@@ -5,6 +5,7 @@
 
 mod audit;
 mod idempotency;
+mod jobs;
 mod lanes;
 mod tenants;
 mod tokens;
