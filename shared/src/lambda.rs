@@ -15,7 +15,16 @@ use crate::telemetry;
 /// configuration ends the cold start with one clear log line.
 pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
     telemetry::init();
-    let state = match AppState::from_env().await {
+    let wired = async {
+        let mut state = AppState::from_env().await?;
+        // Only the functions that queue jobs build an SQS client (the
+        // others do not link it).
+        if Op::ROUTE.queues_jobs {
+            state.queue = Arc::new(crate::jobs::sqs::SqsQueue::from_env().await?);
+        }
+        Ok::<_, crate::config::ConfigError>(state)
+    };
+    let state = match wired.await {
         Ok(state) => Arc::new(state),
         Err(err) => {
             tracing::error!(error = %err, "configuration error; cannot start");

@@ -215,3 +215,63 @@ pub async fn revoke_token(store: &dyn Store, token: &str) -> Result<TokenRecord,
         .await?
         .ok_or_else(|| ProvisionError::NotFound("no such token".into()))
 }
+
+/// The job the sample events (`events/get-job.json`, `cancel-job.json`)
+/// name: seeded by the embedded demo, the test harness and `admin job
+/// sample`, so every sample answers 2xx.
+pub const SAMPLE_JOB_ID: &str = "job_0192f0c0aa0070008000000000000001";
+
+/// Stores [`SAMPLE_JOB_ID`] for `tenant_id` (replacing it): a queued job
+/// of two adds to `group_jid` that no queue runs, so cancelling it shows
+/// what a cancel does.
+pub async fn seed_sample_job(
+    store: &dyn Store,
+    tenant_id: &str,
+    lane: &str,
+    group_jid: &str,
+) -> Result<(), ProvisionError> {
+    use crate::jobs::{Job, JobEntry, JobKind, JobStatus, RETENTION_SECS};
+    let now = crate::clock::now_ms();
+    let job = Job {
+        tenant_id: tenant_id.to_string(),
+        id: SAMPLE_JOB_ID.to_string(),
+        kind: JobKind::Group,
+        group_jid: group_jid.to_string(),
+        action: crate::engine::Action::Add,
+        status: JobStatus::Queued,
+        lane: lane.to_string(),
+        created_at: now,
+        updated_at: now,
+        total: 2,
+        cursor: 0,
+        inflight: 0,
+        ok: 0,
+        failed: 0,
+        unconfirmed: 0,
+        paused_until: None,
+        pause_reason: None,
+        error: None,
+        user_id: "sample".into(),
+        token_id: "sample".into(),
+        expires_at: now / 1000 + RETENTION_SECS,
+    };
+    let entries = [
+        JobEntry::pending("5511777777777@s.whatsapp.net", Some("5511777777777@s.whatsapp.net")),
+        JobEntry::pending("5511666666666@s.whatsapp.net", Some("5511666666666@s.whatsapp.net")),
+    ];
+    let jobs = store.jobs();
+    // Replacing: the memory store refuses an existing id, DynamoDB's put is
+    // conditional too; a cancelled sample is set back to queued.
+    if jobs.get_job(tenant_id, SAMPLE_JOB_ID).await?.is_some() {
+        jobs.set_status(
+            tenant_id,
+            SAMPLE_JOB_ID,
+            &[JobStatus::Cancelled, JobStatus::Completed, JobStatus::Failed],
+            &crate::jobs::StatusChange::to(JobStatus::Queued, now),
+        )
+        .await?;
+        return Ok(());
+    }
+    jobs.create_job(&job, &entries).await?;
+    Ok(())
+}

@@ -23,6 +23,8 @@ pub struct Route {
     /// Whether it calls the tenant's engine (false: it answers from this
     /// API's own data, on every engine, `GET /pacing`).
     pub engine: bool,
+    /// Whether it queues paced jobs (its function sends to `JOBS_QUEUE_URL`).
+    pub queues_jobs: bool,
 }
 
 impl Route {
@@ -36,6 +38,7 @@ impl Route {
             scope: Scope::GroupsWrite,
             mutating: true,
             engine: true,
+            queues_jobs: false,
         }
     }
 
@@ -48,6 +51,7 @@ impl Route {
             scope: Scope::GroupsRead,
             mutating: false,
             engine: true,
+            queues_jobs: false,
         }
     }
 
@@ -56,6 +60,14 @@ impl Route {
     pub const fn without_engine(self) -> Self {
         Self {
             engine: false,
+            ..self
+        }
+    }
+
+    /// The route queues paced jobs: its function needs `JOBS_QUEUE_URL`.
+    pub const fn queueing_jobs(self) -> Self {
+        Self {
+            queues_jobs: true,
             ..self
         }
     }

@@ -8,7 +8,11 @@
 //! `inflight` behind, and the next one marks that chunk `unconfirmed`
 //! instead of sending it again.
 
+#[cfg(feature = "adapters")]
+pub mod lambda;
 pub mod queue;
+#[cfg(feature = "adapters")]
+pub mod sqs;
 pub mod worker;
 
 use async_trait::async_trait;
@@ -17,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Action, AddRequest, GroupKind};
 use crate::store::StoreError;
 
-pub use queue::{JobMessage, JobQueue};
+pub use queue::{JobMessage, JobQueue, in_process};
 
 /// Participants a job may hold.
 pub const MAX_JOB_PARTICIPANTS: usize = 5_000;

@@ -92,3 +92,25 @@ impl JobQueue for LocalQueue {
         Ok(())
     }
 }
+
+/// `state` with its jobs run in process: a [`LocalQueue`] whose lane tasks
+/// run [`crate::jobs::worker::run_lane`] on the state itself (`local-api`'s
+/// embedded default, the tests). Call within a Tokio runtime.
+pub fn in_process<E, S>(
+    mut state: crate::state::AppState<E, S>,
+) -> Arc<crate::state::AppState<E, S>>
+where
+    E: crate::engine::Engine + ?Sized + 'static,
+    S: crate::store::Store + ?Sized + 'static,
+{
+    let queue = LocalQueue::new();
+    state.queue = Arc::new(queue.clone());
+    let state = Arc::new(state);
+    let weak = Arc::downgrade(&state);
+    queue.start(move |messages| {
+        if let Some(state) = weak.upgrade() {
+            tokio::spawn(crate::jobs::worker::run_lane(state, messages));
+        }
+    });
+    state
+}

@@ -30,7 +30,9 @@ macro_rules! job_operation {
 
         impl $crate::operation::Operation for $name {
             const ROUTE: $crate::routes::Route =
-                $crate::routes::Route::write("POST", $path, $function).without_engine();
+                $crate::routes::Route::write("POST", $path, $function)
+                    .without_engine()
+                    .queueing_jobs();
             type Command = $crate::engine::UpdateParticipants;
 
             fn prepare(

@@ -321,6 +321,7 @@ fn audit_record(tenant: &str, at: &str, rid: &str) -> AuditRecord {
         error_code: None,
         upstream_ms: Some(12),
         expires_at: Some(1_900_000_000),
+        job_id: Some("job_0192f0c0aa0070008000000000000009".into()),
     }
 }
 

@@ -97,6 +97,10 @@ pub fn harness_on(h: &Harness, ttl: Duration) -> AppState {
 pub async fn seed(store: &dyn Store, base_url: &str) {
     store.put_tenant(&tenant(base_url)).await.unwrap();
     store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
+    let lane = shared::pacing::lane_id("acme", SESSION_ID);
+    shared::provision::seed_sample_job(store, "acme", &lane, crate::sim::DEMO_GROUP)
+        .await
+        .unwrap();
 }
 
 pub fn http_wuts() -> Arc<HttpEngine> {

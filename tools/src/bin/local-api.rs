@@ -45,6 +45,33 @@ struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 3000)]
     port: u16,
+    /// DynamoDB mode: also run the paced-jobs worker in process, on the
+    /// SQS queue named by `JOBS_QUEUE_URL`.
+    #[arg(long)]
+    worker: bool,
+}
+
+/// The state with its jobs wired: in DynamoDB mode with `JOBS_QUEUE_URL`,
+/// the SQS queue (and with `--worker`, its worker in process); otherwise
+/// jobs run in process, a task per lane.
+async fn with_jobs(mut state: AppState, worker: bool) -> Result<Arc<AppState>, String> {
+    let queue_url = std::env::var("JOBS_QUEUE_URL").is_ok_and(|v| !v.trim().is_empty());
+    if !queue_url {
+        if worker {
+            return Err("--worker needs JOBS_QUEUE_URL (the jobs queue)".into());
+        }
+        return Ok(shared::jobs::in_process(state));
+    }
+    let queue = shared::jobs::sqs::SqsQueue::from_env()
+        .await
+        .map_err(|e| e.to_string())?;
+    state.queue = Arc::new(queue.clone());
+    let state = Arc::new(state);
+    if worker {
+        tokio::spawn(shared::jobs::lambda::poll(state.clone(), queue));
+        println!("jobs worker: polling JOBS_QUEUE_URL");
+    }
+    Ok(state)
 }
 
 fn dynamo_configured() -> bool {
@@ -73,6 +100,10 @@ async fn embedded() -> Result<(AppState, String), String> {
     let issued = provision::issue_token(store.as_ref(), "demo", "demo-user", None, None)
         .await
         .map_err(|e| e.to_string())?;
+    let lane = shared::pacing::lane_id("demo", "demo-session");
+    provision::seed_sample_job(store.as_ref(), "demo", &lane, DEMO_GROUP)
+        .await
+        .map_err(|e| e.to_string())?;
     let state = AppState::new(store, Arc::new(Simulator::demo()), Duration::from_secs(30));
     Ok((state, issued.token))
 }
@@ -94,6 +125,8 @@ fn banner(base: &str, token: &str) -> String {
             "pacing: on, scaled for the demo (add: {} at once, then one per {} ms; GET /pacing shows the lane)",
             demo_add.burst, demo_add.interval_ms,
         ),
+        "paced jobs run in process at those demo rates (POST .../participants/jobs, then GET /jobs/{id})"
+            .to_string(),
         "try (one sample per operation, from events/):".to_string(),
     ];
     for route in shared::operations::ROUTES {
@@ -259,6 +292,17 @@ async fn main() -> ExitCode {
             }
         }
     };
+    if args.worker && token.is_some() {
+        eprintln!("local-api: --worker is for DynamoDB mode (the embedded default runs jobs in process)");
+        return ExitCode::FAILURE;
+    }
+    let state = match with_jobs(state, args.worker).await {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("local-api: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(l) => l,
         Err(e) => {
@@ -282,7 +326,7 @@ async fn main() -> ExitCode {
     println!("API reference: {base}/docs");
     println!("listening on {base}");
     let server = Server {
-        state: Arc::new(state),
+        state,
         docs,
     };
     let app = Router::new().fallback(handle).with_state(Arc::new(server));

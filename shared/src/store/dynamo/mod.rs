@@ -40,6 +40,12 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 /// STS client for web identity, IMDS): 0.3–0.6 ms of every cold start. Without
 /// them (a developer's machine) the default chains run as usual.
 pub async fn client_from_env() -> Result<Client, crate::config::ConfigError> {
+    Ok(client_for_config(&sdk_config_from_env().await?))
+}
+
+/// The AWS SDK configuration every client of the process is built from
+/// (DynamoDB, and SQS where jobs are queued): see [`client_from_env`].
+pub async fn sdk_config_from_env() -> Result<aws_types::SdkConfig, crate::config::ConfigError> {
     let connect_timeout = Duration::from_millis(1_000);
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(connect_timeout)
@@ -63,7 +69,7 @@ pub async fn client_from_env() -> Result<Client, crate::config::ConfigError> {
         .timeout_config(timeouts)
         .load()
         .await;
-    Ok(client_for_config(&config))
+    Ok(config)
 }
 
 /// The DynamoDB client for an SDK configuration, where an empty
