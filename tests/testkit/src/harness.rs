@@ -80,12 +80,11 @@ pub async fn harness_for_with_ttl(flavour: Flavour, ttl: Duration) -> Harness {
 pub async fn harness_for_sim(flavour: Flavour, sim: Simulator, ttl: Duration) -> Harness {
     let fake = WutsFake::start_engine_with(flavour, sim).await;
     let store = Arc::new(MemoryStore::new());
-    store
-        .put_tenant(&tenant_for(flavour, &fake.base_url()))
-        .await
-        .unwrap();
+    let tenant = tenant_for(flavour, &fake.base_url());
+    store.put_tenant(&tenant).await.unwrap();
     store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
-    let state = Arc::new(AppState::new(store.clone(), http_wuts(), ttl));
+    seed_sample_job(store.as_ref(), &tenant).await;
+    let state = shared::jobs::in_process(AppState::new(store.clone(), http_wuts(), ttl));
     Harness { state, store, fake }
 }
 
@@ -97,8 +96,13 @@ pub fn harness_on(h: &Harness, ttl: Duration) -> AppState {
 pub async fn seed(store: &dyn Store, base_url: &str) {
     store.put_tenant(&tenant(base_url)).await.unwrap();
     store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
-    let lane = shared::pacing::lane_id("acme", SESSION_ID);
-    shared::provision::seed_sample_job(store, "acme", &lane, crate::sim::DEMO_GROUP)
+    seed_sample_job(store, &tenant(base_url)).await;
+}
+
+/// The job the sample events name, for `tenant` (so they answer 2xx).
+pub async fn seed_sample_job(store: &dyn Store, tenant: &Tenant) {
+    let lane = shared::pacing::lane_id(&tenant.tenant_id, &tenant.wuts_session_id);
+    shared::provision::seed_sample_job(store, &tenant.tenant_id, &lane, crate::sim::DEMO_GROUP)
         .await
         .unwrap();
 }
@@ -124,7 +128,7 @@ pub async fn harness_with_ttl(ttl: Duration) -> Harness {
     let fake = WutsFake::start().await;
     let store = Arc::new(MemoryStore::new());
     seed(store.as_ref(), &fake.base_url()).await;
-    let state = Arc::new(AppState::new(store.clone(), http_wuts(), ttl));
+    let state = shared::jobs::in_process(AppState::new(store.clone(), http_wuts(), ttl));
     Harness { state, store, fake }
 }
 

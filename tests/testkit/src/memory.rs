@@ -375,3 +375,74 @@ impl JobStore for MemoryStore {
         Ok(Some(job.clone()))
     }
 }
+
+/// `impl JobStore for $ty` by handing every call to its `$field` (a test
+/// store that wraps a [`MemoryStore`] to misbehave elsewhere).
+#[macro_export]
+macro_rules! delegate_job_store {
+    ($ty:ty, $field:ident) => {
+        #[async_trait::async_trait]
+        impl shared::jobs::JobStore for $ty {
+            async fn create_job(
+                &self,
+                job: &shared::jobs::Job,
+                entries: &[shared::jobs::JobEntry],
+            ) -> Result<(), shared::store::StoreError> {
+                self.$field.create_job(job, entries).await
+            }
+            async fn get_job(
+                &self,
+                tenant_id: &str,
+                id: &str,
+            ) -> Result<Option<shared::jobs::Job>, shared::store::StoreError> {
+                self.$field.get_job(tenant_id, id).await
+            }
+            async fn list_jobs(
+                &self,
+                tenant_id: &str,
+                after: Option<&str>,
+                limit: u32,
+            ) -> Result<shared::jobs::JobPage, shared::store::StoreError> {
+                self.$field.list_jobs(tenant_id, after, limit).await
+            }
+            async fn entries(
+                &self,
+                tenant_id: &str,
+                id: &str,
+                from: u32,
+                limit: u32,
+            ) -> Result<Vec<shared::jobs::JobEntry>, shared::store::StoreError> {
+                self.$field.entries(tenant_id, id, from, limit).await
+            }
+            async fn begin_chunk(
+                &self,
+                tenant_id: &str,
+                id: &str,
+                cursor: u32,
+                n: u32,
+                now_ms: i64,
+            ) -> Result<bool, shared::store::StoreError> {
+                self.$field.begin_chunk(tenant_id, id, cursor, n, now_ms).await
+            }
+            async fn commit_chunk(
+                &self,
+                tenant_id: &str,
+                id: &str,
+                cursor: u32,
+                entries: &[shared::jobs::JobEntry],
+                now_ms: i64,
+            ) -> Result<bool, shared::store::StoreError> {
+                self.$field.commit_chunk(tenant_id, id, cursor, entries, now_ms).await
+            }
+            async fn set_status(
+                &self,
+                tenant_id: &str,
+                id: &str,
+                from: &[shared::jobs::JobStatus],
+                change: &shared::jobs::StatusChange,
+            ) -> Result<Option<shared::jobs::Job>, shared::store::StoreError> {
+                self.$field.set_status(tenant_id, id, from, change).await
+            }
+        }
+    };
+}

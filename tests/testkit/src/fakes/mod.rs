@@ -29,6 +29,7 @@ use crate::wuts_fake::{
 pub fn success_status(function: &str) -> u16 {
     match function {
         "create-group" | "create-community" => 201,
+        "create-group-participants-job" | "create-community-participants-job" => 202,
         _ => 200,
     }
 }
@@ -39,6 +40,16 @@ pub fn calls_engine(function: &str) -> bool {
         .iter()
         .find(|r| r.function == function)
         .is_none_or(|r| r.engine)
+}
+
+/// Whether what the tenant's engine can do decides the route's answer: it
+/// calls the engine, or it queues a job of engine calls (refused with 501
+/// where the engine cannot make them).
+pub fn depends_on_engine(function: &str) -> bool {
+    calls_engine(function)
+        || shared::operations::ROUTES
+            .iter()
+            .any(|r| r.function == function && r.queues_jobs)
 }
 
 /// The Evolution instance and WAHA session of the test tenant.
@@ -134,9 +145,15 @@ impl Flavour {
     /// `function` (else `501 NOT_SUPPORTED`, nothing sent): docs/ENGINES.md.
     pub fn supports(self, function: &str) -> bool {
         let engine = self.engine();
-        if !calls_engine(function) {
+        if !depends_on_engine(function) {
             return true;
         }
+        // A job makes its route's participant calls.
+        let function = match function {
+            "create-group-participants-job" => "add-group-participants",
+            "create-community-participants-job" => "add-community-participants",
+            other => other,
+        };
         match function {
             // The four calls of the session-service contract.
             "remove-group-participants"
