@@ -82,7 +82,7 @@ async fn support() -> HashMap<(&'static str, EngineKind), Result<(), String>> {
             .unwrap();
         testkit::harness::seed_sample_job(store.as_ref(), &tenant).await;
     }
-    let state = shared::jobs::in_process(AppState::new(
+    let state = testkit::memory::holding(AppState::new(
         store,
         http_engine(true, Duration::from_secs(2)),
         Duration::from_secs(30),

@@ -24,6 +24,9 @@ fn functions(t: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The paced jobs' worker: a function, not a route.
+const JOBS_WORKER_BINARY: &str = "jobs-worker";
+
 #[test]
 fn every_route_has_one_function_and_binary() {
     let t = template();
@@ -42,6 +45,26 @@ fn every_route_has_one_function_and_binary() {
         );
         let events = f["Properties"]["Events"].as_mapping().unwrap();
         assert_eq!(events.len(), 1, "{name} serves one route");
+        if binary == JOBS_WORKER_BINARY {
+            // Not a route: the jobs queue's consumer.
+            let (_, event) = events.iter().next().unwrap();
+            assert_eq!(event["Type"], "SQS", "{name}");
+            let p = &event["Properties"];
+            assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+            assert!(p["ScalingConfig"]["MaximumConcurrency"].as_u64().is_some());
+            let queue = &t["Resources"]["JobsQueue"]["Properties"];
+            assert_eq!(queue["FifoQueue"], true);
+            assert!(
+                queue["VisibilityTimeout"].as_u64().unwrap()
+                    >= f["Properties"]["Timeout"].as_u64().unwrap(),
+                "an SQS event source needs visibility ≥ the function's timeout"
+            );
+            assert!(matches!(
+                queue["RedrivePolicy"]["deadLetterTargetArn"],
+                Value::Tagged(_)
+            ));
+            continue;
+        }
         for (_, event) in events {
             assert_eq!(event["Type"], "HttpApi");
             let Value::Tagged(api) = &event["Properties"]["ApiId"] else {
@@ -96,6 +119,8 @@ fn every_route_has_one_function_and_binary() {
             route.function
         );
     }
+    let worker = std::fs::read_to_string(bins.join(format!("{JOBS_WORKER_BINARY}.rs"))).unwrap();
+    assert!(worker.contains("run_worker_lambda()"), "{JOBS_WORKER_BINARY} runs the worker");
     let main = std::fs::read_to_string(bins.join(format!("{UNMATCHED_BINARY}.rs"))).unwrap();
     assert!(
         main.contains("run_unmatched()"),
@@ -116,7 +141,7 @@ fn every_route_has_one_function_and_binary() {
     let binaries: BTreeSet<String> = ROUTES
         .iter()
         .map(|r| r.function.to_string())
-        .chain([UNMATCHED_BINARY.to_string()])
+        .chain([UNMATCHED_BINARY.to_string(), JOBS_WORKER_BINARY.to_string()])
         .collect();
     assert_eq!(files, binaries);
 }
@@ -194,6 +219,16 @@ fn functions_have_least_privilege() {
         ("IdempotencyTable", "dynamodb:DeleteItem"),
         ("AuditTable", "dynamodb:PutItem"),
     ]);
+    let jobs_read = [
+        ("JobsTable", "dynamodb:GetItem"),
+        ("JobsTable", "dynamodb:Query"),
+    ];
+    let jobs_write = [
+        ("JobsTable", "dynamodb:PutItem"),
+        ("JobsTable", "dynamodb:BatchWriteItem"),
+        ("JobsTable", "dynamodb:UpdateItem"),
+        ("JobsQueue", "sqs:SendMessage"),
+    ];
     for (name, f) in functions(&t) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         if binary == UNMATCHED_BINARY {
@@ -203,13 +238,33 @@ fn functions_have_least_privilege() {
             );
             continue;
         }
+        if binary == JOBS_WORKER_BINARY {
+            // Reads tenants and lanes, runs jobs, audits, delays its message.
+            let mut want = read_auth.to_vec();
+            want.extend(jobs_read);
+            want.extend(jobs_write);
+            want.extend([
+                ("AuditTable", "dynamodb:PutItem"),
+                ("JobsQueue", "sqs:ChangeMessageVisibility"),
+            ]);
+            assert_eq!(grants(&t, &f), pairs(&want), "{name}");
+            continue;
+        }
         let route = ROUTES.iter().find(|r| r.function == binary).unwrap();
-        let want = if route.mutating {
-            pairs(&mutating)
+        let mut want = if route.mutating {
+            mutating.clone()
         } else {
-            pairs(&read_auth)
+            read_auth.to_vec()
         };
-        assert_eq!(grants(&t, &f), want, "{name}");
+        if route.path.contains("/jobs") {
+            want.extend(jobs_read);
+        }
+        if route.queues_jobs {
+            want.extend(jobs_write);
+        } else if route.path.starts_with("/jobs") && route.mutating {
+            want.push(("JobsTable", "dynamodb:UpdateItem"));
+        }
+        assert_eq!(grants(&t, &f), pairs(&want), "{name}");
     }
 }
 
@@ -291,9 +346,11 @@ fn openapi_documents_exactly_the_route_table() {
         for (method, op) in item.as_mapping().unwrap() {
             let method = method.as_str().unwrap().to_uppercase();
             let responses = op["responses"].as_mapping().unwrap();
-            // A create answers 201, everything else 200.
+            // A create answers 201, a job 202, everything else 200.
             let success = if method == "POST" && (path == "/groups" || path == "/communities") {
                 "201"
+            } else if method == "POST" && path.ends_with("/jobs") {
+                "202"
             } else {
                 "200"
             };

@@ -772,10 +772,9 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     let flavour = testkit::fakes::Flavour::Wuts;
     let fake = WutsFake::start_engine(flavour).await;
     let store = Arc::new(crate::support::fresh_store(&url).await);
-    store
-        .put_tenant(&tenant_for(flavour, &fake.base_url()))
-        .await
-        .unwrap();
+    let tenant = tenant_for(flavour, &fake.base_url());
+    store.put_tenant(&tenant).await.unwrap();
+    testkit::harness::seed_sample_job(store.as_ref(), &tenant).await;
     store
         .client()
         .put_item()
@@ -788,7 +787,11 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
         .send()
         .await
         .unwrap();
-    let state = AppState::new(store.clone(), http_wuts(), Duration::from_secs(30));
+    let state = testkit::memory::holding(AppState::new(
+        store.clone(),
+        http_wuts(),
+        Duration::from_secs(30),
+    ));
     for route in shared::operations::ROUTES {
         let a = send(&state, events::load(&format!("{}.json", route.function))).await;
         let want = testkit::fakes::success_status(route.function);

@@ -84,7 +84,7 @@ pub async fn harness_for_sim(flavour: Flavour, sim: Simulator, ttl: Duration) ->
     store.put_tenant(&tenant).await.unwrap();
     store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
     seed_sample_job(store.as_ref(), &tenant).await;
-    let state = shared::jobs::in_process(AppState::new(store.clone(), http_wuts(), ttl));
+    let state = crate::memory::holding(AppState::new(store.clone(), http_wuts(), ttl));
     Harness { state, store, fake }
 }
 
@@ -128,7 +128,7 @@ pub async fn harness_with_ttl(ttl: Duration) -> Harness {
     let fake = WutsFake::start().await;
     let store = Arc::new(MemoryStore::new());
     seed(store.as_ref(), &fake.base_url()).await;
-    let state = shared::jobs::in_process(AppState::new(store.clone(), http_wuts(), ttl));
+    let state = crate::memory::holding(AppState::new(store.clone(), http_wuts(), ttl));
     Harness { state, store, fake }
 }
 

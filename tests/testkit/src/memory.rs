@@ -446,3 +446,33 @@ macro_rules! delegate_job_store {
         }
     };
 }
+
+/// A jobs queue that only keeps what it is given: the jobs stay `queued`
+/// (tests that count engine calls; the jobs tests run them in process).
+#[derive(Default)]
+pub struct HeldQueue(Mutex<Vec<shared::jobs::JobMessage>>);
+
+impl HeldQueue {
+    /// The messages queued so far.
+    pub fn messages(&self) -> Vec<shared::jobs::JobMessage> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl shared::jobs::JobQueue for HeldQueue {
+    async fn enqueue(&self, message: &shared::jobs::JobMessage) -> Result<(), StoreError> {
+        self.0.lock().map_err(|_| poisoned())?.push(message.clone());
+        Ok(())
+    }
+}
+
+/// `state` with a [`HeldQueue`].
+pub fn holding<E, S>(mut state: shared::AppState<E, S>) -> std::sync::Arc<shared::AppState<E, S>>
+where
+    E: shared::engine::Engine + ?Sized,
+    S: shared::store::Store + ?Sized,
+{
+    state.queue = std::sync::Arc::new(HeldQueue::default());
+    std::sync::Arc::new(state)
+}
