@@ -180,8 +180,12 @@ id=$(date +%s)-$$
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test ENGINE_ALLOW_HTTP=true \
   TOKENS_TABLE="tokens-$id" TENANTS_TABLE="tenants-$id" \
-  IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id" LANES_TABLE="lanes-$id"
-target/debug/admin create-tables > /dev/null
+  IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id" LANES_TABLE="lanes-$id" \
+  JOBS_TABLE="jobs-$id" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
+# The tables, and the jobs queues on moto's SQS (JOBS_QUEUE_URL=...).
+JOBS_QUEUE_URL=$(target/debug/admin create-tables | sed -n 's/^JOBS_QUEUE_URL=//p')
+[ -n "$JOBS_QUEUE_URL" ] || { echo "admin create-tables made no jobs queue"; exit 1; }
+export JOBS_QUEUE_URL
 # The sample tenant runs WUTS (the fake's default engine), which serves
 # every operation: every sample event answers 2xx or its own 4xx.
 target/debug/admin tenant put --tenant-id acme --engine "$engine" --wuts-base-url "$fake_url" \
@@ -192,11 +196,14 @@ for class in add change create settings read; do
   target/debug/admin tenant pacing --tenant-id acme --class "$class" --burst 30 > /dev/null
 done
 token=$(target/debug/admin token issue --tenant-id acme --user-id sam | tail -n 1)
+# The job events/get-job.json and cancel-job.json name.
+target/debug/admin sample-job --tenant-id acme > /dev/null
 
 # What SAM passes to every function (the template declares each key).
 python3 - "$work/env.json" <<'PY'
 import json, os, sys
 keys = ["TOKENS_TABLE", "TENANTS_TABLE", "IDEMPOTENCY_TABLE", "AUDIT_TABLE", "LANES_TABLE",
+        "JOBS_TABLE", "JOBS_QUEUE_URL", "AWS_ENDPOINT_URL_SQS",
         "AWS_ENDPOINT_URL_DYNAMODB", "ENGINE_ALLOW_HTTP"]
 env = {k: os.environ[k] for k in keys}
 env.update({"ENGINE_TIMEOUT_MS": "5000", "AUTH_CACHE_TTL_SECS": "0", "LOG_LEVEL": "warn"})

@@ -171,3 +171,56 @@ async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
         Err(e) => Err(classify("UpdateTimeToLive", e)),
     }
 }
+
+/// The jobs queues `create_queues` made (or found).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queues {
+    pub jobs_url: String,
+    pub dead_letter_url: String,
+}
+
+/// Creates the paced jobs' SQS FIFO queue, named after the jobs table
+/// (`<JOBS_TABLE>.fifo`), and its dead-letter queue (`<JOBS_TABLE>-dlq.fifo`,
+/// after 10 receives), as `template.yaml` declares them; the visibility
+/// timeout is 30 s (the worker's heartbeat keeps a message while it works).
+/// Existing queues with these attributes are fine. For local stand-ins
+/// (`AWS_ENDPOINT_URL_SQS`).
+pub async fn create_queues(
+    client: &aws_sdk_sqs::Client,
+    jobs_table: &str,
+) -> Result<Queues, StoreError> {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let fail = |op: &str, e: &dyn std::fmt::Display| StoreError::Other(format!("SQS {op}: {e}"));
+    let dlq = client
+        .create_queue()
+        .queue_name(format!("{jobs_table}-dlq.fifo"))
+        .attributes(A::FifoQueue, "true")
+        .send()
+        .await
+        .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+    let dead_letter_url = dlq.queue_url().unwrap_or_default().to_string();
+    let arn = client
+        .get_queue_attributes()
+        .queue_url(&dead_letter_url)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .map_err(|e| fail("GetQueueAttributes", &aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .attributes()
+        .and_then(|a| a.get(&A::QueueArn).cloned())
+        .unwrap_or_default();
+    let redrive = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"10"}}"#);
+    let jobs = client
+        .create_queue()
+        .queue_name(format!("{jobs_table}.fifo"))
+        .attributes(A::FifoQueue, "true")
+        .attributes(A::VisibilityTimeout, "30")
+        .attributes(A::RedrivePolicy, redrive)
+        .send()
+        .await
+        .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+    Ok(Queues {
+        jobs_url: jobs.queue_url().unwrap_or_default().to_string(),
+        dead_letter_url,
+    })
+}

@@ -14,7 +14,10 @@ use testkit::wuts_fake::{API_KEY, Fault, SESSION_ID, WutsFake};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const CONFIG_VARS: [&str; 14] = [
+const CONFIG_VARS: [&str; 17] = [
+    "JOBS_TABLE",
+    "JOBS_QUEUE_URL",
+    "AWS_ENDPOINT_URL_SQS",
     "TOKENS_TABLE",
     "TENANTS_TABLE",
     "IDEMPOTENCY_TABLE",
@@ -301,6 +304,7 @@ fn dynamo_env(tables: &shared::config::Tables, endpoint: &str) -> Vec<(String, S
         ("IDEMPOTENCY_TABLE", tables.idempotency.as_str()),
         ("AUDIT_TABLE", tables.audit.as_str()),
         ("LANES_TABLE", tables.lanes.as_str()),
+        ("JOBS_TABLE", tables.jobs.as_str()),
         ("WUTS_ALLOW_HTTP", "true"), // the alias still works
         ("ENGINE_TIMEOUT_MS", "2000"),
         ("AUTH_CACHE_TTL_SECS", "0"),
@@ -383,6 +387,7 @@ async fn dynamodb_mode_provisioned_by_admin() {
             format!("created {}", tables.idempotency),
             format!("created {}", tables.audit),
             format!("created {}", tables.lanes),
+            format!("created {}", tables.jobs),
         ]
     );
     let run = admin(&env, &["create-tables"]).await;
@@ -939,6 +944,8 @@ async fn one_tenant_per_engine_through_local_api() {
         );
         // Every route in a row is more than one number's pace allows: this
         // test is about the engines.
+        let run = admin(&env, &["sample-job", "--tenant-id", &tenant]).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
         let run = admin(&env, &["tenant", "pacing", "--tenant-id", &tenant, "--off"]).await;
         assert_eq!(run.code, 0, "{}", run.stderr);
         let pacing: Value = serde_json::from_str(&run.stdout[0]).unwrap();
@@ -980,10 +987,34 @@ async fn one_tenant_per_engine_through_local_api() {
                 let want = testkit::fakes::success_status(function);
                 assert_eq!(status, want, "{engine} {method} {url}: {answer}");
                 sent += flavour.calls_for(function);
+                // A job runs in process (no JOBS_QUEUE_URL): pacing off,
+                // its participants in one call.
+                if want == 202 {
+                    sent += 1;
+                }
             } else {
                 assert_eq!(status, 501, "{engine} {method} {url}: {answer}");
                 assert_eq!(answer["error_code"], "NOT_SUPPORTED");
             }
+        }
+        // The jobs finish (the sample job is cancelled by its own event).
+        for _ in 0..200 {
+            let (_, list) = call("GET", &format!("{}/jobs", api.base), token, None).await;
+            let live = list["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|j| matches!(j["status"].as_str(), Some("queued" | "running" | "paused")))
+                .count();
+            if live == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (_, list) = call("GET", &format!("{}/jobs", api.base), token, None).await;
+        for job in list["jobs"].as_array().unwrap() {
+            let done = job["status"] == "completed" || job["id"] == shared::provision::SAMPLE_JOB_ID;
+            assert!(done, "{engine}: {job}");
         }
         assert_eq!(
             fake.calls().len(),

@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 use shared::operations::ROUTES;
 use shared::routes::UNMATCHED_BINARY;
 use shared::store::dynamo::DynamoStore;
-use shared::store::{TenantStore, TokenStore};
+use shared::jobs::JobStore;
+use shared::store::{AuditStore, TenantStore, TokenStore};
 use testkit::events;
 use testkit::fakes::Flavour;
 use testkit::harness::{TOKEN, tenant_for, token_record};
@@ -80,7 +81,10 @@ fn no_bootstrap_contains_a_test_double() {
         contains(&testkit::bins::built("local-api")),
         "local-api carries the mark (else this test proves nothing)"
     );
-    let functions = ROUTES.iter().map(|r| r.function).chain([UNMATCHED_BINARY]);
+    let functions = ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain([UNMATCHED_BINARY, "jobs-worker"]);
     let mut checked = 0;
     for function in functions {
         let path = bootstrap(function);
@@ -91,7 +95,7 @@ fn no_bootstrap_contains_a_test_double() {
         );
         checked += 1;
     }
-    assert_eq!(checked, ROUTES.len() + 1);
+    assert_eq!(checked, ROUTES.len() + 2);
 }
 
 /// The function an event is for, by its route key: `$default` is the
@@ -166,7 +170,11 @@ impl Emulated {
             .env("AWS_LAMBDA_FUNCTION_NAME", function)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_TIMEOUT", "15")
+            // The template's timeouts: the worker's 120 s, 15 s for the rest.
+            .env(
+                "AWS_LAMBDA_FUNCTION_TIMEOUT",
+                if function == "jobs-worker" { "120" } else { "15" },
+            )
             .env(
                 "AWS_LAMBDA_LOG_GROUP_NAME",
                 format!("/aws/lambda/{function}"),
@@ -308,6 +316,12 @@ async fn every_function_under_the_aws_lambda_emulator() {
         .await
         .unwrap();
     store.put_token(&token_record(TOKEN, "acme")).await.unwrap();
+    testkit::harness::seed_sample_job(&store, &tenant_for(Flavour::Wuts, &fake.base_url())).await;
+    // The jobs queues on moto's SQS, as `admin create-tables` makes them.
+    let sqs = testkit::moto::sqs_client_for(&moto);
+    let queues = tools::tables::create_queues(&sqs, &tables.jobs)
+        .await
+        .expect("creating the jobs queues in moto");
     // One more tenant per engine, each on its own fake, each with a token.
     let mut engine_tenants = Vec::new();
     for flavour in [
@@ -319,6 +333,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
         let mut tenant = tenant_for(flavour, &engine_fake.base_url());
         tenant.tenant_id = format!("t-{}", flavour.engine());
         store.put_tenant(&tenant).await.unwrap();
+        testkit::harness::seed_sample_job(&store, &tenant).await;
         let token = uuid::Uuid::new_v4().to_string();
         store
             .put_token(&token_record(&token, &tenant.tenant_id))
@@ -336,6 +351,9 @@ async fn every_function_under_the_aws_lambda_emulator() {
         ("IDEMPOTENCY_TABLE", tables.idempotency.as_str()),
         ("AUDIT_TABLE", tables.audit.as_str()),
         ("LANES_TABLE", tables.lanes.as_str()),
+        ("JOBS_TABLE", tables.jobs.as_str()),
+        ("JOBS_QUEUE_URL", queues.jobs_url.as_str()),
+        ("AWS_ENDPOINT_URL_SQS", moto.as_str()),
         ("ENGINE_ALLOW_HTTP", "true"),
         ("ENGINE_TIMEOUT_MS", "5000"),
         ("AUTH_CACHE_TTL_SECS", "0"),
@@ -536,4 +554,67 @@ async fn every_function_under_the_aws_lambda_emulator() {
             flavour.name()
         );
     }
+
+    // The jobs worker, on the SQS event of the sample tenant's job (the
+    // shape of `sam local generate-event sqs receive-message`, with the
+    // message as moto's SQS delivered it).
+    let received = sqs
+        .receive_message()
+        .queue_url(&queues.jobs_url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let message = received
+        .messages()
+        .iter()
+        .find(|m| m.body().unwrap_or_default().contains("\"tenant_id\":\"acme\""))
+        .expect("the sample tenant's job was queued");
+    let body: Value = serde_json::from_str(message.body().unwrap()).unwrap();
+    let job_id = body["job_id"].as_str().unwrap().to_string();
+    let attributes: serde_json::Map<String, Value> = message
+        .attributes()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), json!(v)))
+        .collect();
+    let event = json!({"Records": [{
+        "messageId": message.message_id(),
+        "receiptHandle": message.receipt_handle(),
+        "body": message.body(),
+        "attributes": attributes,
+        "messageAttributes": {},
+        "md5OfBody": message.md5_of_body(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs.fifo",
+        "awsRegion": "us-east-1"
+    }]});
+    let before = fake.calls().len();
+    let worker = Emulated::start(&rie, "jobs-worker", &env).await;
+    let reply: Value = reqwest::Client::new()
+        .post(&worker.url)
+        .body(event.to_string())
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    assert_eq!(reply["batchItemFailures"], json!([]), "{reply}");
+    let job = store.get_job("acme", &job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, shared::jobs::JobStatus::Completed, "{job:?}");
+    assert_eq!(job.ok, job.total, "{job:?}");
+    assert_eq!(
+        fake.calls().len() - before,
+        1,
+        "pacing off: the six adds in one call"
+    );
+    let audit = store.list_audit("acme", None, 100).await.unwrap();
+    assert!(
+        audit.iter().any(|r| r.job_id.as_deref() == Some(job_id.as_str())),
+        "the job's engine call is audited with its job_id"
+    );
 }

@@ -133,6 +133,23 @@ fn client_with(endpoint: &str, count: Option<Count>) -> Client {
     Client::from_conf(config.build())
 }
 
+/// An SQS client on moto (its SQS, FIFO queues too).
+pub fn sqs_client_for(endpoint: &str) -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .endpoint_url(endpoint)
+        .http_client(
+            SdkHttpClient::new(Duration::from_millis(500))
+                .expect("building the HTTP client")
+                .shared(),
+        );
+    aws_sdk_sqs::Client::from_conf(config.build())
+}
+
 pub fn unique_tables() -> Tables {
     let id = uuid::Uuid::new_v4().simple().to_string();
     Tables {

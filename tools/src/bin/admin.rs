@@ -12,7 +12,7 @@ use shared::engine::EngineKind;
 use shared::pacing::{Class, Override};
 use shared::provision::{self, NewTenant, ProvisionError};
 use shared::store::dynamo::{DynamoStore, client_from_env};
-use shared::store::{AuditStore, Store, Tenant, TenantStatus, TokenRecord};
+use shared::store::{TenantStore, AuditStore, Store, Tenant, TenantStatus, TokenRecord};
 use tools::tables::create_tables;
 
 #[derive(Parser)]
@@ -25,6 +25,9 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// The group the sample job adds to (the sample events' group).
+const SAMPLE_GROUP: &str = "120363039000000000@g.us";
 
 #[derive(Subcommand)]
 enum Command {
@@ -44,6 +47,13 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Stores the job the sample events name (`events/get-job.json`,
+    /// `cancel-job.json`) for a tenant: a queued job no queue runs, for
+    /// demos and the sample-event runs.
+    SampleJob {
+        #[arg(long)]
+        tenant_id: String,
     },
 }
 
@@ -276,6 +286,7 @@ fn needed_tables(command: &Command) -> &'static [&'static str] {
         } => &["TOKENS_TABLE", "TENANTS_TABLE"],
         Command::Token { .. } => &["TOKENS_TABLE"],
         Command::Audit { .. } => &["AUDIT_TABLE"],
+        Command::SampleJob { .. } => &["TENANTS_TABLE", "JOBS_TABLE"],
     }
 }
 
@@ -300,6 +311,14 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
             for report in create_tables(&client, &tables, Duration::from_secs(120)).await? {
                 let what = if report.created { "created" } else { "exists" };
                 out.push(format!("{what} {}", report.name));
+            }
+            // A local SQS stand-in: the jobs queues too (in AWS, the template's).
+            if env("AWS_ENDPOINT_URL_SQS").is_some_and(|v| !v.trim().is_empty()) {
+                let config = shared::store::dynamo::sdk_config_from_env().await?;
+                let sqs = shared::jobs::sqs::client_for_config(&config);
+                let queues = tools::tables::create_queues(&sqs, &tables.jobs).await?;
+                out.push(format!("JOBS_DEAD_LETTER_QUEUE_URL={}", queues.dead_letter_url));
+                out.push(format!("JOBS_QUEUE_URL={}", queues.jobs_url));
             }
         }
         Command::Tenant { command } => {
@@ -396,6 +415,16 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
             {
                 out.push(serde_json::to_string(&record).map_err(|e| Failure(e.to_string()))?);
             }
+        }
+        Command::SampleJob { tenant_id } => {
+            let store = store(tables).await?;
+            let tenant = store
+                .get_tenant(&tenant_id)
+                .await?
+                .ok_or_else(|| Failure(format!("no tenant {tenant_id}")))?;
+            let lane = shared::pacing::lane_id(&tenant_id, &tenant.wuts_session_id);
+            shared::provision::seed_sample_job(&store, &tenant_id, &lane, SAMPLE_GROUP).await?;
+            out.push(format!("job_id={}", shared::provision::SAMPLE_JOB_ID));
         }
         Command::Token { command } => {
             let store: Arc<dyn Store> = Arc::new(store(tables).await?);
