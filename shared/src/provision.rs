@@ -256,8 +256,14 @@ pub async fn seed_sample_job(
         expires_at: now / 1000 + RETENTION_SECS,
     };
     let entries = [
-        JobEntry::pending("5511777777777@s.whatsapp.net", Some("5511777777777@s.whatsapp.net")),
-        JobEntry::pending("5511666666666@s.whatsapp.net", Some("5511666666666@s.whatsapp.net")),
+        JobEntry::pending(
+            "5511777777777@s.whatsapp.net",
+            Some("5511777777777@s.whatsapp.net"),
+        ),
+        JobEntry::pending(
+            "5511666666666@s.whatsapp.net",
+            Some("5511666666666@s.whatsapp.net"),
+        ),
     ];
     let jobs = store.jobs();
     // Replacing: the memory store refuses an existing id, DynamoDB's put is
@@ -266,7 +272,11 @@ pub async fn seed_sample_job(
         jobs.set_status(
             tenant_id,
             SAMPLE_JOB_ID,
-            &[JobStatus::Cancelled, JobStatus::Completed, JobStatus::Failed],
+            &[
+                JobStatus::Cancelled,
+                JobStatus::Completed,
+                JobStatus::Failed,
+            ],
             &crate::jobs::StatusChange::to(JobStatus::Queued, now),
         )
         .await?;

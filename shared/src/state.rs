@@ -7,9 +7,9 @@ use std::time::Duration;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::engine::Engine;
-use crate::jobs::JobQueue;
 #[cfg(feature = "adapters")]
 use crate::engine::transport::HttpEngine;
+use crate::jobs::JobQueue;
 use crate::store::Store;
 #[cfg(feature = "adapters")]
 use crate::store::dynamo::{DynamoStore, client_from_env};

@@ -109,7 +109,12 @@ pub async fn create_tables(
     for report in &reports {
         wait_active(client, &report.name, wait_for).await?;
     }
-    for table in [&tables.tokens, &tables.idempotency, &tables.audit, &tables.jobs] {
+    for table in [
+        &tables.tokens,
+        &tables.idempotency,
+        &tables.audit,
+        &tables.jobs,
+    ] {
         enable_ttl(client, table).await?;
     }
     Ok(reports)
@@ -205,7 +210,12 @@ pub async fn create_queues(
         .attribute_names(A::QueueArn)
         .send()
         .await
-        .map_err(|e| fail("GetQueueAttributes", &aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .map_err(|e| {
+            fail(
+                "GetQueueAttributes",
+                &aws_sdk_sqs::error::DisplayErrorContext(e),
+            )
+        })?
         .attributes()
         .and_then(|a| a.get(&A::QueueArn).cloned())
         .unwrap_or_default();

@@ -140,7 +140,11 @@ pub async fn handle<E: Engine + ?Sized, S: Store + ?Sized>(
     };
     let receipt = record.receipt_handle.clone().unwrap_or_default();
     let heartbeat = {
-        let (client, url, receipt) = (queue.client().clone(), queue.url().to_string(), receipt.clone());
+        let (client, url, receipt) = (
+            queue.client().clone(),
+            queue.url().to_string(),
+            receipt.clone(),
+        );
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
@@ -190,7 +194,12 @@ pub async fn handle<E: Engine + ?Sized, S: Store + ?Sized>(
                 let _ = state
                     .store
                     .jobs()
-                    .set_status(&message.tenant_id, &message.job_id, &JobStatus::LIVE, &change)
+                    .set_status(
+                        &message.tenant_id,
+                        &message.job_id,
+                        &JobStatus::LIVE,
+                        &change,
+                    )
                     .await;
             }
             Handled::Keep

@@ -57,7 +57,10 @@ impl LocalQueue {
 
     /// Sets what a lane's task does with its messages (usually
     /// [`crate::jobs::worker::run_lane`] over the application's state).
-    pub fn start(&self, runner: impl Fn(mpsc::UnboundedReceiver<JobMessage>) + Send + Sync + 'static) {
+    pub fn start(
+        &self,
+        runner: impl Fn(mpsc::UnboundedReceiver<JobMessage>) + Send + Sync + 'static,
+    ) {
         if let Ok(mut slot) = self.runner.lock() {
             *slot = Some(Arc::new(runner));
         }
@@ -72,7 +75,9 @@ impl JobQueue for LocalQueue {
             .lock()
             .ok()
             .and_then(|r| r.clone())
-            .ok_or_else(|| StoreError::Unavailable("the in-process job runner is not started".into()))?;
+            .ok_or_else(|| {
+                StoreError::Unavailable("the in-process job runner is not started".into())
+            })?;
         let mut lanes = self
             .lanes
             .lock()

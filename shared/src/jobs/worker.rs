@@ -7,9 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{
-    EntryFailure, EntryState, Job, JobEntry, JobMessage, JobStatus, SLOT, StatusChange,
-};
+use super::{EntryFailure, EntryState, Job, JobEntry, JobMessage, JobStatus, SLOT, StatusChange};
 use crate::context::RequestCtx;
 use crate::engine::{Action, Engine, EngineError, EngineTarget, Reach, UpdateParticipants};
 use crate::error::ApiError;
@@ -120,11 +118,17 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
         let participants = participants_of(&entries)?;
         let call = call_for(&job, participants)?;
         // What the engine cannot do fails the job before any budget.
-        if let Err(e) = state.engine.check(&target, crate::engine::OneCall::borrowed(&call)) {
+        if let Err(e) = state
+            .engine
+            .check(&target, crate::engine::OneCall::borrowed(&call))
+        {
             return fail(state, message, &ApiError::from(e).to_string()).await;
         }
         let mut guard = Guard::new(state.store.lanes(), message.lane.clone(), &tenant.pacing);
-        match guard.pay(&crate::engine::calls::Call::cost(&call), now_ms()).await {
+        match guard
+            .pay(&crate::engine::calls::Call::cost(&call), now_ms())
+            .await
+        {
             Ok(()) => {}
             Err(Paced::Limited {
                 why,
@@ -181,18 +185,15 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
         jobs.commit_chunk(&job.tenant_id, &job.id, job.cursor, &outcomes, now_ms())
             .await?;
         if let Some(record) = audit(state, &job, &ctx, &outcomes, &verdict) {
-            crate::audit::write(state.store.as_ref(), &ctx.request_id, ctx.deadline, &record)
-                .await;
+            crate::audit::write(state.store.as_ref(), &ctx.request_id, ctx.deadline, &record).await;
         }
         match verdict {
             Verdict::Sent | Verdict::Answered(_) => {}
             Verdict::Refused(error) => return fail(state, message, &error.to_string()).await,
-            Verdict::NotSent(_) => {
-                match wait(now_ms() + UNREACHABLE_BACKOFF_MS, limits).await {
-                    Some(next) => return Ok(next),
-                    None => continue,
-                }
-            }
+            Verdict::NotSent(_) => match wait(now_ms() + UNREACHABLE_BACKOFF_MS, limits).await {
+                Some(next) => return Ok(next),
+                None => continue,
+            },
         }
     }
 }
@@ -307,7 +308,10 @@ fn outcomes_of(
                     reason: "rate_limited".into(),
                     add_request: None,
                 };
-                (each(EntryState::Failed, Some(failure)), Verdict::Answered(api))
+                (
+                    each(EntryState::Failed, Some(failure)),
+                    Verdict::Answered(api),
+                )
             } else if reach == Reach::MayHaveActed {
                 (each(EntryState::Unconfirmed, None), Verdict::Answered(api))
             } else if reach == Reach::Refused {
@@ -316,7 +320,10 @@ fn outcomes_of(
                     reason: api.code().to_ascii_lowercase(),
                     add_request: None,
                 };
-                (each(EntryState::Failed, Some(failure)), Verdict::Refused(api))
+                (
+                    each(EntryState::Failed, Some(failure)),
+                    Verdict::Refused(api),
+                )
             } else {
                 // Nothing sent: the entries stay pending, for the next try.
                 (Vec::new(), Verdict::NotSent(api))
@@ -387,7 +394,12 @@ async fn fail<E: Engine + ?Sized, S: Store + ?Sized>(
     state
         .store
         .jobs()
-        .set_status(&message.tenant_id, &message.job_id, &JobStatus::LIVE, &change)
+        .set_status(
+            &message.tenant_id,
+            &message.job_id,
+            &JobStatus::LIVE,
+            &change,
+        )
         .await?;
     tracing::warn!(job_id = %message.job_id, reason = why, "job failed");
     Ok(Next::Done)

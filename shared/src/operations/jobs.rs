@@ -11,7 +11,7 @@ use super::{json_body_up_to, path_jid};
 use crate::engine::{Action, Engine, GroupKind, OneCall, UpdateParticipants};
 use crate::error::{ApiError, FieldError};
 use crate::jobs::{
-    Job, JobEntry, JobKind, JobMessage, JobStatus, MAX_JOB_PARTICIPANTS, RETENTION_SECS, SLOT,
+    Job, JobEntry, JobKind, JobMessage, JobStatus, MAX_JOB_PARTICIPANTS, RETENTION_SECS,
     StatusChange, new_job_id,
 };
 use crate::operation::{Executed, Jobs, On, Subject};
@@ -173,11 +173,7 @@ pub fn path_job_id(raw: &str) -> Result<&str, ApiError> {
     let valid = raw
         .strip_prefix("job_")
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
-    if valid {
-        Ok(raw)
-    } else {
-        Err(not_found())
-    }
+    if valid { Ok(raw) } else { Err(not_found()) }
 }
 
 pub fn not_found() -> ApiError {
@@ -273,5 +269,3 @@ pub fn query_number(
 
 /// Results a page holds by default.
 pub const DEFAULT_RESULTS_PAGE: u32 = 100;
-/// `SLOT` is how the results are stored; a page of them is read in parts.
-const _: () = assert!(crate::jobs::MAX_RESULTS_PAGE % SLOT == 0);

@@ -1013,7 +1013,8 @@ async fn one_tenant_per_engine_through_local_api() {
         }
         let (_, list) = call("GET", &format!("{}/jobs", api.base), token, None).await;
         for job in list["jobs"].as_array().unwrap() {
-            let done = job["status"] == "completed" || job["id"] == shared::provision::SAMPLE_JOB_ID;
+            let done =
+                job["status"] == "completed" || job["id"] == shared::provision::SAMPLE_JOB_ID;
             assert!(done, "{engine}: {job}");
         }
         assert_eq!(

@@ -18,10 +18,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use shared::jobs::JobStore;
 use shared::operations::ROUTES;
 use shared::routes::UNMATCHED_BINARY;
 use shared::store::dynamo::DynamoStore;
-use shared::jobs::JobStore;
 use shared::store::{AuditStore, TenantStore, TokenStore};
 use testkit::events;
 use testkit::fakes::Flavour;
@@ -173,7 +173,11 @@ impl Emulated {
             // The template's timeouts: the worker's 120 s, 15 s for the rest.
             .env(
                 "AWS_LAMBDA_FUNCTION_TIMEOUT",
-                if function == "jobs-worker" { "120" } else { "15" },
+                if function == "jobs-worker" {
+                    "120"
+                } else {
+                    "15"
+                },
             )
             .env(
                 "AWS_LAMBDA_LOG_GROUP_NAME",
@@ -569,7 +573,11 @@ async fn every_function_under_the_aws_lambda_emulator() {
     let message = received
         .messages()
         .iter()
-        .find(|m| m.body().unwrap_or_default().contains("\"tenant_id\":\"acme\""))
+        .find(|m| {
+            m.body()
+                .unwrap_or_default()
+                .contains("\"tenant_id\":\"acme\"")
+        })
         .expect("the sample tenant's job was queued");
     let body: Value = serde_json::from_str(message.body().unwrap()).unwrap();
     let job_id = body["job_id"].as_str().unwrap().to_string();
@@ -614,7 +622,9 @@ async fn every_function_under_the_aws_lambda_emulator() {
     );
     let audit = store.list_audit("acme", None, 100).await.unwrap();
     assert!(
-        audit.iter().any(|r| r.job_id.as_deref() == Some(job_id.as_str())),
+        audit
+            .iter()
+            .any(|r| r.job_id.as_deref() == Some(job_id.as_str())),
         "the job's engine call is audited with its job_id"
     );
 }

@@ -120,7 +120,10 @@ fn every_route_has_one_function_and_binary() {
         );
     }
     let worker = std::fs::read_to_string(bins.join(format!("{JOBS_WORKER_BINARY}.rs"))).unwrap();
-    assert!(worker.contains("run_worker_lambda()"), "{JOBS_WORKER_BINARY} runs the worker");
+    assert!(
+        worker.contains("run_worker_lambda()"),
+        "{JOBS_WORKER_BINARY} runs the worker"
+    );
     let main = std::fs::read_to_string(bins.join(format!("{UNMATCHED_BINARY}.rs"))).unwrap();
     assert!(
         main.contains("run_unmatched()"),

@@ -3,4 +3,5 @@
 
 mod cross_cutting;
 mod failures;
+mod jobs;
 mod pacing;

@@ -15,6 +15,9 @@ use shared::store::{
     TokenStatus, TokenStore,
 };
 
+/// A job and its entries.
+type StoredJob = (Job, Vec<JobEntry>);
+
 #[derive(Default)]
 pub struct MemoryStore {
     tokens: Mutex<HashMap<String, TokenRecord>>,
@@ -23,7 +26,7 @@ pub struct MemoryStore {
     audit: Mutex<Vec<AuditRecord>>,
     lanes: Mutex<HashMap<(String, Class), LaneState>>,
     /// Each job and its entries, by tenant and id.
-    jobs: Mutex<HashMap<(String, String), (Job, Vec<JobEntry>)>>,
+    jobs: Mutex<HashMap<(String, String), StoredJob>>,
     /// How many reads reached the store (tests assert on it).
     reads: AtomicUsize,
     /// When set, audit writes fail (tests of "a failed audit write is logged").
@@ -422,7 +425,9 @@ macro_rules! delegate_job_store {
                 n: u32,
                 now_ms: i64,
             ) -> Result<bool, shared::store::StoreError> {
-                self.$field.begin_chunk(tenant_id, id, cursor, n, now_ms).await
+                self.$field
+                    .begin_chunk(tenant_id, id, cursor, n, now_ms)
+                    .await
             }
             async fn commit_chunk(
                 &self,
@@ -432,7 +437,9 @@ macro_rules! delegate_job_store {
                 entries: &[shared::jobs::JobEntry],
                 now_ms: i64,
             ) -> Result<bool, shared::store::StoreError> {
-                self.$field.commit_chunk(tenant_id, id, cursor, entries, now_ms).await
+                self.$field
+                    .commit_chunk(tenant_id, id, cursor, entries, now_ms)
+                    .await
             }
             async fn set_status(
                 &self,

@@ -12,7 +12,7 @@ use shared::engine::EngineKind;
 use shared::pacing::{Class, Override};
 use shared::provision::{self, NewTenant, ProvisionError};
 use shared::store::dynamo::{DynamoStore, client_from_env};
-use shared::store::{TenantStore, AuditStore, Store, Tenant, TenantStatus, TokenRecord};
+use shared::store::{AuditStore, Store, Tenant, TenantStatus, TenantStore, TokenRecord};
 use tools::tables::create_tables;
 
 #[derive(Parser)]
@@ -317,7 +317,10 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                 let config = shared::store::dynamo::sdk_config_from_env().await?;
                 let sqs = shared::jobs::sqs::client_for_config(&config);
                 let queues = tools::tables::create_queues(&sqs, &tables.jobs).await?;
-                out.push(format!("JOBS_DEAD_LETTER_QUEUE_URL={}", queues.dead_letter_url));
+                out.push(format!(
+                    "JOBS_DEAD_LETTER_QUEUE_URL={}",
+                    queues.dead_letter_url
+                ));
                 out.push(format!("JOBS_QUEUE_URL={}", queues.jobs_url));
             }
         }

@@ -293,7 +293,9 @@ async fn main() -> ExitCode {
         }
     };
     if args.worker && token.is_some() {
-        eprintln!("local-api: --worker is for DynamoDB mode (the embedded default runs jobs in process)");
+        eprintln!(
+            "local-api: --worker is for DynamoDB mode (the embedded default runs jobs in process)"
+        );
         return ExitCode::FAILURE;
     }
     let state = match with_jobs(state, args.worker).await {
@@ -325,10 +327,7 @@ async fn main() -> ExitCode {
     };
     println!("API reference: {base}/docs");
     println!("listening on {base}");
-    let server = Server {
-        state,
-        docs,
-    };
+    let server = Server { state, docs };
     let app = Router::new().fallback(handle).with_state(Arc::new(server));
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -147,6 +147,7 @@ mod tests {
             error_code: None,
             upstream_ms: Some(12),
             expires_at: Some(99),
+            job_id: Some("job_1".into()),
         };
         let item = to_item(&record).unwrap();
         assert_eq!(item["sk"], s("2026-12-04T10:00:00.000Z#r1"));

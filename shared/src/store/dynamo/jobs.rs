@@ -18,9 +18,7 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 
 use super::{DynamoStore, Item, classify, is_conditional_failure, n, read, s, write};
-use crate::jobs::{
-    Job, JobEntry, JobPage, JobStatus, JobStore, SLOT, StatusChange, Tally,
-};
+use crate::jobs::{Job, JobEntry, JobPage, JobStatus, JobStore, SLOT, StatusChange, Tally};
 use crate::store::StoreError;
 
 fn job_key(tenant_id: &str, id: &str) -> Item {
