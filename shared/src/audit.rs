@@ -74,10 +74,7 @@ pub(crate) fn build<E: Engine + ?Sized, S: Store + ?Sized>(
         status,
         error_code,
         upstream_ms: ctx.upstream_ms,
-        expires_at: state
-            .settings
-            .audit_ttl_days
-            .map(|days| now + i64::try_from(days).unwrap_or(0) * 86_400),
+        expires_at: state.settings.audit_expiry(now),
         job_id: None,
     }
 }

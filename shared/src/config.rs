@@ -51,6 +51,14 @@ pub struct Settings {
     pub request_deadline: Duration,
 }
 
+impl Settings {
+    /// When an audit record written at `now_epoch` expires (TTL), if ever.
+    pub fn audit_expiry(&self, now_epoch: i64) -> Option<i64> {
+        self.audit_ttl_days
+            .map(|days| now_epoch + i64::try_from(days).unwrap_or(0) * 86_400)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {

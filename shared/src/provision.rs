@@ -230,41 +230,25 @@ pub async fn seed_sample_job(
     lane: &str,
     group_jid: &str,
 ) -> Result<(), ProvisionError> {
-    use crate::jobs::{Job, JobEntry, JobKind, JobStatus, RETENTION_SECS};
+    use crate::jobs::{Job, JobStatus, Owner};
     let now = crate::clock::now_ms();
-    let job = Job {
-        tenant_id: tenant_id.to_string(),
-        id: SAMPLE_JOB_ID.to_string(),
-        kind: JobKind::Group,
-        group_jid: group_jid.to_string(),
+    let invalid = ProvisionError::Invalid;
+    let call = crate::engine::UpdateParticipants {
+        kind: crate::engine::GroupKind::Group,
+        group: crate::jid::GroupJid::from_path_segment(group_jid).map_err(invalid)?,
         action: crate::engine::Action::Add,
-        status: JobStatus::Queued,
-        lane: lane.to_string(),
-        created_at: now,
-        updated_at: now,
-        total: 2,
-        cursor: 0,
-        inflight: 0,
-        ok: 0,
-        failed: 0,
-        unconfirmed: 0,
-        paused_until: None,
-        pause_reason: None,
-        error: None,
-        user_id: "sample".into(),
-        token_id: "sample".into(),
-        expires_at: now / 1000 + RETENTION_SECS,
+        participants: ["5511777777777", "5511666666666"]
+            .iter()
+            .map(|p| crate::jid::ParticipantJid::normalise(p).map_err(invalid))
+            .collect::<Result<_, _>>()?,
     };
-    let entries = [
-        JobEntry::pending(
-            "5511777777777@s.whatsapp.net",
-            Some("5511777777777@s.whatsapp.net"),
-        ),
-        JobEntry::pending(
-            "5511666666666@s.whatsapp.net",
-            Some("5511666666666@s.whatsapp.net"),
-        ),
-    ];
+    let owner = Owner {
+        tenant_id,
+        user_id: "sample",
+        token_id: "sample",
+        lane,
+    };
+    let (job, entries) = Job::queued(SAMPLE_JOB_ID.to_string(), &owner, &call, now);
     let jobs = store.jobs();
     // Replacing: the memory store refuses an existing id, DynamoDB's put is
     // conditional too; a cancelled sample is set back to queued.

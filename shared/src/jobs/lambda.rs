@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::sqs::{SqsQueue, sqs_error};
 use super::worker::{self, Limits, Next};
-use super::{JobMessage, JobQueue, JobStatus, StatusChange};
+use super::{JobMessage, JobQueue};
 use crate::engine::Engine;
 use crate::pacing::now_ms;
 use crate::state::AppState;
@@ -189,18 +189,7 @@ pub async fn handle<E: Engine + ?Sized, S: Store + ?Sized>(
         Err(e) => {
             tracing::error!(job_id = %message.job_id, receives, error = %e, "job run failed");
             if receives + 1 >= MAX_RECEIVES {
-                let mut change = StatusChange::to(JobStatus::Failed, now_ms());
-                change.error = Some("the job's worker failed repeatedly".into());
-                let _ = state
-                    .store
-                    .jobs()
-                    .set_status(
-                        &message.tenant_id,
-                        &message.job_id,
-                        &JobStatus::LIVE,
-                        &change,
-                    )
-                    .await;
+                let _ = worker::fail(state, &message, "the job's worker failed repeatedly").await;
             }
             Handled::Keep
         }

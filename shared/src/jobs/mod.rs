@@ -130,6 +130,59 @@ impl JobKind {
     }
 }
 
+/// Who owns a new job, and the lane it runs on.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub tenant_id: &'a str,
+    pub user_id: &'a str,
+    pub token_id: &'a str,
+    pub lane: &'a str,
+}
+
+impl Job {
+    /// A new job of `call`'s participants, `queued`, and its entries (all
+    /// `pending`, in request order).
+    pub fn queued(
+        id: String,
+        owner: &Owner<'_>,
+        call: &crate::engine::UpdateParticipants,
+        now_ms: i64,
+    ) -> (Job, Vec<JobEntry>) {
+        let job = Job {
+            tenant_id: owner.tenant_id.to_string(),
+            id,
+            kind: match call.kind {
+                GroupKind::Group => JobKind::Group,
+                GroupKind::Community => JobKind::Community,
+            },
+            group_jid: call.group.as_str().to_string(),
+            action: call.action,
+            status: JobStatus::Queued,
+            lane: owner.lane.to_string(),
+            created_at: now_ms,
+            updated_at: now_ms,
+            total: call.participants.len() as u32,
+            cursor: 0,
+            inflight: 0,
+            ok: 0,
+            failed: 0,
+            unconfirmed: 0,
+            paused_until: None,
+            pause_reason: None,
+            error: None,
+            user_id: owner.user_id.to_string(),
+            token_id: owner.token_id.to_string(),
+            expires_at: now_ms / 1000 + RETENTION_SECS,
+        };
+        let entries = call
+            .participants
+            .iter()
+            .map(|p| JobEntry::pending(p.as_str(), p.phone_number()))
+            .collect();
+        (job, entries)
+    }
+}
+
 /// `job.counts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Counts {

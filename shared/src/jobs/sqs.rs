@@ -45,12 +45,7 @@ impl SqsQueue {
 pub fn client_for_config(config: &aws_types::SdkConfig) -> Client {
     let mut builder = aws_sdk_sqs::config::Builder::from(config);
     if std::env::var("AWS_ENDPOINT_URL_SQS").is_ok_and(|v| v.trim().is_empty()) {
-        builder.set_endpoint_url(
-            config
-                .endpoint_url()
-                .filter(|url| !url.trim().is_empty())
-                .map(str::to_string),
-        );
+        builder.set_endpoint_url(crate::store::dynamo::general_endpoint(config));
     }
     Client::from_conf(builder.build())
 }

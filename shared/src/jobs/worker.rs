@@ -115,6 +115,14 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
             n = n.min(if at_pace { 1 } else { budget.burst });
         }
         let entries = jobs.entries(&job.tenant_id, &job.id, job.cursor, n).await?;
+        if entries.len() != n as usize {
+            return Err(StoreError::Corrupt(format!(
+                "job {}: {} results stored from {}, {n} expected",
+                job.id,
+                entries.len(),
+                job.cursor
+            )));
+        }
         let participants = participants_of(&entries)?;
         let call = call_for(&job, participants)?;
         // What the engine cannot do fails the job before any budget.
@@ -375,16 +383,13 @@ fn audit<E: Engine + ?Sized, S: Store + ?Sized>(
         status,
         error_code,
         upstream_ms: ctx.upstream_ms,
-        expires_at: state
-            .settings
-            .audit_ttl_days
-            .map(|days| now + i64::try_from(days).unwrap_or(0) * 86_400),
+        expires_at: state.settings.audit_expiry(now),
         job_id: Some(job.id.clone()),
     })
 }
 
 /// Ends the job as `failed`, what was done kept.
-async fn fail<E: Engine + ?Sized, S: Store + ?Sized>(
+pub(crate) async fn fail<E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     message: &JobMessage,
     why: &str,

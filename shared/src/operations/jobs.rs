@@ -7,12 +7,10 @@ use std::collections::HashMap;
 use lambda_http::Request;
 use lambda_http::http::{HeaderValue, StatusCode, header::LOCATION};
 
-use super::{json_body_up_to, path_jid};
 use crate::engine::{Action, Engine, GroupKind, OneCall, UpdateParticipants};
 use crate::error::{ApiError, FieldError};
 use crate::jobs::{
-    Job, JobEntry, JobKind, JobMessage, JobStatus, MAX_JOB_PARTICIPANTS, RETENTION_SECS,
-    StatusChange, new_job_id,
+    Job, JobEntry, JobMessage, JobStatus, MAX_JOB_PARTICIPANTS, Owner, StatusChange, new_job_id,
 };
 use crate::operation::{Executed, Jobs, On, Subject};
 use crate::pacing::Class;
@@ -64,15 +62,8 @@ pub fn prepare(
     params: &Params<'_>,
     req: &Request,
 ) -> Result<UpdateParticipants, ApiError> {
-    let group = path_jid(params.get("jid"))?;
-    let bytes = json_body_up_to(req, MAX_JOB_BODY_BYTES)?;
-    let body = super::participants::parse_body_up_to(bytes, Action::Add, MAX_JOB_PARTICIPANTS)?;
-    Ok(UpdateParticipants {
-        kind,
-        group,
-        action: body.action,
-        participants: body.participants,
-    })
+    let limits = (MAX_JOB_PARTICIPANTS, MAX_JOB_BODY_BYTES);
+    super::participants::prepare_up_to(kind, Action::Add, params, req, limits)
 }
 
 pub fn subject(call: &UpdateParticipants) -> Subject<'_> {
@@ -96,38 +87,13 @@ pub async fn create<E: Engine + ?Sized>(
     };
     on.engine.check(on.target, first.borrowed())?;
     let jobs = on.jobs()?;
-    let now = crate::clock::now_ms();
-    let job = Job {
-        tenant_id: jobs.tenant_id.to_string(),
-        id: new_job_id(),
-        kind: match call.kind {
-            GroupKind::Group => JobKind::Group,
-            GroupKind::Community => JobKind::Community,
-        },
-        group_jid: call.group.as_str().to_string(),
-        action: call.action,
-        status: JobStatus::Queued,
-        lane: jobs.lane.clone(),
-        created_at: now,
-        updated_at: now,
-        total: call.participants.len() as u32,
-        cursor: 0,
-        inflight: 0,
-        ok: 0,
-        failed: 0,
-        unconfirmed: 0,
-        paused_until: None,
-        pause_reason: None,
-        error: None,
-        user_id: jobs.user_id.to_string(),
-        token_id: jobs.token_id.to_string(),
-        expires_at: now / 1000 + RETENTION_SECS,
+    let owner = Owner {
+        tenant_id: jobs.tenant_id,
+        user_id: jobs.user_id,
+        token_id: jobs.token_id,
+        lane: &jobs.lane,
     };
-    let entries: Vec<JobEntry> = call
-        .participants
-        .iter()
-        .map(|p| JobEntry::pending(p.as_str(), p.phone_number()))
-        .collect();
+    let (job, entries) = Job::queued(new_job_id(), &owner, call, crate::clock::now_ms());
     jobs.store.create_job(&job, &entries).await?;
     let message = JobMessage {
         tenant_id: job.tenant_id.clone(),

@@ -81,9 +81,21 @@ pub fn prepare(
     params: &Params<'_>,
     req: &Request,
 ) -> Result<UpdateParticipants, ApiError> {
+    let limits = (MAX_PARTICIPANTS, super::MAX_BODY_BYTES);
+    prepare_up_to(kind, default, params, req, limits)
+}
+
+/// [`prepare`] with its own limits: (participants, body bytes).
+pub fn prepare_up_to(
+    kind: GroupKind,
+    default: Action,
+    params: &Params<'_>,
+    req: &Request,
+    (max, body_limit): (usize, usize),
+) -> Result<UpdateParticipants, ApiError> {
     let group = path_jid(params.get("jid"))?;
-    let bytes = super::json_body(req)?;
-    let body = parse_body_with_default(bytes, default)?;
+    let bytes = super::json_body_up_to(req, body_limit)?;
+    let body = parse_body_up_to(bytes, default, max)?;
     Ok(UpdateParticipants {
         kind,
         group,

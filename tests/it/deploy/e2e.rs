@@ -49,8 +49,13 @@ impl Drop for LocalApi {
 
 impl LocalApi {
     async fn start(env: &[(String, String)]) -> LocalApi {
+        Self::start_with(env, &[]).await
+    }
+
+    async fn start_with(env: &[(String, String)], args: &[&str]) -> LocalApi {
         let mut cmd = Command::new(built("local-api"));
         cmd.args(["--port", "0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
@@ -1192,4 +1197,85 @@ async fn a_huge_list_reply_fits_a_128_mb_function() {
     if let Some(dir) = cgroup {
         let _ = std::fs::remove_dir(dir);
     }
+}
+
+/// DynamoDB mode with the jobs queue on moto's SQS: `admin create-tables`
+/// makes the FIFO queues and prints `JOBS_QUEUE_URL`; `local-api --worker`
+/// queues a job there and its in-process worker runs it from the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_through_sqs_and_the_local_worker() {
+    testkit::bins_or_skip!("local-api", "admin");
+    let fake = WutsFake::start().await;
+    let tables = unique_tables();
+    let moto = moto_or_skip!();
+    let mut env = dynamo_env(&tables, &moto);
+    env.push(("AWS_ENDPOINT_URL_SQS".into(), moto.clone()));
+    let run = admin(&env, &["create-tables"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let queue = run
+        .stdout
+        .iter()
+        .find_map(|l| l.strip_prefix("JOBS_QUEUE_URL="))
+        .unwrap_or_else(|| panic!("no JOBS_QUEUE_URL line: {:?}", run.stdout))
+        .to_string();
+    assert!(queue.ends_with(".fifo"), "{queue}");
+    assert_eq!(
+        run.stdout.last().map(String::as_str),
+        Some(format!("JOBS_QUEUE_URL={queue}").as_str())
+    );
+    let put = acme_on(&fake);
+    let put: Vec<&str> = put.iter().map(String::as_str).collect();
+    assert_eq!(admin(&env, &put).await.code, 0);
+    // The default pacing: a burst of four adds, then one per 12 s; this job
+    // of three fits the burst.
+    let run = admin(
+        &env,
+        &["token", "issue", "--tenant-id", "acme", "--user-id", "ops"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = run.stdout.last().unwrap().clone();
+    env.push(("JOBS_QUEUE_URL".into(), queue));
+    let api = LocalApi::start_with(&env, &["--worker"]).await;
+    assert!(
+        api.output().iter().any(|l| l.contains("jobs worker")),
+        "{:?}",
+        api.output()
+    );
+    let group = testkit::sim::DEMO_GROUP;
+    let body =
+        serde_json::json!({"participants": ["5511955500001", "5511955500002", "5511955500003"]});
+    let (status, answer) = call(
+        "POST",
+        &format!("{}/groups/{group}/participants/jobs", api.base),
+        &token,
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["job"]["id"].as_str().unwrap().to_string();
+    let mut job = Value::Null;
+    for _ in 0..300 {
+        let (_, got) = call(
+            "GET",
+            &format!("{}/jobs/{id}?results=1", api.base),
+            &token,
+            None,
+        )
+        .await;
+        job = got;
+        if job["job"]["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["job"]["status"], "completed", "{job}");
+    assert_eq!(job["job"]["counts"]["ok"], 3, "{job}");
+    let sent: Vec<_> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.contains("participants"))
+        .collect();
+    assert_eq!(sent.len(), 1, "one call for the three: {sent:?}");
+    assert!(api.stop().await.success());
 }

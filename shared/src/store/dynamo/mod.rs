@@ -91,14 +91,18 @@ pub fn client_for_config(config: &aws_types::SdkConfig) -> Client {
     if service_endpoint.is_some_and(|url| url.trim().is_empty())
         && !config.get_origin("endpoint_url").is_client_config()
     {
-        builder.set_endpoint_url(
-            config
-                .endpoint_url()
-                .filter(|url| !url.trim().is_empty())
-                .map(str::to_string),
-        );
+        builder.set_endpoint_url(general_endpoint(config));
     }
     Client::from_conf(builder.build())
+}
+
+/// The endpoint every service would use without its own (`AWS_ENDPOINT_URL`),
+/// empty meaning none: what an empty service endpoint falls back to.
+pub fn general_endpoint(config: &aws_types::SdkConfig) -> Option<String> {
+    config
+        .endpoint_url()
+        .filter(|url| !url.trim().is_empty())
+        .map(str::to_string)
 }
 
 #[derive(Clone)]
