@@ -56,13 +56,14 @@ fn main() {
         let fake = WutsFake::start().await;
         seed(store.as_ref(), &fake.base_url()).await;
         // The default add budget's shape (burst 4, daily cap off for the
-        // run), one per 30 ms instead of 12 s.
+        // run), one per 2 s instead of 12 s: either way longer than the
+        // worker sleeps through, and than one chunk takes against moto.
         let mut t = tenant(&fake.base_url());
         let mut pacing = Pacing::default();
         pacing.classes.insert(
             Class::Add,
             Override {
-                interval_ms: Some(30),
+                interval_ms: Some(2_000),
                 burst: Some(4),
                 daily: Some(1_000_000),
             },

@@ -67,8 +67,9 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
         api_key: tenant.wuts_api_key.clone(),
     };
     // After a refusal the worker asks for one participant at a time: the
-    // lane's rate, not its burst.
-    let mut at_pace = false;
+    // lane's rate, not its burst. A job already under way starts there (its
+    // first run took the burst).
+    let mut at_pace = None;
     loop {
         if Instant::now() + CHUNK_TIME > limits.until {
             return Ok(Next::Continue);
@@ -79,6 +80,7 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
         if !job.status.is_live() {
             return Ok(Next::Done);
         }
+        let at_pace = at_pace.get_or_insert(job.cursor > 0);
         if job.inflight > 0 {
             // A worker died between writing this chunk ahead and storing
             // its outcome: it may have been sent. Never again.
@@ -112,7 +114,7 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
         let in_slot = SLOT - job.cursor % SLOT;
         let mut n = in_slot.min(job.total - job.cursor);
         if !tenant.pacing.off {
-            n = n.min(if at_pace { 1 } else { budget.burst });
+            n = n.min(if *at_pace { 1 } else { budget.burst });
         }
         let entries = jobs.entries(&job.tenant_id, &job.id, job.cursor, n).await?;
         if entries.len() != n as usize {
@@ -144,7 +146,7 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
                 ..
             }) => {
                 if n > 1 && why == Refusal::Rate {
-                    at_pace = true;
+                    *at_pace = true;
                     continue;
                 }
                 let at = now_ms() + i64::try_from(retry_after_secs).unwrap_or(0) * 1000;
@@ -196,6 +198,16 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
             crate::audit::write(state.store.as_ref(), &ctx.request_id, ctx.deadline, &record).await;
         }
         match verdict {
+            // At the lane's rate the next unit comes about one interval
+            // from now: wait for it rather than ask (and be refused) now.
+            Verdict::Sent | Verdict::Answered(_)
+                if *at_pace && !tenant.pacing.off && job.cursor + n < job.total =>
+            {
+                let next = now_ms() + i64::try_from(budget.interval_ms).unwrap_or(0);
+                if let Some(next) = wait(next, limits).await {
+                    return Ok(next);
+                }
+            }
             Verdict::Sent | Verdict::Answered(_) => {}
             Verdict::Refused(error) => return fail(state, message, &error.to_string()).await,
             Verdict::NotSent(_) => match wait(now_ms() + UNREACHABLE_BACKOFF_MS, limits).await {
