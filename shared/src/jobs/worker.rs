@@ -132,7 +132,7 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
             .engine
             .check(&target, crate::engine::OneCall::borrowed(&call))
         {
-            return fail(state, message, &ApiError::from(e).to_string()).await;
+            return fail(state, message, &ApiError::from(e).parts().2).await;
         }
         let mut guard = Guard::new(state.store.lanes(), message.lane.clone(), &tenant.pacing);
         match guard
@@ -209,7 +209,10 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
                 }
             }
             Verdict::Sent | Verdict::Answered(_) => {}
-            Verdict::Refused(error) => return fail(state, message, &error.to_string()).await,
+            Verdict::Refused(error) => {
+                tracing::warn!(job_id = %job.id, error = %error, "the engine refused the job's call");
+                return fail(state, message, &error.parts().2).await;
+            }
             Verdict::NotSent(_) => match wait(now_ms() + UNREACHABLE_BACKOFF_MS, limits).await {
                 Some(next) => return Ok(next),
                 None => continue,

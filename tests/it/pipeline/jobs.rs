@@ -27,6 +27,8 @@ struct Recording {
     sent: Mutex<Vec<String>>,
     calls: AtomicUsize,
     hang: Option<usize>,
+    /// Answer every update with this engine error (after recording it).
+    refuse: Option<EngineError>,
 }
 
 impl Recording {
@@ -36,6 +38,7 @@ impl Recording {
             sent: Mutex::new(Vec::new()),
             calls: AtomicUsize::new(0),
             hang,
+            refuse: None,
         })
     }
 
@@ -61,6 +64,21 @@ impl Engine for Recording {
             if self.hang == Some(n) {
                 meta.handed_over.mark();
                 std::future::pending::<()>().await;
+            }
+            if let Some(EngineError::Status {
+                status,
+                code,
+                retry_after,
+                settled,
+            }) = &self.refuse
+            {
+                meta.handed_over.mark();
+                return Err(EngineError::Status {
+                    status: *status,
+                    code: code.clone(),
+                    retry_after: *retry_after,
+                    settled: *settled,
+                });
             }
         }
         self.sim.call(target, call, meta).await
@@ -325,6 +343,51 @@ async fn bad_job_bodies_are_refused_and_nothing_is_stored() {
     let a = send(&s, ro).await;
     assert_eq!(a.status, 403, "{}", a.body);
     assert_eq!(a.body["error_code"], "INSUFFICIENT_SCOPE");
+}
+
+#[tokio::test]
+async fn a_call_the_engine_refuses_fails_the_job_with_what_was_done_kept() {
+    for (name, store) in stores("a refused call fails the job").await {
+        tenant_with(store.as_ref(), Pacing::off()).await;
+        // The engine says the group does not exist: every chunk would be
+        // refused the same way.
+        let engine = Arc::new(Recording {
+            sim: Simulator::demo(),
+            sent: Mutex::new(Vec::new()),
+            calls: AtomicUsize::new(0),
+            hang: None,
+            refuse: Some(EngineError::Status {
+                status: 404,
+                code: Some("group_not_found".into()),
+                retry_after: None,
+                settled: true,
+            }),
+        });
+        let s = state(&store, engine.clone());
+        let a = send(&s, create(&phones(3))).await;
+        assert_eq!(a.status, 202, "{name}: {}", a.body);
+        let next = work(s.as_ref(), &message(&a.body["job"]), limits())
+            .await
+            .unwrap();
+        assert_eq!(next, Next::Done);
+        assert_eq!(engine.sent().len(), 3, "{name}: sent once, not retried");
+        let body = results(&s, a.body["job"]["id"].as_str().unwrap()).await;
+        assert_eq!(body["job"]["status"], "failed", "{name}: {body}");
+        let error = body["job"]["error"].as_str().unwrap();
+        assert!(
+            !error.is_empty() && !error.contains("upstream error"),
+            "{error}"
+        );
+        assert_eq!(body["job"]["counts"]["failed"], 3, "{name}: {body}");
+        assert!(
+            body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["status"] == "failed" && e["error"]["code"] == 404),
+            "{name}: {body}"
+        );
+    }
 }
 
 const READ_ONLY: &str = "3c0a4a5e-3f1b-4c2d-9e7f-1a2b3c4d5e6f";
