@@ -15,15 +15,6 @@ use testkit::events;
 use testkit::harness::{http_wuts, seed, send, tenant};
 use testkit::wuts_fake::WutsFake;
 
-/// This process's CPU time so far, in clock ticks (1/100 s on Linux).
-fn cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split(' ').collect();
-    // utime and stime: fields 14 and 15 of the whole line, 12 and 13 here.
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 fn main() {
     let Some(url) = testkit::moto::moto_url() else {
         eprintln!("guard bench: MOTO_URL is not set (start moto_server)");
@@ -74,13 +65,13 @@ fn main() {
                 assert_eq!(a.status, 200, "{}", a.body);
             }
             let before_requests = requests.total();
-            let before = cpu_ticks();
+            let before = testkit::cpu_ticks();
             let started = std::time::Instant::now();
             for _ in 0..n {
                 let a = send(&fresh, events::load("get-group-invite-link.json")).await;
                 assert_eq!(a.status, 200, "{}", a.body);
             }
-            let ticks = cpu_ticks() - before;
+            let ticks = testkit::cpu_ticks() - before;
             let wall = started.elapsed();
             let dynamo = requests.total() - before_requests;
             println!(

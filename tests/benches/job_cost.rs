@@ -21,14 +21,6 @@ use testkit::events::{self, RequestEdit};
 use testkit::harness::{http_wuts, seed, send, tenant};
 use testkit::wuts_fake::{SESSION_ID, WutsFake};
 
-/// This process's CPU time so far, in clock ticks (1/100 s on Linux).
-fn cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split(' ').collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 fn main() {
     let Some(url) = testkit::moto::moto_url() else {
         eprintln!("job_cost bench: MOTO_URL is not set (start moto_server)");
@@ -93,7 +85,7 @@ fn main() {
             lane: lane_id("acme", SESSION_ID),
         };
         let before = requests.snapshot();
-        let ticks = cpu_ticks();
+        let ticks = testkit::cpu_ticks();
         let started = std::time::Instant::now();
         // The Lambda worker's runs, as the queue would deliver them: a wait
         // longer than it sleeps through ends the run (at the default pace,
@@ -116,7 +108,7 @@ fn main() {
             }
         }
         let wall = started.elapsed();
-        let cpu = cpu_ticks() - ticks;
+        let cpu = testkit::cpu_ticks() - ticks;
         let ran = diff(&before, &requests.snapshot());
         let total: usize = ran.iter().map(|(_, c)| c).sum();
         let job = store
