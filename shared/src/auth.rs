@@ -45,12 +45,7 @@ impl Principal {
     }
 
     pub fn engine_target(&self) -> EngineTarget {
-        EngineTarget {
-            engine: self.tenant.engine,
-            base_url: self.tenant.wuts_base_url.clone().unwrap_or_default(),
-            session_id: self.tenant.wuts_session_id.clone(),
-            api_key: self.tenant.wuts_api_key.clone(),
-        }
+        self.tenant.engine_target()
     }
 }
 

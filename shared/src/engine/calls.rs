@@ -10,7 +10,7 @@
 //! `Engine` (the simulator) that does not answer it.
 
 use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
-use super::{Action, EngineParticipant, GroupPage, ListPage, UpdateParticipants};
+use super::{EngineParticipant, GroupPage, ListPage, UpdateParticipants};
 use crate::jid::GroupJid;
 use crate::pacing::Class;
 
@@ -142,12 +142,7 @@ impl Call for UpdateParticipants {
     type Reply = Vec<EngineParticipant>;
 
     fn cost(&self) -> Vec<(Class, u32)> {
-        let class = if self.action == Action::Add {
-            Class::Add
-        } else {
-            Class::Change
-        };
-        vec![(class, count(self.participants.len()))]
+        vec![(self.action.pacing_class(), count(self.participants.len()))]
     }
 
     fn rate_limited(reply: &Self::Reply) -> bool {

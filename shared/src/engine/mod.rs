@@ -28,7 +28,7 @@ pub use calls::{AnyCall, AnyCallRef, AnyReply, OneCall};
 use groups::{Group, GroupChange};
 
 /// Which WUTS route a participant update goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupKind {
     Group,
@@ -62,6 +62,15 @@ impl Action {
             Self::Remove => "remove",
             Self::Promote => "promote",
             Self::Demote => "demote",
+        }
+    }
+
+    /// The pacing class it takes budget from: `add`, or `change` for the
+    /// others (`pacing.md`).
+    pub fn pacing_class(self) -> crate::pacing::Class {
+        match self {
+            Self::Add => crate::pacing::Class::Add,
+            _ => crate::pacing::Class::Change,
         }
     }
 

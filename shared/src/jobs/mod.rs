@@ -69,7 +69,8 @@ impl JobStatus {
 pub struct Job {
     pub tenant_id: String,
     pub id: String,
-    pub kind: JobKind,
+    /// The participants route its calls take: the group's or the community's.
+    pub kind: GroupKind,
     pub group_jid: String,
     pub action: Action,
     pub status: JobStatus,
@@ -105,28 +106,11 @@ pub struct Job {
     pub expires_at: i64,
 }
 
-/// Which participants route a job runs: the group's or the community's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    Group,
-    Community,
-}
-
-impl JobKind {
-    pub fn engine_kind(self) -> GroupKind {
-        match self {
-            Self::Group => GroupKind::Group,
-            Self::Community => GroupKind::Community,
-        }
-    }
-
-    /// The route that created it, as the audit trail names it.
-    pub fn route(self) -> &'static str {
-        match self {
-            Self::Group => "POST /groups/{jid}/participants/jobs",
-            Self::Community => "POST /communities/{jid}/participants/jobs",
-        }
+/// The route that created a job of `kind`, as the audit trail names it.
+pub fn route_of(kind: GroupKind) -> &'static str {
+    match kind {
+        GroupKind::Group => "POST /groups/{jid}/participants/jobs",
+        GroupKind::Community => "POST /communities/{jid}/participants/jobs",
     }
 }
 
@@ -151,10 +135,7 @@ impl Job {
         let job = Job {
             tenant_id: owner.tenant_id.to_string(),
             id,
-            kind: match call.kind {
-                GroupKind::Group => JobKind::Group,
-                GroupKind::Community => JobKind::Community,
-            },
+            kind: call.kind,
             group_jid: call.group.as_str().to_string(),
             action: call.action,
             status: JobStatus::Queued,

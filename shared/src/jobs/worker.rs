@@ -9,12 +9,12 @@ use tokio::time::Instant;
 
 use super::{EntryFailure, EntryState, Job, JobEntry, JobMessage, JobStatus, SLOT, StatusChange};
 use crate::context::RequestCtx;
-use crate::engine::{Action, Engine, EngineError, EngineTarget, Reach, UpdateParticipants};
+use crate::engine::{Engine, EngineError, Reach, UpdateParticipants};
 use crate::error::ApiError;
 use crate::jid::{GroupJid, ParticipantJid};
 use crate::operation::On;
 use crate::operations::participants::{ReplyIndex, outcome};
-use crate::pacing::{Class, Guard, Paced, Refusal, now_ms};
+use crate::pacing::{Guard, Paced, Refusal, now_ms};
 use crate::state::AppState;
 use crate::store::{AuditParticipant, AuditRecord, Store, StoreError, TenantStatus};
 
@@ -60,12 +60,7 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
     if tenant.status != TenantStatus::Active {
         return fail(state, message, "the tenant is suspended").await;
     }
-    let target = EngineTarget {
-        engine: tenant.engine,
-        base_url: tenant.wuts_base_url.clone().unwrap_or_default(),
-        session_id: tenant.wuts_session_id.clone(),
-        api_key: tenant.wuts_api_key.clone(),
-    };
+    let target = tenant.engine_target();
     // After a refusal the worker asks for one participant at a time: the
     // lane's rate, not its burst. A job already under way starts there (its
     // first run took the burst).
@@ -105,12 +100,7 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
             .await?;
             return Ok(Next::Done);
         }
-        let class = if job.action == Action::Add {
-            Class::Add
-        } else {
-            Class::Change
-        };
-        let budget = tenant.pacing.budget(class);
+        let budget = tenant.pacing.budget(job.action.pacing_class());
         let in_slot = SLOT - job.cursor % SLOT;
         let mut n = in_slot.min(job.total - job.cursor);
         if !tenant.pacing.off {
@@ -240,7 +230,7 @@ fn call_for(
     participants: Vec<ParticipantJid>,
 ) -> Result<UpdateParticipants, StoreError> {
     Ok(UpdateParticipants {
-        kind: job.kind.engine_kind(),
+        kind: job.kind,
         group: GroupJid::from_path_segment(&job.group_jid)
             .map_err(|_| StoreError::Corrupt(format!("a job's group: {}", job.group_jid)))?,
         action: job.action,
@@ -379,7 +369,7 @@ fn audit<E: Engine + ?Sized, S: Store + ?Sized>(
         request_id: ctx.request_id.clone(),
         user_id: job.user_id.clone(),
         token_id: job.token_id.clone(),
-        route: job.kind.route().to_string(),
+        route: super::route_of(job.kind).to_string(),
         action: job.action.as_str().to_string(),
         group_jid: job.group_jid.clone(),
         participants: outcomes

@@ -13,7 +13,6 @@ use crate::jobs::{
     Job, JobEntry, JobMessage, JobStatus, MAX_JOB_PARTICIPANTS, Owner, StatusChange, new_job_id,
 };
 use crate::operation::{Executed, Jobs, On, Subject};
-use crate::pacing::Class;
 use crate::routes::Params;
 
 /// A job's body: up to 5,000 participants of about 35 bytes each.
@@ -120,15 +119,10 @@ pub async fn create<E: Engine + ?Sized>(
 
 /// The job as answered, its estimate at the caller's pace.
 pub fn view(jobs: &Jobs<'_>, job: &Job) -> serde_json::Value {
-    let class = if job.action == Action::Add {
-        Class::Add
-    } else {
-        Class::Change
-    };
     let interval = if jobs.pacing.off {
         0
     } else {
-        jobs.pacing.budget(class).interval_ms
+        jobs.pacing.budget(job.action.pacing_class()).interval_ms
     };
     job.view(interval)
 }

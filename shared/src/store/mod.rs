@@ -112,6 +112,18 @@ pub struct Tenant {
     pub pacing: crate::pacing::Pacing,
 }
 
+impl Tenant {
+    /// Where and how to reach the tenant's engine.
+    pub fn engine_target(&self) -> crate::engine::EngineTarget {
+        crate::engine::EngineTarget {
+            engine: self.engine,
+            base_url: self.wuts_base_url.clone().unwrap_or_default(),
+            session_id: self.wuts_session_id.clone(),
+            api_key: self.wuts_api_key.clone(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Tenant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tenant")
