@@ -17,6 +17,8 @@ pub struct Tables {
     pub lanes: String,
     /// Paced bulk jobs and their results (`pacing.md`).
     pub jobs: String,
+    /// Engine hooks, group events and their dedupe keys (`events.md`).
+    pub events: String,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +156,7 @@ pub fn tables_from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Ta
         audit: required(lookup, "AUDIT_TABLE")?,
         lanes: required(lookup, "LANES_TABLE")?,
         jobs: required(lookup, "JOBS_TABLE")?,
+        events: required(lookup, "EVENTS_TABLE")?,
     })
 }
 
@@ -257,13 +260,14 @@ mod tests {
     use std::collections::HashMap;
 
     /// Every table variable.
-    const TABLES: [(&str, &str); 6] = [
+    const TABLES: [(&str, &str); 7] = [
         ("TOKENS_TABLE", "t"),
         ("TENANTS_TABLE", "n"),
         ("IDEMPOTENCY_TABLE", "i"),
         ("AUDIT_TABLE", "a"),
         ("LANES_TABLE", "l"),
         ("JOBS_TABLE", "j"),
+        ("EVENTS_TABLE", "e"),
     ];
 
     /// `pairs` and every table variable.
@@ -305,6 +309,7 @@ mod tests {
             ("AUDIT_TABLE", "a"),
             ("LANES_TABLE", "l"),
             ("JOBS_TABLE", "j"),
+            ("EVENTS_TABLE", "e"),
         ];
         for (k, v) in [
             ("WUTS_TIMEOUT_MS", "abc"),

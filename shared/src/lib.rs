@@ -10,6 +10,7 @@ pub mod config;
 pub mod context;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod jid;

@@ -38,6 +38,10 @@ pub async fn serve<E: Engine + ?Sized, S: Store + ?Sized>(
     state: &AppState<E, S>,
     req: Request,
 ) -> Response<Body> {
+    // Engine webhooks: no bearer token, their own route (`events.md`).
+    if crate::events::ingress::hook_engine(route_path(&req)).is_some() {
+        return crate::events::ingress::serve_any_hook(state.store.as_ref(), req).await;
+    }
     let (started, mut ctx, method) = begin(&req, state.settings.request_deadline);
     let (route, result) = match resolve(&method, route_path(&req)) {
         Resolution::Found(index, params) => {
@@ -103,7 +107,14 @@ pub fn serve_unmatched(req: Request) -> Response<Body> {
     let started = Instant::now();
     let ctx = RequestCtx::for_request(&req, crate::config::Settings::default().request_deadline);
     let method = req.method().clone();
-    let error = unmatched_error(resolve(&method, route_path(&req)));
+    // An engine's ingress takes POST only (the gateway routes POST there).
+    let error = if crate::events::ingress::hook_engine(route_path(&req)).is_some() {
+        ApiError::MethodNotAllowed {
+            allow: "POST".into(),
+        }
+    } else {
+        unmatched_error(resolve(&method, route_path(&req)))
+    };
     finish(&ctx, "unmatched", &method, started, Err(error))
 }
 

@@ -128,6 +128,74 @@ pub struct PacingChange {
     pub class: Option<(crate::pacing::Class, crate::pacing::Override)>,
 }
 
+/// Creates (or rotates) the tenant's engine-webhook ingress token: the
+/// hook names the tenant and its engine session; `engine_secret` is the
+/// engine's own signing secret, checked where the engine signs. Returns the
+/// path to give the engine, `/hooks/<engine>/<token>`, the only time the
+/// token is seen: it is stored hashed, and the previous one stops working.
+pub async fn create_hook(
+    store: &dyn Store,
+    tenant_id: &str,
+    engine_secret: Option<String>,
+) -> Result<String, ProvisionError> {
+    let tenant = store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or_else(|| ProvisionError::NotFound(format!("no tenant {tenant_id:?}")))?;
+    if engine_secret
+        .as_deref()
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        return Err(ProvisionError::Invalid(
+            "--engine-secret must not be empty".into(),
+        ));
+    }
+    let token = crate::events::new_hook_token();
+    let hook = crate::events::Hook {
+        tenant_id: tenant.tenant_id.clone(),
+        engine: tenant.engine,
+        session: tenant.engine_target().session_id,
+        engine_secret,
+        created_at: crate::clock::now_epoch(),
+    };
+    store
+        .events()
+        .put_hook(&crate::events::hook_hash(&token), &hook)
+        .await?;
+    Ok(format!("/hooks/{}/{token}", tenant.engine.as_str()))
+}
+
+/// The hook token the sample events (`events/hooks-<engine>.json`) name for
+/// an engine: fixed, so demos and the sample-event runs can seed it.
+pub fn sample_hook_token(engine: crate::engine::EngineKind) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "hk_{}",
+        hex::encode(Sha256::digest(format!("sample-hook-{}", engine.as_str())))
+    )
+}
+
+/// Stores the sample hook of the tenant's engine (no engine secret): what
+/// `admin sample-hook` and the test harness seed.
+pub async fn seed_sample_hook(
+    store: &dyn Store,
+    tenant: &Tenant,
+) -> Result<String, ProvisionError> {
+    let token = sample_hook_token(tenant.engine);
+    let hook = crate::events::Hook {
+        tenant_id: tenant.tenant_id.clone(),
+        engine: tenant.engine,
+        session: tenant.engine_target().session_id,
+        engine_secret: None,
+        created_at: crate::clock::now_epoch(),
+    };
+    store
+        .events()
+        .put_hook(&crate::events::hook_hash(&token), &hook)
+        .await?;
+    Ok(format!("/hooks/{}/{token}", tenant.engine.as_str()))
+}
+
 /// Applies `change` to the tenant's pacing; the tenant as stored.
 pub async fn set_tenant_pacing(
     store: &dyn Store,

@@ -81,6 +81,7 @@ pub async fn create_tables(
     let audit = table(&tables.audit, "tenant_id", Some("sk"))?;
     let lanes = table(&tables.lanes, "lane", Some("class"))?;
     let jobs = table(&tables.jobs, "tenant_id", Some("sk"))?;
+    let events = table(&tables.events, "pk", Some("sk"))?;
 
     let mut reports = Vec::new();
     for (name, request) in [
@@ -90,6 +91,7 @@ pub async fn create_tables(
         (&tables.audit, audit),
         (&tables.lanes, lanes),
         (&tables.jobs, jobs),
+        (&tables.events, events),
     ] {
         let created = match request.send().await {
             Ok(_) => true,
@@ -114,6 +116,7 @@ pub async fn create_tables(
         &tables.idempotency,
         &tables.audit,
         &tables.jobs,
+        &tables.events,
     ] {
         enable_ttl(client, table).await?;
     }

@@ -8,6 +8,7 @@ pub mod dynamo;
 
 use async_trait::async_trait;
 
+use crate::events::EventStore;
 use crate::jobs::JobStore;
 use crate::pacing::LaneStore;
 use serde::Serialize;
@@ -348,17 +349,24 @@ pub trait AuditStore: Send + Sync {
 
 /// Every port, as one object the application state can hold.
 pub trait Store:
-    TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore + JobStore
+    TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore + JobStore + EventStore
 {
     /// The pacing lanes, as the guard takes them.
     fn lanes(&self) -> &dyn LaneStore;
     /// The paced jobs.
     fn jobs(&self) -> &dyn JobStore;
+    /// Engine hooks and group events.
+    fn events(&self) -> &dyn EventStore;
 }
 
-impl<T: TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore + JobStore> Store
-    for T
+impl<
+    T: TokenStore + TenantStore + IdempotencyStore + AuditStore + LaneStore + JobStore + EventStore,
+> Store for T
 {
+    fn events(&self) -> &dyn EventStore {
+        self
+    }
+
     fn lanes(&self) -> &dyn LaneStore {
         self
     }

@@ -180,6 +180,21 @@ fn support_matrix(support: &HashMap<(&'static str, EngineKind), Result<(), Strin
 /// status (checked here, not listed); the file lists the others.
 async fn event_statuses() -> String {
     let h = harness_for(Flavour::Wuts).await;
+    // Each engine's ingress sample names that engine's sample hook, of a
+    // tenant on that engine (as the emulator run and `sam-local.sh` seed).
+    for flavour in [
+        Flavour::SessionService,
+        Flavour::Wuts,
+        Flavour::Evolution,
+        Flavour::WahaGows,
+    ] {
+        let mut tenant = testkit::harness::tenant_for(flavour, &h.fake.base_url());
+        tenant.tenant_id = format!("t-{}", flavour.engine());
+        h.store.put_tenant(&tenant).await.unwrap();
+        shared::provision::seed_sample_hook(h.store.as_ref(), &tenant)
+            .await
+            .unwrap();
+    }
     let mut statuses = serde_json::Map::new();
     for name in events::event_names() {
         let event = events::load(&name);

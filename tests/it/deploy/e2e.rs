@@ -14,8 +14,9 @@ use testkit::wuts_fake::{API_KEY, Fault, SESSION_ID, WutsFake};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const CONFIG_VARS: [&str; 17] = [
+const CONFIG_VARS: [&str; 18] = [
     "JOBS_TABLE",
+    "EVENTS_TABLE",
     "JOBS_QUEUE_URL",
     "AWS_ENDPOINT_URL_SQS",
     "TOKENS_TABLE",
@@ -310,6 +311,7 @@ fn dynamo_env(tables: &shared::config::Tables, endpoint: &str) -> Vec<(String, S
         ("AUDIT_TABLE", tables.audit.as_str()),
         ("LANES_TABLE", tables.lanes.as_str()),
         ("JOBS_TABLE", tables.jobs.as_str()),
+        ("EVENTS_TABLE", tables.events.as_str()),
         ("WUTS_ALLOW_HTTP", "true"), // the alias still works
         ("ENGINE_TIMEOUT_MS", "2000"),
         ("AUTH_CACHE_TTL_SECS", "0"),
@@ -393,6 +395,7 @@ async fn dynamodb_mode_provisioned_by_admin() {
             format!("created {}", tables.audit),
             format!("created {}", tables.lanes),
             format!("created {}", tables.jobs),
+            format!("created {}", tables.events),
         ]
     );
     let run = admin(&env, &["create-tables"]).await;

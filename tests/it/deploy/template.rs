@@ -27,6 +27,24 @@ fn functions(t: &Value) -> Vec<(String, Value)> {
 /// The paced jobs' worker: a function, not a route.
 const JOBS_WORKER_BINARY: &str = "jobs-worker";
 
+/// Each engine's webhook ingress: (method, path, binary, the engine's
+/// `EngineHooks` type the binary runs).
+fn hook_routes() -> Vec<(String, String, String, String)> {
+    shared::engine::EngineKind::ALL
+        .iter()
+        .map(|e| {
+            let module = e.as_str().replace('-', "_");
+            let ty = camel(e.as_str());
+            (
+                "POST".to_string(),
+                shared::events::ingress::route_path_of(*e),
+                format!("hooks-{}", e.as_str()),
+                format!("run_ingress::<shared::events::engines::{module}::{ty}>()"),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_route_has_one_function_and_binary() {
     let t = template();
@@ -100,6 +118,7 @@ fn every_route_has_one_function_and_binary() {
                 r.function.to_string(),
             )
         })
+        .chain(hook_routes().into_iter().map(|(m, p, b, _)| (m, p, b)))
         .collect();
     assert_eq!(in_template, in_code);
 
@@ -118,6 +137,12 @@ fn every_route_has_one_function_and_binary() {
             "{} is not wired to its operation ({wiring})",
             route.function
         );
+    }
+    for (_, _, binary, wiring) in hook_routes() {
+        let main = std::fs::read_to_string(bins.join(format!("{binary}.rs")))
+            .unwrap_or_else(|_| panic!("no binary {binary}"));
+        let main: String = main.split_whitespace().collect();
+        assert!(main.contains(&wiring), "{binary} is not wired to {wiring}");
     }
     let worker = std::fs::read_to_string(bins.join(format!("{JOBS_WORKER_BINARY}.rs"))).unwrap();
     assert!(
@@ -145,6 +170,7 @@ fn every_route_has_one_function_and_binary() {
         .iter()
         .map(|r| r.function.to_string())
         .chain([UNMATCHED_BINARY.to_string(), JOBS_WORKER_BINARY.to_string()])
+        .chain(hook_routes().into_iter().map(|(_, _, b, _)| b))
         .collect();
     assert_eq!(files, binaries);
 }
@@ -253,6 +279,15 @@ fn functions_have_least_privilege() {
             assert_eq!(grants(&t, &f), pairs(&want), "{name}");
             continue;
         }
+        if binary.starts_with("hooks-") {
+            // Reads its hook, stores events and their dedupe keys: nothing else.
+            let want = [
+                ("EventsTable", "dynamodb:GetItem"),
+                ("EventsTable", "dynamodb:PutItem"),
+            ];
+            assert_eq!(grants(&t, &f), pairs(&want), "{name}");
+            continue;
+        }
         let route = ROUTES.iter().find(|r| r.function == binary).unwrap();
         let mut want = if route.mutating {
             mutating.clone()
@@ -302,7 +337,7 @@ fn tables_match_the_adapter() {
         t["Resources"]["AuditTable"]["Properties"]["KeySchema"][1]["AttributeName"],
         "sk"
     );
-    for table in ["IdempotencyTable", "AuditTable"] {
+    for table in ["IdempotencyTable", "AuditTable", "EventsTable"] {
         assert_eq!(
             t["Resources"][table]["Properties"]["TimeToLiveSpecification"]["AttributeName"],
             shared::store::dynamo::TTL_ATTRIBUTE
@@ -315,6 +350,7 @@ fn tables_match_the_adapter() {
         "IDEMPOTENCY_TABLE",
         "AUDIT_TABLE",
         "LANES_TABLE",
+        "EVENTS_TABLE",
     ] {
         assert!(!env[var].is_null(), "{var} is not set for the functions");
     }

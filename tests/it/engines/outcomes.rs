@@ -443,6 +443,7 @@ impl shared::pacing::LaneStore for Hanging {
 }
 
 testkit::delegate_job_store!(Hanging, inner);
+testkit::delegate_event_store!(Hanging, inner);
 
 #[tokio::test]
 async fn a_table_that_hangs_around_the_engine_call_still_ends_by_the_deadline() {

@@ -27,6 +27,12 @@ pub struct MemoryStore {
     lanes: Mutex<HashMap<(String, Class), LaneState>>,
     /// Each job and its entries, by tenant and id.
     jobs: Mutex<HashMap<(String, String), StoredJob>>,
+    /// Hooks by token hash.
+    hooks: Mutex<HashMap<String, shared::events::Hook>>,
+    /// Each tenant's events, oldest first, and the dedupe keys seen (with
+    /// when).
+    events: Mutex<HashMap<String, Vec<shared::events::Event>>>,
+    dedupe: Mutex<HashMap<(String, String), i64>>,
     /// How many reads reached the store (tests assert on it).
     reads: AtomicUsize,
     /// When set, audit writes fail (tests of "a failed audit write is logged").
@@ -482,4 +488,102 @@ where
 {
     state.queue = std::sync::Arc::new(HeldQueue::default());
     std::sync::Arc::new(state)
+}
+
+#[async_trait]
+impl shared::events::EventStore for MemoryStore {
+    async fn put_hook(
+        &self,
+        token_hash: &str,
+        hook: &shared::events::Hook,
+    ) -> Result<(), StoreError> {
+        let mut hooks = self.hooks.lock().map_err(|_| poisoned())?;
+        hooks.retain(|_, h| h.tenant_id != hook.tenant_id);
+        hooks.insert(token_hash.to_string(), hook.clone());
+        Ok(())
+    }
+
+    async fn get_hook(&self, token_hash: &str) -> Result<Option<shared::events::Hook>, StoreError> {
+        let hooks = self.hooks.lock().map_err(|_| poisoned())?;
+        Ok(hooks.get(token_hash).cloned())
+    }
+
+    async fn put_event(
+        &self,
+        event: &shared::events::Event,
+        dedupe: &str,
+        now_secs: i64,
+    ) -> Result<shared::events::Stored, StoreError> {
+        let mut seen = self.dedupe.lock().map_err(|_| poisoned())?;
+        let key = (event.tenant_id.clone(), dedupe.to_string());
+        if seen
+            .get(&key)
+            .is_some_and(|at| *at + shared::events::DEDUPE_SECS > now_secs)
+        {
+            return Ok(shared::events::Stored::Duplicate);
+        }
+        seen.insert(key, now_secs);
+        let mut events = self.events.lock().map_err(|_| poisoned())?;
+        events
+            .entry(event.tenant_id.clone())
+            .or_default()
+            .push(event.clone());
+        Ok(shared::events::Stored::New)
+    }
+
+    async fn list_events(
+        &self,
+        tenant_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Vec<shared::events::Event>, StoreError> {
+        let events = self.events.lock().map_err(|_| poisoned())?;
+        let mut all: Vec<shared::events::Event> =
+            events.get(tenant_id).cloned().unwrap_or_default();
+        all.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(all
+            .into_iter()
+            .filter(|e| cursor.is_none_or(|c| e.id.as_str() < c))
+            .take(limit as usize)
+            .collect())
+    }
+}
+
+/// `impl EventStore for $ty` by handing every call to its `$field`.
+#[macro_export]
+macro_rules! delegate_event_store {
+    ($ty:ty, $field:ident) => {
+        #[async_trait::async_trait]
+        impl shared::events::EventStore for $ty {
+            async fn put_hook(
+                &self,
+                token_hash: &str,
+                hook: &shared::events::Hook,
+            ) -> Result<(), shared::store::StoreError> {
+                self.$field.put_hook(token_hash, hook).await
+            }
+            async fn get_hook(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<shared::events::Hook>, shared::store::StoreError> {
+                self.$field.get_hook(token_hash).await
+            }
+            async fn put_event(
+                &self,
+                event: &shared::events::Event,
+                dedupe: &str,
+                now_secs: i64,
+            ) -> Result<shared::events::Stored, shared::store::StoreError> {
+                self.$field.put_event(event, dedupe, now_secs).await
+            }
+            async fn list_events(
+                &self,
+                tenant_id: &str,
+                limit: u32,
+                cursor: Option<&str>,
+            ) -> Result<Vec<shared::events::Event>, shared::store::StoreError> {
+                self.$field.list_events(tenant_id, limit, cursor).await
+            }
+        }
+    };
 }

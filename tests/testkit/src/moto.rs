@@ -159,5 +159,6 @@ pub fn unique_tables() -> Tables {
         audit: format!("audit-{id}"),
         lanes: format!("lanes-{id}"),
         jobs: format!("jobs-{id}"),
+        events: format!("events-{id}"),
     }
 }

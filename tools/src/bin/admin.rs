@@ -48,12 +48,38 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Group events received from the tenant's engine.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Stores the hook the sample event of the tenant's engine names
+    /// (`events/hooks-<engine>.json`), for demos and the sample-event runs.
+    /// Prints its `hook_path=`.
+    SampleHook {
+        #[arg(long)]
+        tenant_id: String,
+    },
     /// Stores the job the sample events name (`events/get-job.json`,
     /// `cancel-job.json`) for a tenant: a queued job no queue runs, for
     /// demos and the sample-event runs.
     SampleJob {
         #[arg(long)]
         tenant_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// A tenant's events, newest first, one JSON object per line.
+    List {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Only events older than this event id.
+        #[arg(long)]
+        before: Option<String>,
     },
 }
 
@@ -141,6 +167,17 @@ enum TenantCommand {
         /// Turn pacing back on.
         #[arg(long, conflicts_with = "class")]
         on: bool,
+    },
+    /// Create (or rotate) the tenant's engine-webhook ingress token. Prints
+    /// `hook_path=/hooks/<engine>/<token>` alone on the last line, once.
+    Hook {
+        #[arg(long)]
+        tenant_id: String,
+        /// The engine's own webhook signing secret (WAHA's HMAC key,
+        /// Evolution's header value or JWT key, session-service's Standard
+        /// Webhooks secret), checked on every call where set.
+        #[arg(long)]
+        engine_secret: Option<String>,
     },
 }
 
@@ -276,9 +313,15 @@ fn needed_tables(command: &Command) -> &'static [&'static str] {
         "AUDIT_TABLE",
         "LANES_TABLE",
         "JOBS_TABLE",
+        "EVENTS_TABLE",
     ];
     match command {
         Command::CreateTables => ALL,
+        Command::Tenant {
+            command: TenantCommand::Hook { .. },
+        } => &["TENANTS_TABLE", "EVENTS_TABLE"],
+        Command::Events { .. } => &["EVENTS_TABLE"],
+        Command::SampleHook { .. } => &["TENANTS_TABLE", "EVENTS_TABLE"],
         Command::Tenant { .. } => &["TENANTS_TABLE"],
         // Issuing checks that the tenant exists.
         Command::Token {
@@ -370,6 +413,15 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                     provision::set_tenant_status(store.as_ref(), &tenant_id, TenantStatus::Active)
                         .await?
                 }
+                TenantCommand::Hook {
+                    tenant_id,
+                    engine_secret,
+                } => {
+                    let path =
+                        provision::create_hook(store.as_ref(), &tenant_id, engine_secret).await?;
+                    out.push(format!("hook_path={path}"));
+                    return Ok(out);
+                }
                 TenantCommand::Pacing {
                     tenant_id,
                     class,
@@ -418,6 +470,32 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
             {
                 out.push(serde_json::to_string(&record).map_err(|e| Failure(e.to_string()))?);
             }
+        }
+        Command::Events {
+            command:
+                EventsCommand::List {
+                    tenant_id,
+                    limit,
+                    before,
+                },
+        } => {
+            use shared::events::EventStore;
+            let store = store(tables).await?;
+            for event in store
+                .list_events(&tenant_id, limit, before.as_deref())
+                .await?
+            {
+                out.push(serde_json::to_string(&event).map_err(|e| Failure(e.to_string()))?);
+            }
+        }
+        Command::SampleHook { tenant_id } => {
+            let store = store(tables).await?;
+            let tenant = store
+                .get_tenant(&tenant_id)
+                .await?
+                .ok_or_else(|| Failure(format!("no tenant {tenant_id}")))?;
+            let path = shared::provision::seed_sample_hook(&store, &tenant).await?;
+            out.push(format!("hook_path={path}"));
         }
         Command::SampleJob { tenant_id } => {
             let store = store(tables).await?;

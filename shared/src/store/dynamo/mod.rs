@@ -4,6 +4,7 @@
 //! Creating the tables is `admin`'s (`tools::tables`): no function carries it.
 
 mod audit;
+mod events;
 mod idempotency;
 mod jobs;
 mod lanes;
