@@ -16,7 +16,7 @@ wuts=$(grep -oP 'wuts fake on \K.*' "$out/wuts.log")
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true \
   TOKENS_TABLE=perf-tokens TENANTS_TABLE=perf-tenants IDEMPOTENCY_TABLE=perf-idem \
-  AUDIT_TABLE=perf-audit LANES_TABLE=perf-lanes JOBS_TABLE=perf-jobs ENGINE_ALLOW_HTTP=true
+  AUDIT_TABLE=perf-audit LANES_TABLE=perf-lanes JOBS_TABLE=perf-jobs EVENTS_TABLE=perf-events ENGINE_ALLOW_HTTP=true
 "$bin/admin" create-tables > /dev/null
 "$bin/admin" tenant put --tenant-id perf --wuts-base-url "$wuts" \
   --wuts-session-id sess-acme-1 --wuts-api-key wuts-key-acme-very-secret > /dev/null
@@ -35,7 +35,7 @@ PY
 
 envs=()
 for v in AWS_ENDPOINT_URL_DYNAMODB AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED \
-         TOKENS_TABLE TENANTS_TABLE IDEMPOTENCY_TABLE AUDIT_TABLE LANES_TABLE JOBS_TABLE ENGINE_ALLOW_HTTP; do
+         TOKENS_TABLE TENANTS_TABLE IDEMPOTENCY_TABLE AUDIT_TABLE LANES_TABLE JOBS_TABLE EVENTS_TABLE ENGINE_ALLOW_HTTP; do
   envs+=(--env "$v=${!v}")
 done
 

@@ -181,7 +181,7 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-eas
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test ENGINE_ALLOW_HTTP=true \
   TOKENS_TABLE="tokens-$id" TENANTS_TABLE="tenants-$id" \
   IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id" LANES_TABLE="lanes-$id" \
-  JOBS_TABLE="jobs-$id" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
+  JOBS_TABLE="jobs-$id" EVENTS_TABLE="events-$id" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
 # The tables, and the jobs queues on moto's SQS (JOBS_QUEUE_URL=...).
 JOBS_QUEUE_URL=$(target/debug/admin create-tables | sed -n 's/^JOBS_QUEUE_URL=//p')
 [ -n "$JOBS_QUEUE_URL" ] || { echo "admin create-tables made no jobs queue"; exit 1; }
@@ -198,12 +198,22 @@ done
 token=$(target/debug/admin token issue --tenant-id acme --user-id sam | tail -n 1)
 # The job events/get-job.json and cancel-job.json name.
 target/debug/admin sample-job --tenant-id acme > /dev/null
+# The hooks events/hooks-<engine>.json name: one tenant per engine (the
+# sessions the samples name), each with its engine's sample hook.
+target/debug/admin sample-hook --tenant-id acme > /dev/null
+for spec in session-service:sess-acme-1 evolution:acme-main waha:acme-main; do
+  e=${spec%%:*}; s=${spec#*:}
+  if [ "$e" = session-service ]; then flag=(--wuts-session-id "$s"); else flag=(--engine-session "$s"); fi
+  target/debug/admin tenant put --tenant-id "t-$e" --engine "$e" --wuts-base-url "$fake_url" \
+    "${flag[@]}" --wuts-api-key "$key" > /dev/null
+  target/debug/admin sample-hook --tenant-id "t-$e" > /dev/null
+done
 
 # What SAM passes to every function (the template declares each key).
 python3 - "$work/env.json" <<'PY'
 import json, os, sys
 keys = ["TOKENS_TABLE", "TENANTS_TABLE", "IDEMPOTENCY_TABLE", "AUDIT_TABLE", "LANES_TABLE",
-        "JOBS_TABLE", "JOBS_QUEUE_URL", "AWS_ENDPOINT_URL_SQS",
+        "JOBS_TABLE", "EVENTS_TABLE", "JOBS_QUEUE_URL", "AWS_ENDPOINT_URL_SQS",
         "AWS_ENDPOINT_URL_DYNAMODB", "ENGINE_ALLOW_HTTP"]
 env = {k: os.environ[k] for k in keys}
 env.update({"ENGINE_TIMEOUT_MS": "5000", "AUTH_CACHE_TTL_SECS": "0", "LOG_LEVEL": "warn"})
@@ -303,6 +313,17 @@ PY
 }
 auth=(-H "Authorization: Bearer $token")
 curl_case get-invite 200 - "${auth[@]}" "$base/groups/$group/invite"
+# An engine's webhook in: no bearer token; the hook token names the tenant.
+hook=$(target/debug/admin sample-hook --tenant-id acme | sed -n 's/^hook_path=//p')
+curl_case hook 200 - -X POST -H 'content-type: application/json' \
+  -d "{\"event\":\"group.info\",\"data\":{\"JID\":\"$group\",\"Promote\":[\"5511977776666@s.whatsapp.net\"]}}" "$base$hook"
+curl_case hook-unknown 404 NOT_FOUND -X POST -H 'content-type: application/json' -d '{}' \
+  "$base/hooks/wuts/hk_$(printf '0%.0s' $(seq 1 64))"
+if target/debug/admin events list --tenant-id acme | grep -q '"group.participants.promoted"'; then
+  ok "the hook's event is stored (admin events list)"
+else
+  fail "no stored event after the hook"
+fi
 curl_case remove 200 - "${auth[@]}" -X DELETE -H 'content-type: application/json' \
   -d '{"participants":["+55 11 88888-8888"]}' "$base/groups/$group/participants"
 curl_case no-token 401 UNAUTHORIZED "$base/groups/$group/invite"

@@ -42,6 +42,13 @@ fn every_event_is_a_payload_2_event_for_a_known_route() {
                 !matches!(resolution, Resolution::Found(..)),
                 "{name} is for $default but matches a route"
             );
+        } else if let Some(engine) = shared::events::ingress::hook_engine(req.uri().path()) {
+            // An engine's ingress: its own route, outside the bearer table.
+            assert_eq!(
+                raw["routeKey"],
+                format!("POST {}", shared::events::ingress::route_path_of(engine)),
+                "{name}"
+            );
         } else {
             assert!(
                 matches!(resolution, Resolution::Found(..)),

@@ -3,5 +3,6 @@
 
 mod cross_cutting;
 mod failures;
+mod hooks;
 mod jobs;
 mod pacing;
