@@ -225,8 +225,24 @@ async fn embedded_default_answers_its_printed_curls() {
             .any(|l| l == &format!("API reference: {}/docs", api.base))
     );
     assert_eq!(docs_prefill(&api.base).await, format!("\"{token}\""));
-    // One ready-to-paste curl per route of the table.
+    // One ready-to-paste curl per route of the table, and the demo's hook.
+    let (hooks, curls): (Vec<Curl>, Vec<Curl>) = curls
+        .into_iter()
+        .partition(|c| c.url.contains("/hooks/"));
     assert_eq!(curls.len(), shared::operations::ROUTES.len(), "{out:?}");
+    assert_eq!(hooks.len(), 1, "{out:?}");
+    for round in 0..2 {
+        let hook = &hooks[0];
+        let mut req = reqwest::Client::new().post(&hook.url);
+        for (k, v) in &hook.headers {
+            req = req.header(k, v);
+        }
+        let resp = req.body(hook.body.clone().unwrap()).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+        // Stored once; the same change again is a duplicate.
+        assert_eq!(body["stored"], if round == 0 { 1 } else { 0 }, "{body}");
+    }
     for route in shared::operations::ROUTES {
         assert!(
             curls.iter().any(|c| {

@@ -26,7 +26,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use clap::Parser;
 use shared::provision::{self, NewTenant};
-use shared::store::TenantStatus;
+use shared::store::{TenantStatus, TenantStore};
 use shared::{ApiError, AppState};
 use testkit::memory::MemoryStore;
 use testkit::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, DEMO_SPARE_GROUP, Simulator};
@@ -104,6 +104,15 @@ async fn embedded() -> Result<(AppState, String), String> {
     provision::seed_sample_job(store.as_ref(), "demo", &lane, DEMO_GROUP)
         .await
         .map_err(|e| e.to_string())?;
+    // The demo tenant's engine-webhook ingress (the banner's hook curl).
+    let tenant = store
+        .get_tenant("demo")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the demo tenant is missing")?;
+    provision::seed_sample_hook(store.as_ref(), &tenant)
+        .await
+        .map_err(|e| e.to_string())?;
     let state = AppState::new(store, Arc::new(Simulator::demo()), Duration::from_secs(30));
     Ok((state, issued.token))
 }
@@ -132,7 +141,28 @@ fn banner(base: &str, token: &str) -> String {
     for route in shared::operations::ROUTES {
         lines.push(sample_curl(route.function, base, &auth));
     }
+    lines.push(
+        "engine webhooks in (no bearer token: the hook token names the tenant; admin events list shows what was stored):"
+            .to_string(),
+    );
+    lines.push(hook_curl(base));
     lines.join("\n")
+}
+
+/// The demo tenant's session-service ingress, posting one change of the
+/// demo group in the normalised shape session-service sends.
+fn hook_curl(base: &str) -> String {
+    let engine = shared::engine::EngineKind::SessionService;
+    let token = provision::sample_hook_token(engine);
+    let body = serde_json::json!({
+        "type": "group.participants.added",
+        "session": "demo-session",
+        "data": {"group_jid": DEMO_GROUP, "participants": [{"jid": "5511977776666@s.whatsapp.net"}]},
+    });
+    format!(
+        "curl -sS -X POST \"{base}/hooks/{}/{token}\" -H \"Content-Type: application/json\" -d '{body}'",
+        engine.as_str()
+    )
 }
 
 /// The curl command of `events/<function>.json`, the operation's sample
