@@ -149,6 +149,19 @@ fn readme_table(
             engines.join(", ")
         );
     }
+    for engine in EngineKind::ALL {
+        t += &format!(
+            "| POST | `{}` | {} | none: the hook token | `hooks-{}` | {} |\n",
+            shared::events::ingress::route_path_of(engine),
+            openapi_summary(
+                openapi,
+                "POST",
+                &shared::events::ingress::route_path_of(engine)
+            ),
+            engine.as_str(),
+            engine.as_str()
+        );
+    }
     t += "| any other | `$default` | no route matched: 404, or 405 with `Allow` | — | `unmatched-route` | — |\n";
     t
 }

@@ -226,9 +226,8 @@ async fn embedded_default_answers_its_printed_curls() {
     );
     assert_eq!(docs_prefill(&api.base).await, format!("\"{token}\""));
     // One ready-to-paste curl per route of the table, and the demo's hook.
-    let (hooks, curls): (Vec<Curl>, Vec<Curl>) = curls
-        .into_iter()
-        .partition(|c| c.url.contains("/hooks/"));
+    let (hooks, curls): (Vec<Curl>, Vec<Curl>) =
+        curls.into_iter().partition(|c| c.url.contains("/hooks/"));
     assert_eq!(curls.len(), shared::operations::ROUTES.len(), "{out:?}");
     assert_eq!(hooks.len(), 1, "{out:?}");
     for round in 0..2 {

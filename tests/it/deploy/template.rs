@@ -377,9 +377,28 @@ fn openapi_documents_exactly_the_route_table() {
     let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let mut documented = BTreeSet::new();
+    let mut hooks_documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_mapping().unwrap() {
         let path = path.as_str().unwrap();
         if path == "/openapi.yaml" {
+            continue;
+        }
+        if path.starts_with("/hooks/") {
+            // An engine's ingress: no bearer token, its own receipt.
+            let op = &item["post"];
+            assert_eq!(
+                op["security"].as_sequence().map(Vec::len),
+                Some(0),
+                "{path}"
+            );
+            let responses = op["responses"].as_mapping().unwrap();
+            for status in ["200", "400", "401", "404", "413"] {
+                assert!(
+                    responses.contains_key(status),
+                    "POST {path} does not document {status}"
+                );
+            }
+            hooks_documented.insert(path.to_string());
             continue;
         }
         for (method, op) in item.as_mapping().unwrap() {
@@ -422,6 +441,11 @@ fn openapi_documents_exactly_the_route_table() {
         .map(|r| (r.method.to_string(), r.path.to_string()))
         .collect();
     assert_eq!(documented, routed);
+    let hooks: BTreeSet<String> = hook_routes().into_iter().map(|(_, p, _, _)| p).collect();
+    assert_eq!(
+        hooks_documented, hooks,
+        "every engine's ingress is documented"
+    );
     let codes: BTreeSet<String> = doc["components"]["schemas"]["Error"]["properties"]["error_code"]
         ["enum"]
         .as_sequence()
