@@ -51,7 +51,7 @@ for _ in $(seq 1 100); do
   if ! kill -0 "$moto_pid" 2>/dev/null; then echo "moto_server died:"; cat .tmp/moto.log; exit 1; fi
   sleep 0.1
 done
-export MOTO_URL="http://127.0.0.1:$moto_port" MOTO_SERVER_BIN="$venv/bin/moto_server"
+export MOTO_URL="http://127.0.0.1:$moto_port" MOTO_SERVER_BIN="$venv/bin/moto_server" TEST_PYTHON="$venv/bin/python"
 echo "$(stamp) ==> moto_server on $MOTO_URL"
 
 # The real Evolution API 2.3.7 for tests/it/engines/real_evolution.rs (issue 22): its

@@ -4,6 +4,7 @@
 //! [`signature`] checks each engine's own signing, [`ingress`] is the
 //! `POST /hooks/{engine}/{hook_token}` route.
 
+pub mod delivery;
 pub mod engines;
 pub mod ingress;
 #[cfg(feature = "adapters")]
@@ -305,7 +306,23 @@ pub enum Stored {
     Duplicate,
 }
 
-/// Hooks and events.
+/// A delivery that used up its retries: the dead letter `admin webhook
+/// failures` lists and `admin webhook replay` sends again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub tenant_id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    pub reason: String,
+    /// Epoch seconds.
+    pub failed_at: i64,
+}
+
+/// Hooks, events, the tenant's endpoints and their dead letters.
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Creates the tenant's hook under `token_hash`, replacing (and
@@ -327,4 +344,20 @@ pub trait EventStore: Send + Sync {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Vec<Event>, StoreError>;
+    async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<Event>, StoreError>;
+    /// Creates or replaces an endpoint.
+    async fn put_endpoint(&self, endpoint: &delivery::Endpoint) -> Result<(), StoreError>;
+    /// A tenant's endpoints, oldest first.
+    async fn list_endpoints(&self, tenant_id: &str) -> Result<Vec<delivery::Endpoint>, StoreError>;
+    /// Whether there was such an endpoint.
+    async fn delete_endpoint(&self, tenant_id: &str, id: &str) -> Result<bool, StoreError>;
+    async fn put_failure(&self, failure: &Failure) -> Result<(), StoreError>;
+    /// A tenant's dead letters, oldest first.
+    async fn list_failures(&self, tenant_id: &str) -> Result<Vec<Failure>, StoreError>;
+    async fn delete_failure(
+        &self,
+        tenant_id: &str,
+        endpoint_id: &str,
+        event_id: &str,
+    ) -> Result<(), StoreError>;
 }

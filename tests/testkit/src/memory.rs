@@ -33,6 +33,9 @@ pub struct MemoryStore {
     /// when).
     events: Mutex<HashMap<String, Vec<shared::events::Event>>>,
     dedupe: Mutex<HashMap<(String, String), i64>>,
+    /// Endpoints and dead letters, by tenant.
+    endpoints: Mutex<BTreeMap<(String, String), shared::events::delivery::Endpoint>>,
+    failures: Mutex<Vec<shared::events::Failure>>,
     /// How many reads reached the store (tests assert on it).
     reads: AtomicUsize,
     /// When set, audit writes fail (tests of "a failed audit write is logged").
@@ -547,6 +550,89 @@ impl shared::events::EventStore for MemoryStore {
             .take(limit as usize)
             .collect())
     }
+
+    async fn get_event(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<shared::events::Event>, StoreError> {
+        let events = self.events.lock().map_err(|_| poisoned())?;
+        Ok(events
+            .get(tenant_id)
+            .and_then(|list| list.iter().find(|e| e.id == id).cloned()))
+    }
+
+    async fn put_endpoint(
+        &self,
+        endpoint: &shared::events::delivery::Endpoint,
+    ) -> Result<(), StoreError> {
+        let mut all = self.endpoints.lock().map_err(|_| poisoned())?;
+        all.insert(
+            (endpoint.tenant_id.clone(), endpoint.id.clone()),
+            endpoint.clone(),
+        );
+        Ok(())
+    }
+
+    async fn list_endpoints(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<shared::events::delivery::Endpoint>, StoreError> {
+        let all = self.endpoints.lock().map_err(|_| poisoned())?;
+        let mut list: Vec<_> = all
+            .values()
+            .filter(|e| e.tenant_id == tenant_id)
+            .cloned()
+            .collect();
+        list.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(list)
+    }
+
+    async fn delete_endpoint(&self, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
+        let mut all = self.endpoints.lock().map_err(|_| poisoned())?;
+        Ok(all
+            .remove(&(tenant_id.to_string(), id.to_string()))
+            .is_some())
+    }
+
+    async fn put_failure(&self, failure: &shared::events::Failure) -> Result<(), StoreError> {
+        let mut all = self.failures.lock().map_err(|_| poisoned())?;
+        all.retain(|f| {
+            (&f.tenant_id, &f.endpoint_id, &f.event_id)
+                != (&failure.tenant_id, &failure.endpoint_id, &failure.event_id)
+        });
+        all.push(failure.clone());
+        Ok(())
+    }
+
+    async fn list_failures(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<shared::events::Failure>, StoreError> {
+        let all = self.failures.lock().map_err(|_| poisoned())?;
+        Ok(all
+            .iter()
+            .filter(|f| f.tenant_id == tenant_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_failure(
+        &self,
+        tenant_id: &str,
+        endpoint_id: &str,
+        event_id: &str,
+    ) -> Result<(), StoreError> {
+        let mut all = self.failures.lock().map_err(|_| poisoned())?;
+        all.retain(|f| {
+            (
+                f.tenant_id.as_str(),
+                f.endpoint_id.as_str(),
+                f.event_id.as_str(),
+            ) != (tenant_id, endpoint_id, event_id)
+        });
+        Ok(())
+    }
 }
 
 /// `impl EventStore for $ty` by handing every call to its `$field`.
@@ -583,6 +669,54 @@ macro_rules! delegate_event_store {
                 cursor: Option<&str>,
             ) -> Result<Vec<shared::events::Event>, shared::store::StoreError> {
                 self.$field.list_events(tenant_id, limit, cursor).await
+            }
+            async fn get_event(
+                &self,
+                tenant_id: &str,
+                id: &str,
+            ) -> Result<Option<shared::events::Event>, shared::store::StoreError> {
+                self.$field.get_event(tenant_id, id).await
+            }
+            async fn put_endpoint(
+                &self,
+                endpoint: &shared::events::delivery::Endpoint,
+            ) -> Result<(), shared::store::StoreError> {
+                self.$field.put_endpoint(endpoint).await
+            }
+            async fn list_endpoints(
+                &self,
+                tenant_id: &str,
+            ) -> Result<Vec<shared::events::delivery::Endpoint>, shared::store::StoreError> {
+                self.$field.list_endpoints(tenant_id).await
+            }
+            async fn delete_endpoint(
+                &self,
+                tenant_id: &str,
+                id: &str,
+            ) -> Result<bool, shared::store::StoreError> {
+                self.$field.delete_endpoint(tenant_id, id).await
+            }
+            async fn put_failure(
+                &self,
+                failure: &shared::events::Failure,
+            ) -> Result<(), shared::store::StoreError> {
+                self.$field.put_failure(failure).await
+            }
+            async fn list_failures(
+                &self,
+                tenant_id: &str,
+            ) -> Result<Vec<shared::events::Failure>, shared::store::StoreError> {
+                self.$field.list_failures(tenant_id).await
+            }
+            async fn delete_failure(
+                &self,
+                tenant_id: &str,
+                endpoint_id: &str,
+                event_id: &str,
+            ) -> Result<(), shared::store::StoreError> {
+                self.$field
+                    .delete_failure(tenant_id, endpoint_id, event_id)
+                    .await
             }
         }
     };

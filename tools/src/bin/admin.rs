@@ -48,6 +48,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The tenant's event endpoints (Standard Webhooks) and their failed
+    /// deliveries.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
     /// Group events received from the tenant's engine.
     Events {
         #[command(subcommand)]
@@ -66,6 +72,60 @@ enum Command {
     SampleJob {
         #[arg(long)]
         tenant_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Subscribe an endpoint. Prints `endpoint_id=` then `secret=whsec_…`
+    /// (shown once) as the last two lines.
+    Add {
+        #[arg(long)]
+        tenant_id: String,
+        /// https only; private, loopback and link-local addresses refused.
+        #[arg(long)]
+        url: String,
+        /// Event types or prefixes, comma-separated (group.*,job.completed);
+        /// none: every type.
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+        /// Allow plain http and private addresses (tests, receivers in a VPC).
+        #[arg(long)]
+        allow_private: bool,
+    },
+    /// The tenant's endpoints (no secrets), one JSON object per line.
+    List {
+        #[arg(long)]
+        tenant_id: String,
+    },
+    /// Unsubscribe an endpoint.
+    Remove {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        endpoint_id: String,
+    },
+    /// A new secret (printed once as `secret=`); the old one keeps signing
+    /// for 24 h. Also enables an endpoint a 410 disabled.
+    Rotate {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        endpoint_id: String,
+    },
+    /// Deliveries that used up their retries, one JSON object per line.
+    Failures {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        endpoint_id: Option<String>,
+    },
+    /// Send the failed deliveries again (one attempt each).
+    Replay {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        endpoint_id: Option<String>,
     },
 }
 
@@ -321,6 +381,7 @@ fn needed_tables(command: &Command) -> &'static [&'static str] {
             command: TenantCommand::Hook { .. },
         } => &["TENANTS_TABLE", "EVENTS_TABLE"],
         Command::Events { .. } => &["EVENTS_TABLE"],
+        Command::Webhook { .. } => &["TENANTS_TABLE", "EVENTS_TABLE"],
         Command::SampleHook { .. } => &["TENANTS_TABLE", "EVENTS_TABLE"],
         Command::Tenant { .. } => &["TENANTS_TABLE"],
         // Issuing checks that the tenant exists.
@@ -469,6 +530,82 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                 .await?
             {
                 out.push(serde_json::to_string(&record).map_err(|e| Failure(e.to_string()))?);
+            }
+        }
+        Command::Webhook { command } => {
+            use shared::events::delivery;
+            let store = store(tables).await?;
+            let now = shared::clock::now_epoch();
+            let fail = |e: delivery::EndpointError| Failure(e.to_string());
+            let json = |v: &serde_json::Value| v.to_string();
+            match command {
+                WebhookCommand::Add {
+                    tenant_id,
+                    url,
+                    types,
+                    allow_private,
+                } => {
+                    let types = types.into_iter().filter(|t| !t.trim().is_empty()).collect();
+                    let e =
+                        delivery::add_endpoint(&store, &tenant_id, &url, types, allow_private, now)
+                            .await
+                            .map_err(fail)?;
+                    out.push(json(&e.describe()));
+                    out.push(format!("endpoint_id={}", e.id));
+                    out.push(format!("secret={}", e.secret));
+                }
+                WebhookCommand::List { tenant_id } => {
+                    use shared::events::EventStore;
+                    for e in store.list_endpoints(&tenant_id).await? {
+                        out.push(json(&e.describe()));
+                    }
+                }
+                WebhookCommand::Remove {
+                    tenant_id,
+                    endpoint_id,
+                } => {
+                    use shared::events::EventStore;
+                    if !store.delete_endpoint(&tenant_id, &endpoint_id).await? {
+                        return Err(Failure(format!(
+                            "no endpoint {endpoint_id:?} for {tenant_id:?}"
+                        )));
+                    }
+                    out.push(json(&serde_json::json!({"removed": endpoint_id})));
+                }
+                WebhookCommand::Rotate {
+                    tenant_id,
+                    endpoint_id,
+                } => {
+                    let e = delivery::rotate_endpoint(&store, &tenant_id, &endpoint_id, now)
+                        .await
+                        .map_err(fail)?;
+                    out.push(json(&e.describe()));
+                    out.push(format!("secret={}", e.secret));
+                }
+                WebhookCommand::Failures {
+                    tenant_id,
+                    endpoint_id,
+                } => {
+                    use shared::events::EventStore;
+                    for f in store.list_failures(&tenant_id).await? {
+                        if endpoint_id.as_ref().is_none_or(|id| *id == f.endpoint_id) {
+                            out.push(
+                                serde_json::to_string(&f).map_err(|e| Failure(e.to_string()))?,
+                            );
+                        }
+                    }
+                }
+                WebhookCommand::Replay {
+                    tenant_id,
+                    endpoint_id,
+                } => {
+                    for r in delivery::replay(&store, &tenant_id, endpoint_id.as_deref(), now)
+                        .await
+                        .map_err(fail)?
+                    {
+                        out.push(json(&r));
+                    }
+                }
             }
         }
         Command::Events {

@@ -11,6 +11,11 @@
 //!   kept `events::EVENT_RETENTION_SECS`. Ids are UUID v7: newest first is
 //!   a backwards query.
 //!
+//! - `tenant#{id}` / `ep#{endpoint id}`: an endpoint (`endpoint`, its JSON,
+//!   secrets included).
+//! - `tenant#{id}` / `fail#{endpoint id}#{event id}`: a dead letter
+//!   (`failure`, its JSON), kept `events::EVENT_RETENTION_SECS`.
+//!
 //! An event and its dedupe item are written in one `TransactWriteItems`,
 //! conditioned on the dedupe item's absence.
 
@@ -18,7 +23,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::{DynamoStore, Item, classify, n, s};
-use crate::events::{DEDUPE_SECS, EVENT_RETENTION_SECS, Event, EventStore, Hook, Stored};
+use crate::events::delivery::Endpoint;
+use crate::events::{DEDUPE_SECS, EVENT_RETENTION_SECS, Event, EventStore, Failure, Hook, Stored};
 use crate::store::StoreError;
 
 fn key(pk: &str, sk: &str) -> Item {
@@ -36,6 +42,77 @@ fn text(item: &Item, name: &str) -> Option<String> {
 impl DynamoStore {
     fn events_table(&self) -> &str {
         &self.tables.events
+    }
+
+    /// A JSON document stored under `sk` of the tenant, in attribute `attr`.
+    async fn put_doc<T: serde::Serialize>(
+        &self,
+        tenant_id: &str,
+        sk: &str,
+        attr: &str,
+        doc: &T,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut item = key(&format!("tenant#{tenant_id}"), sk);
+        let json = serde_json::to_string(doc)
+            .map_err(|e| StoreError::Other(format!("{attr} item: {e}")))?;
+        item.insert(attr.into(), s(&json));
+        if let Some(at) = expires_at {
+            item.insert("expires_at".into(), n(at));
+        }
+        self.put(self.events_table(), item).await
+    }
+
+    /// The tenant's JSON documents whose `sk` starts with `prefix`, in key
+    /// order (every page).
+    async fn docs<T: serde::de::DeserializeOwned>(
+        &self,
+        tenant_id: &str,
+        prefix: &str,
+        attr: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let table = self.events_table();
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(&format!("tenant#{tenant_id}")))
+                .expression_attribute_values(":p", s(prefix))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("Query {table}"), e))?;
+            for item in page.items() {
+                if let Some(json) = item.get(attr).and_then(|v| v.as_s().ok()) {
+                    out.push(
+                        serde_json::from_str(json)
+                            .map_err(|e| StoreError::Other(format!("{attr} item: {e}")))?,
+                    );
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn delete_key(&self, tenant_id: &str, sk: &str) -> Result<bool, StoreError> {
+        let table = self.events_table();
+        let out = self
+            .client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key(&format!("tenant#{tenant_id}"), sk)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("DeleteItem {table}"), e))?;
+        Ok(out.attributes().is_some_and(|a| !a.is_empty()))
     }
 }
 
@@ -248,5 +325,77 @@ impl EventStore for DynamoStore {
         }
         events.truncate(limit as usize);
         Ok(events)
+    }
+
+    async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<Event>, StoreError> {
+        let table = self.events_table();
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key(
+                &format!("tenant#{tenant_id}"),
+                &format!("evt#{id}"),
+            )))
+            .send()
+            .await
+            .map_err(|e| classify(&format!("GetItem {table}"), e))?;
+        out.item()
+            .and_then(|i| i.get("event"))
+            .and_then(|v| v.as_s().ok())
+            .map(|json| {
+                serde_json::from_str(json)
+                    .map_err(|e| StoreError::Other(format!("event item: {e}")))
+            })
+            .transpose()
+    }
+
+    async fn put_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        self.put_doc(
+            &endpoint.tenant_id,
+            &format!("ep#{}", endpoint.id),
+            "endpoint",
+            endpoint,
+            None,
+        )
+        .await
+    }
+
+    async fn list_endpoints(&self, tenant_id: &str) -> Result<Vec<Endpoint>, StoreError> {
+        let mut list: Vec<Endpoint> = self.docs(tenant_id, "ep#", "endpoint").await?;
+        list.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(list)
+    }
+
+    async fn delete_endpoint(&self, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
+        self.delete_key(tenant_id, &format!("ep#{id}")).await
+    }
+
+    async fn put_failure(&self, failure: &Failure) -> Result<(), StoreError> {
+        self.put_doc(
+            &failure.tenant_id,
+            &format!("fail#{}#{}", failure.endpoint_id, failure.event_id),
+            "failure",
+            failure,
+            Some(failure.failed_at + EVENT_RETENTION_SECS),
+        )
+        .await
+    }
+
+    async fn list_failures(&self, tenant_id: &str) -> Result<Vec<Failure>, StoreError> {
+        let mut list: Vec<Failure> = self.docs(tenant_id, "fail#", "failure").await?;
+        list.sort_by_key(|f| f.failed_at);
+        Ok(list)
+    }
+
+    async fn delete_failure(
+        &self,
+        tenant_id: &str,
+        endpoint_id: &str,
+        event_id: &str,
+    ) -> Result<(), StoreError> {
+        self.delete_key(tenant_id, &format!("fail#{endpoint_id}#{event_id}"))
+            .await
+            .map(|_| ())
     }
 }

@@ -1,0 +1,430 @@
+//! Delivery to the tenant's endpoints (`events.md`, "Delivery"): each
+//! attempt signed as Standard Webhooks v1 and verified, unchanged, by the
+//! official `standardwebhooks` Python package as the receiver; the same
+//! `webhook-id` on every retry; 410 disables; `Retry-After` read; redirects
+//! not followed; private addresses refused when the endpoint is added and
+//! again at delivery; rotation signing with both secrets; replay of dead
+//! letters. On the memory store and on DynamoDB (moto).
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use shared::events::delivery::{self, Attempt, Endpoint, UrlRefusal};
+use shared::events::{Event, EventData, EventType, Failure};
+use shared::store::Store;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+use crate::support::stores;
+
+/// The Python with `standardwebhooks` (scripts/test.sh's venv), if any.
+fn python() -> Option<String> {
+    if let Ok(p) = std::env::var("TEST_PYTHON") {
+        return Some(p);
+    }
+    let moto = std::env::var("MOTO_SERVER_BIN").ok()?;
+    let python = std::path::Path::new(&moto).with_file_name("python");
+    python
+        .exists()
+        .then(|| python.to_string_lossy().into_owned())
+}
+
+/// The receiver: `tests/fixtures/webhook_receiver.py` verifying with
+/// `secret` and answering by `plan`.
+struct Receiver {
+    _child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    url: String,
+}
+
+impl Receiver {
+    async fn start(python: &str, secret: &str, plan: &str) -> Self {
+        let script = crate::support::root().join("tests/fixtures/webhook_receiver.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg(secret)
+            .arg(plan)
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting the receiver");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the receiver starts")
+            .unwrap()
+            .expect("the receiver prints its port");
+        let port = first
+            .strip_prefix("listening on ")
+            .expect("listening on PORT");
+        Self {
+            _child: child,
+            lines,
+            url: format!("http://127.0.0.1:{port}/hook"),
+        }
+    }
+
+    /// The next request the receiver saw.
+    async fn next(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(20), self.lines.next_line())
+            .await
+            .expect("a request reached the receiver")
+            .unwrap()
+            .unwrap();
+        serde_json::from_str(&line).unwrap()
+    }
+}
+
+fn event(tenant: &str) -> Event {
+    Event {
+        id: shared::events::new_event_id(),
+        kind: EventType::ParticipantsRemoved,
+        timestamp: "2026-12-04T12:00:03Z".into(),
+        tenant_id: tenant.into(),
+        data: EventData {
+            group_jid: Some("120363039000000000@g.us".into()),
+            actor: None,
+            participants: vec![
+                shared::events::EventParticipant::from_engine("5511888888888@s.whatsapp.net")
+                    .unwrap(),
+            ],
+            changes: None,
+            engine: "waha".into(),
+            session: "main".into(),
+            job_id: None,
+            job: None,
+        },
+    }
+}
+
+async fn tenant(store: &Arc<dyn Store>, id: &str) {
+    let mut t = testkit::harness::tenant("https://engine.example");
+    t.tenant_id = id.into();
+    store.put_tenant(&t).await.unwrap();
+}
+
+/// An endpoint of `tenant` at `url` (loopback: `allow_private`).
+async fn endpoint(store: &Arc<dyn Store>, tenant: &str, url: &str) -> Endpoint {
+    delivery::add_endpoint(
+        store.as_ref(),
+        tenant,
+        url,
+        Vec::new(),
+        true,
+        shared::clock::now_epoch(),
+    )
+    .await
+    .unwrap()
+}
+
+macro_rules! python_or_skip {
+    () => {
+        match python() {
+            Some(p) => p,
+            None => {
+                testkit::moto::say_skipped(
+                    module_path!(),
+                    "no Python with standardwebhooks (TEST_PYTHON; scripts/test.sh installs it)",
+                );
+                return;
+            }
+        }
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_library_verifies_every_delivery_and_retries_keep_the_id() {
+    let python = python_or_skip!();
+    for (backend, store) in stores("delivery").await {
+        tenant(&store, "acme").await;
+        // Added first to learn the secret, then pointed at the receiver.
+        let mut ep = endpoint(&store, "acme", "http://127.0.0.1:9/hook").await;
+        let mut rx = Receiver::start(&python, &ep.secret, "500,503,200").await;
+        ep.url = rx.url.clone();
+        store.events().put_endpoint(&ep).await.unwrap();
+        let e = event("acme");
+        let now = shared::clock::now_epoch();
+        let mut outcomes = Vec::new();
+        for _ in 0..3 {
+            outcomes.push(
+                delivery::attempt(store.as_ref(), &ep, &e, now)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert!(
+            matches!(
+                outcomes[0],
+                Attempt::Failed {
+                    status: Some(500),
+                    ..
+                }
+            ),
+            "{backend}: {outcomes:?}"
+        );
+        assert!(matches!(
+            outcomes[1],
+            Attempt::Failed {
+                status: Some(503),
+                ..
+            }
+        ));
+        assert_eq!(outcomes[2], Attempt::Delivered { status: 200 }, "{backend}");
+        for _ in 0..3 {
+            let seen = rx.next().await;
+            assert_eq!(seen["verified"], true, "{backend}: {seen}");
+            assert_eq!(
+                seen["webhook_id"],
+                e.id.as_str(),
+                "the same id on every retry"
+            );
+        }
+        // Rotation: a receiver still on the old secret verifies during the
+        // overlap, as does one on the new secret.
+        let old = ep.secret.clone();
+        let rotated = delivery::rotate_endpoint(store.as_ref(), "acme", &ep.id, now)
+            .await
+            .unwrap();
+        assert_ne!(rotated.secret, old);
+        for secret in [old.as_str(), rotated.secret.as_str()] {
+            let mut rx = Receiver::start(&python, secret, "204").await;
+            let mut at = rotated.clone();
+            at.url = rx.url.clone();
+            let got = delivery::attempt(store.as_ref(), &at, &e, now)
+                .await
+                .unwrap();
+            assert_eq!(got, Attempt::Delivered { status: 204 }, "{backend}");
+            assert_eq!(rx.next().await["verified"], true, "{backend}");
+        }
+        // A receiver on some other secret does not verify it.
+        let mut rx = Receiver::start(&python, &delivery::new_secret(), "200").await;
+        let mut at = rotated.clone();
+        at.url = rx.url.clone();
+        delivery::attempt(store.as_ref(), &at, &e, now)
+            .await
+            .unwrap();
+        assert_eq!(rx.next().await["verified"], false, "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_disables_retry_after_is_read_and_redirects_are_not_followed() {
+    let python = python_or_skip!();
+    for (backend, store) in stores("delivery answers").await {
+        tenant(&store, "acme").await;
+        let mut ep = endpoint(&store, "acme", "http://127.0.0.1:9/hook").await;
+        let mut rx = Receiver::start(&python, &ep.secret, "429:120,302,410").await;
+        ep.url = rx.url.clone();
+        store.events().put_endpoint(&ep).await.unwrap();
+        let e = event("acme");
+        let now = shared::clock::now_epoch();
+        let limited = delivery::attempt(store.as_ref(), &ep, &e, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            limited,
+            Attempt::Failed {
+                status: Some(429),
+                reason: "the endpoint answered 429".into(),
+                retry_after: Some(Duration::from_secs(120)),
+            },
+            "{backend}"
+        );
+        let redirected = delivery::attempt(store.as_ref(), &ep, &e, now)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                redirected,
+                Attempt::Failed {
+                    status: Some(302),
+                    ..
+                }
+            ),
+            "{backend}"
+        );
+        let gone = delivery::attempt(store.as_ref(), &ep, &e, now)
+            .await
+            .unwrap();
+        assert_eq!(gone, Attempt::Gone);
+        for _ in 0..3 {
+            assert_eq!(
+                rx.next().await["path"],
+                "/hook",
+                "{backend}: only the endpoint's own URL"
+            );
+        }
+        let stored = store.events().list_endpoints("acme").await.unwrap();
+        assert!(stored[0].disabled.is_some(), "{backend}: 410 disables");
+        assert!(!stored[0].wants(EventType::ParticipantsRemoved));
+        // Rotation brings it back.
+        let back = delivery::rotate_endpoint(store.as_ref(), "acme", &ep.id, now)
+            .await
+            .unwrap();
+        assert!(back.wants(EventType::ParticipantsRemoved));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_addresses_are_refused_when_added_and_when_delivering() {
+    for (backend, store) in stores("delivery ssrf").await {
+        tenant(&store, "acme").await;
+        let now = shared::clock::now_epoch();
+        for (url, allow) in [
+            ("http://93.184.216.34/hook", false),
+            ("https://127.0.0.1/hook", false),
+            ("https://169.254.169.254/latest/meta-data", false),
+            ("https://[::1]/hook", false),
+            ("https://10.0.0.7/hook", false),
+            ("https://localhost/hook", false),
+            ("ftp://127.0.0.1/hook", true),
+        ] {
+            let refused =
+                delivery::add_endpoint(store.as_ref(), "acme", url, Vec::new(), allow, now).await;
+            assert!(refused.is_err(), "{backend}: {url} was accepted");
+        }
+        assert!(
+            delivery::add_endpoint(
+                store.as_ref(),
+                "acme",
+                "https://x.example/",
+                vec!["groups.*".into()],
+                false,
+                now
+            )
+            .await
+            .is_err(),
+            "an unknown type pattern"
+        );
+        assert!(
+            delivery::add_endpoint(
+                store.as_ref(),
+                "nobody",
+                "https://93.184.216.34/",
+                Vec::new(),
+                false,
+                now
+            )
+            .await
+            .is_err(),
+            "an unknown tenant"
+        );
+        assert!(
+            store
+                .events()
+                .list_endpoints("acme")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // An endpoint that reached the store pointing at loopback without
+        // allow_private (say, its DNS changed since): refused at delivery,
+        // nothing sent.
+        let forged = Endpoint {
+            id: delivery::new_endpoint_id(),
+            tenant_id: "acme".into(),
+            url: "https://127.0.0.1:9/hook".into(),
+            types: Vec::new(),
+            secret: delivery::new_secret(),
+            previous: None,
+            allow_private: false,
+            disabled: None,
+            created_at: now,
+        };
+        let got = delivery::attempt(store.as_ref(), &forged, &event("acme"), now)
+            .await
+            .unwrap();
+        let Attempt::Failed {
+            status: None,
+            reason,
+            ..
+        } = got
+        else {
+            panic!("{backend}: {got:?}");
+        };
+        assert_eq!(
+            reason,
+            UrlRefusal::Private("127.0.0.1".parse().unwrap()).to_string()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_listed_and_replayed() {
+    let python = python_or_skip!();
+    for (backend, store) in stores("delivery replay").await {
+        tenant(&store, "acme").await;
+        let mut ep = endpoint(&store, "acme", "http://127.0.0.1:9/hook").await;
+        let mut rx = Receiver::start(&python, &ep.secret, "500,200").await;
+        ep.url = rx.url.clone();
+        store.events().put_endpoint(&ep).await.unwrap();
+        let e = event("acme");
+        let now = shared::clock::now_epoch();
+        store.events().put_event(&e, "k", now).await.unwrap();
+        store
+            .events()
+            .put_failure(&Failure {
+                tenant_id: "acme".into(),
+                endpoint_id: ep.id.clone(),
+                event_id: e.id.clone(),
+                kind: e.kind,
+                attempts: 8,
+                last_status: Some(500),
+                reason: "the endpoint answered 500".into(),
+                failed_at: now,
+            })
+            .await
+            .unwrap();
+        let first = delivery::replay(store.as_ref(), "acme", None, now)
+            .await
+            .unwrap();
+        assert!(
+            first[0]["result"]
+                .as_str()
+                .unwrap()
+                .starts_with("failed again"),
+            "{backend}: {first:?}"
+        );
+        let left = store.events().list_failures("acme").await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].attempts, 9, "{backend}");
+        let second = delivery::replay(store.as_ref(), "acme", Some(&ep.id), now)
+            .await
+            .unwrap();
+        assert_eq!(second[0]["result"], "delivered (200)", "{backend}");
+        assert!(
+            store
+                .events()
+                .list_failures("acme")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        for _ in 0..2 {
+            let seen = rx.next().await;
+            assert_eq!(
+                (seen["verified"].clone(), seen["webhook_id"].clone()),
+                (Value::Bool(true), Value::from(e.id.clone()))
+            );
+        }
+        // Another tenant sees none of it.
+        assert!(
+            store
+                .events()
+                .list_failures("globex")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .events()
+                .list_endpoints("globex")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
