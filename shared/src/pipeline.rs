@@ -40,7 +40,12 @@ pub async fn serve<E: Engine + ?Sized, S: Store + ?Sized>(
 ) -> Response<Body> {
     // Engine webhooks: no bearer token, their own route (`events.md`).
     if crate::events::ingress::hook_engine(route_path(&req)).is_some() {
-        return crate::events::ingress::serve_any_hook(state.store.as_ref(), req).await;
+        return crate::events::ingress::serve_any_hook(
+            state.store.as_ref(),
+            state.events_queue.as_ref(),
+            req,
+        )
+        .await;
     }
     let (started, mut ctx, method) = begin(&req, state.settings.request_deadline);
     let (route, result) = match resolve(&method, route_path(&req)) {

@@ -26,6 +26,9 @@ pub struct AppState<E: Engine + ?Sized = dyn Engine, S: Store + ?Sized = dyn Sto
     pub settings: Settings,
     /// Where paced jobs go to run ([`crate::jobs::NoQueue`] until wired).
     pub queue: Arc<dyn JobQueue>,
+    /// Where a stored event's deliveries go
+    /// ([`crate::events::outbox::NoEventQueue`] until wired).
+    pub events_queue: Arc<dyn crate::events::outbox::EventQueue>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl<E: Engine + ?Sized, S: Store + ?Sized> AppState<E, S> {
             engine,
             settings: Settings::default(),
             queue: Arc::new(crate::jobs::queue::NoQueue),
+            events_queue: Arc::new(crate::events::outbox::NoEventQueue),
         }
     }
 }
@@ -57,6 +61,7 @@ impl<E: Engine + 'static, S: Store + 'static> AppState<E, S> {
             auth: self.auth.into_dyn(),
             settings: self.settings,
             queue: self.queue,
+            events_queue: self.events_queue,
         }
     }
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 use lambda_http::http::{HeaderMap, Method};
 use lambda_http::{Body, Request, Response};
 
+use super::outbox::EventQueue;
 use super::signature::SignatureError;
 use super::{
     DEDUPE_SECS, Event, EventData, Hook, MAX_HOOK_BODY_BYTES, Parsed, Stored, content_hash,
@@ -66,11 +67,12 @@ struct Receipt {
 /// Serves one engine webhook call for `H`'s engine.
 pub async fn serve_hook<H: EngineHooks, S: Store + ?Sized>(
     store: &S,
+    queue: &dyn EventQueue,
     req: Request,
 ) -> Response<Body> {
     let started = Instant::now();
     let ctx = RequestCtx::for_request(&req, crate::config::Settings::default().request_deadline);
-    let (result, tenant) = match receive::<H, S>(store, &req, &ctx).await {
+    let (result, tenant) = match receive::<H, S>(store, queue, &req, &ctx).await {
         Ok((receipt, tenant)) => (crate::operations::ok(&ctx, &receipt), Some(tenant)),
         Err(err) => (Err(err), None),
     };
@@ -99,6 +101,7 @@ pub async fn serve_hook<H: EngineHooks, S: Store + ?Sized>(
 
 async fn receive<H: EngineHooks, S: Store + ?Sized>(
     store: &S,
+    queue: &dyn EventQueue,
     req: &Request,
     ctx: &RequestCtx,
 ) -> Result<(Receipt, String), ApiError> {
@@ -201,7 +204,15 @@ async fn receive<H: EngineHooks, S: Store + ?Sized>(
             detail: "the deadline passed while storing an event".into(),
         })??;
         match stored {
-            Stored::New => receipt.stored += 1,
+            Stored::New => {
+                receipt.stored += 1;
+                // The event is stored: its deliveries are queued. A failure
+                // here is logged (the event stays listed); the engine's
+                // retry would be a duplicate, so it is not asked for.
+                if let Err(e) = super::outbox::fan_out(store, queue, &event).await {
+                    tracing::error!(request_id = %ctx.request_id, tenant_id = %hook.tenant_id, event_id = %event.id, error = %e, "queueing the event's deliveries failed");
+                }
+            }
             Stored::Duplicate => receipt.duplicates += 1,
         }
     }
@@ -226,15 +237,21 @@ pub fn hook_engine(path: &str) -> Option<EngineKind> {
 
 /// Serves a `/hooks/…` request with whichever engine's dialect the path
 /// names (`local-api` and the whole-table server; each Lambda links one).
-pub async fn serve_any_hook<S: Store + ?Sized>(store: &S, req: Request) -> Response<Body> {
+pub async fn serve_any_hook<S: Store + ?Sized>(
+    store: &S,
+    queue: &dyn EventQueue,
+    req: Request,
+) -> Response<Body> {
     use super::engines::{
         evolution::Evolution, session_service::SessionService, waha::Waha, wuts::Wuts,
     };
     match hook_engine(route_path(&req)) {
-        Some(EngineKind::Evolution) => serve_hook::<Evolution, S>(store, req).await,
-        Some(EngineKind::Waha) => serve_hook::<Waha, S>(store, req).await,
-        Some(EngineKind::Wuts) => serve_hook::<Wuts, S>(store, req).await,
-        Some(EngineKind::SessionService) => serve_hook::<SessionService, S>(store, req).await,
+        Some(EngineKind::Evolution) => serve_hook::<Evolution, S>(store, queue, req).await,
+        Some(EngineKind::Waha) => serve_hook::<Waha, S>(store, queue, req).await,
+        Some(EngineKind::Wuts) => serve_hook::<Wuts, S>(store, queue, req).await,
+        Some(EngineKind::SessionService) => {
+            serve_hook::<SessionService, S>(store, queue, req).await
+        }
         None => ApiError::NotFound {
             message: "no such route",
         }

@@ -22,7 +22,13 @@ pub async fn run_ingress<H: EngineHooks>() -> Result<(), lambda_http::Error> {
     };
     lambda_http::run(lambda_http::service_fn(move |req| {
         let store = store.clone();
-        async move { Ok::<_, std::convert::Infallible>(serve_hook::<H, _>(store.as_ref(), req).await) }
+        // Deliveries through SQS are the next step (issue 25): until then
+        // the ingress stores events and queues nothing.
+        async move {
+            Ok::<_, std::convert::Infallible>(
+                serve_hook::<H, _>(store.as_ref(), &super::outbox::NoEventQueue, req).await,
+            )
+        }
     }))
     .await
 }

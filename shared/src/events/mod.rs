@@ -9,6 +9,7 @@ pub mod engines;
 pub mod ingress;
 #[cfg(feature = "adapters")]
 pub mod lambda;
+pub mod outbox;
 pub mod signature;
 
 use async_trait::async_trait;

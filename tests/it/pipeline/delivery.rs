@@ -428,3 +428,136 @@ async fn dead_letters_are_listed_and_replayed() {
         );
     }
 }
+
+/// A hook of `tenant` on WAHA (session `main`); its token.
+async fn waha_hook(store: &Arc<dyn Store>, tenant: &str) -> String {
+    let token = shared::events::new_hook_token();
+    store
+        .events()
+        .put_hook(
+            &shared::events::hook_hash(&token),
+            &shared::events::Hook {
+                tenant_id: tenant.into(),
+                engine: shared::engine::EngineKind::Waha,
+                session: "main".into(),
+                engine_secret: None,
+                created_at: shared::clock::now_epoch(),
+            },
+        )
+        .await
+        .unwrap();
+    token
+}
+
+/// A WAHA participants change of now, posted to the ingress.
+async fn post_change(
+    store: &Arc<dyn Store>,
+    queue: &dyn shared::events::outbox::EventQueue,
+    token: &str,
+    who: &str,
+) {
+    use testkit::events::RequestEdit;
+    let now = shared::clock::now_ms();
+    let body = serde_json::json!({"id": format!("evt_{who}"), "timestamp": now, "event": "group.v2.participants",
+        "session": "main", "payload": {"group": {"id": "120363039000000000@g.us"}, "type": "join",
+        "timestamp": now, "participants": [{"id": format!("{who}@c.us"), "role": "participant"}]}});
+    let req = testkit::events::load("hooks-waha.json")
+        .with_path(&format!("/hooks/waha/{token}"))
+        .with_body(&body.to_string());
+    let a = testkit::harness::answer(
+        shared::events::ingress::serve_any_hook(store.as_ref(), queue, req).await,
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stored"], 1, "{}", a.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_change_reaches_each_subscribed_endpoint_and_is_retried_then_dead_lettered() {
+    let python = python_or_skip!();
+    for (backend, store) in stores("delivery fan-out").await {
+        // The schedule shrunk a million times: 24 h is 86 ms.
+        let queue = shared::events::outbox::LocalEventQueue::new(store.clone(), 1e-6);
+        tenant(&store, "acme").await;
+        tenant(&store, "globex").await;
+        let token = waha_hook(&store, "acme").await;
+        // Subscribed and failing twice; subscribed to another type only;
+        // another tenant's; one that never succeeds.
+        let mut flaky = endpoint(&store, "acme", "http://127.0.0.1:9/a").await;
+        let mut rx = Receiver::start(&python, &flaky.secret, "500,500,200").await;
+        flaky.url = rx.url.clone();
+        store.events().put_endpoint(&flaky).await.unwrap();
+        let mut other_type = delivery::add_endpoint(
+            store.as_ref(),
+            "acme",
+            "http://127.0.0.1:9/b",
+            vec!["group.updated".into()],
+            true,
+            0,
+        )
+        .await
+        .unwrap();
+        let mut rx_type = Receiver::start(&python, &other_type.secret, "200").await;
+        other_type.url = rx_type.url.clone();
+        store.events().put_endpoint(&other_type).await.unwrap();
+        let mut globex = endpoint(&store, "globex", "http://127.0.0.1:9/c").await;
+        let mut rx_globex = Receiver::start(&python, &globex.secret, "200").await;
+        globex.url = rx_globex.url.clone();
+        store.events().put_endpoint(&globex).await.unwrap();
+        let mut dead = endpoint(&store, "acme", "http://127.0.0.1:9/d").await;
+        let mut rx_dead = Receiver::start(&python, &dead.secret, "500").await;
+        dead.url = rx_dead.url.clone();
+        store.events().put_endpoint(&dead).await.unwrap();
+
+        post_change(&store, &queue, &token, "5511977776666").await;
+        let stored = store.events().list_events("acme", 1, None).await.unwrap();
+        let id = stored[0].id.clone();
+        for _ in 0..3 {
+            let seen = rx.next().await;
+            assert_eq!(seen["verified"], true, "{backend}");
+            assert_eq!(
+                seen["webhook_id"],
+                id.as_str(),
+                "{backend}: the same id on each retry"
+            );
+        }
+        // Eight attempts (the first and seven retries), then a dead letter.
+        for _ in 0..8 {
+            assert_eq!(rx_dead.next().await["webhook_id"], id.as_str());
+        }
+        let mut failures = Vec::new();
+        for _ in 0..100 {
+            failures = store.events().list_failures("acme").await.unwrap();
+            if !failures.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(failures.len(), 1, "{backend}");
+        assert_eq!(
+            (
+                failures[0].endpoint_id.as_str(),
+                failures[0].event_id.as_str(),
+                failures[0].attempts,
+                failures[0].last_status
+            ),
+            (dead.id.as_str(), id.as_str(), 8, Some(500)),
+            "{backend}"
+        );
+        // Nothing for the other type's endpoint, nor for another tenant's.
+        for (what, rx) in [("other type", &mut rx_type), ("globex", &mut rx_globex)] {
+            let got = tokio::time::timeout(Duration::from_millis(300), rx.lines.next_line()).await;
+            assert!(
+                got.is_err(),
+                "{backend}: the {what} endpoint got a delivery: {got:?}"
+            );
+        }
+        assert!(
+            store
+                .events()
+                .list_failures("globex")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

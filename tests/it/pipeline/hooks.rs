@@ -62,7 +62,14 @@ async fn post(
     for (k, v) in headers {
         req = req.with_header(k, v);
     }
-    answer(shared::events::ingress::serve_any_hook(store.as_ref(), req).await)
+    answer(
+        shared::events::ingress::serve_any_hook(
+            store.as_ref(),
+            &shared::events::outbox::NoEventQueue,
+            req,
+        )
+        .await,
+    )
 }
 
 fn now_ms() -> i64 {
@@ -352,7 +359,14 @@ async fn replays_unknown_kinds_and_bad_calls() {
         let req = testkit::events::load("hooks-waha.json")
             .with_path(&format!("/hooks/waha/{token}"))
             .with_method("GET");
-        let r = answer(shared::events::ingress::serve_any_hook(store.as_ref(), req).await);
+        let r = answer(
+            shared::events::ingress::serve_any_hook(
+                store.as_ref(),
+                &shared::events::outbox::NoEventQueue,
+                req,
+            )
+            .await,
+        );
         assert_eq!(r.status, 405, "{backend}");
         assert_eq!(
             r.headers.get("allow").and_then(|v| v.to_str().ok()),

@@ -55,6 +55,11 @@ struct Args {
 /// the SQS queue (and with `--worker`, its worker in process); otherwise
 /// jobs run in process, a task per lane.
 async fn with_jobs(mut state: AppState, worker: bool) -> Result<Arc<AppState>, String> {
+    // Event deliveries run in process, on the real retry schedule.
+    state.events_queue = Arc::new(shared::events::outbox::LocalEventQueue::new(
+        state.store.clone(),
+        1.0,
+    ));
     let queue_url = std::env::var("JOBS_QUEUE_URL").is_ok_and(|v| !v.trim().is_empty());
     if !queue_url {
         if worker {
