@@ -180,10 +180,11 @@ async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
     }
 }
 
-/// The jobs queues `create_queues` made (or found).
+/// A queue and its dead-letter queue, as `create_queues` or
+/// `create_event_queues` made (or found) them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queues {
-    pub jobs_url: String,
+    pub url: String,
     pub dead_letter_url: String,
 }
 
@@ -233,7 +234,53 @@ pub async fn create_queues(
         .await
         .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
     Ok(Queues {
-        jobs_url: jobs.queue_url().unwrap_or_default().to_string(),
+        url: jobs.queue_url().unwrap_or_default().to_string(),
+        dead_letter_url,
+    })
+}
+
+/// The event deliveries' queues on a local SQS stand-in (in AWS, the
+/// template's): a standard queue and its dead-letter queue, named after the
+/// events table.
+pub async fn create_event_queues(
+    client: &aws_sdk_sqs::Client,
+    events_table: &str,
+) -> Result<Queues, StoreError> {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let fail = |op: &str, e: &dyn std::fmt::Display| StoreError::Other(format!("SQS {op}: {e}"));
+    let dlq = client
+        .create_queue()
+        .queue_name(format!("{events_table}-deliveries-dlq"))
+        .send()
+        .await
+        .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+    let dead_letter_url = dlq.queue_url().unwrap_or_default().to_string();
+    let arn = client
+        .get_queue_attributes()
+        .queue_url(&dead_letter_url)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .map_err(|e| {
+            fail(
+                "GetQueueAttributes",
+                &aws_sdk_sqs::error::DisplayErrorContext(e),
+            )
+        })?
+        .attributes()
+        .and_then(|a| a.get(&A::QueueArn).cloned())
+        .unwrap_or_default();
+    let redrive = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"10"}}"#);
+    let queue = client
+        .create_queue()
+        .queue_name(format!("{events_table}-deliveries"))
+        .attributes(A::VisibilityTimeout, "60")
+        .attributes(A::RedrivePolicy, redrive)
+        .send()
+        .await
+        .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+    Ok(Queues {
+        url: queue.queue_url().unwrap_or_default().to_string(),
         dead_letter_url,
     })
 }

@@ -11,6 +11,8 @@ pub mod ingress;
 pub mod lambda;
 pub mod outbox;
 pub mod signature;
+#[cfg(feature = "adapters")]
+pub mod sqs;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

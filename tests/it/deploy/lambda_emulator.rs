@@ -84,7 +84,8 @@ fn no_bootstrap_contains_a_test_double() {
     let functions = ROUTES
         .iter()
         .map(|r| r.function)
-        .chain([UNMATCHED_BINARY, "jobs-worker"]);
+        .chain([UNMATCHED_BINARY, "jobs-worker", "events-delivery"])
+        .chain(shared::engine::EngineKind::ALL.map(hook_binary));
     let mut checked = 0;
     for function in functions {
         let path = bootstrap(function);
@@ -95,7 +96,10 @@ fn no_bootstrap_contains_a_test_double() {
         );
         checked += 1;
     }
-    assert_eq!(checked, ROUTES.len() + 2);
+    assert_eq!(
+        checked,
+        ROUTES.len() + 3 + shared::engine::EngineKind::ALL.len()
+    );
 }
 
 /// The function an event is for, by its route key: `$default` is the
@@ -189,10 +193,10 @@ impl Emulated {
             // The template's timeouts: the worker's 120 s, 15 s for the rest.
             .env(
                 "AWS_LAMBDA_FUNCTION_TIMEOUT",
-                if function == "jobs-worker" {
-                    "120"
-                } else {
-                    "15"
+                match function {
+                    "jobs-worker" => "120",
+                    "events-delivery" => "30",
+                    _ => "15",
                 },
             )
             .env(
@@ -345,6 +349,9 @@ async fn every_function_under_the_aws_lambda_emulator() {
     let queues = tools::tables::create_queues(&sqs, &tables.jobs)
         .await
         .expect("creating the jobs queues in moto");
+    let deliveries = tools::tables::create_event_queues(&sqs, &tables.events)
+        .await
+        .expect("creating the deliveries queues in moto");
     // One more tenant per engine, each on its own fake, each with a token.
     let mut engine_tenants = Vec::new();
     for flavour in [
@@ -379,7 +386,8 @@ async fn every_function_under_the_aws_lambda_emulator() {
         ("LANES_TABLE", tables.lanes.as_str()),
         ("JOBS_TABLE", tables.jobs.as_str()),
         ("EVENTS_TABLE", tables.events.as_str()),
-        ("JOBS_QUEUE_URL", queues.jobs_url.as_str()),
+        ("JOBS_QUEUE_URL", queues.url.as_str()),
+        ("EVENTS_QUEUE_URL", deliveries.url.as_str()),
         ("AWS_ENDPOINT_URL_SQS", moto.as_str()),
         ("ENGINE_ALLOW_HTTP", "true"),
         ("ENGINE_TIMEOUT_MS", "5000"),
@@ -609,7 +617,7 @@ async fn every_function_under_the_aws_lambda_emulator() {
     // message as moto's SQS delivered it).
     let received = sqs
         .receive_message()
-        .queue_url(&queues.jobs_url)
+        .queue_url(&queues.url)
         .max_number_of_messages(10)
         .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
         .send()
@@ -672,4 +680,79 @@ async fn every_function_under_the_aws_lambda_emulator() {
             .any(|r| r.job_id.as_deref() == Some(job_id.as_str())),
         "the job's engine call is audited with its job_id"
     );
+
+    // An engine's change through its ingress function to a subscribed
+    // endpoint: the ingress queues the delivery on SQS, the delivery
+    // function (on that message) signs and sends it, and the official
+    // Standard Webhooks library verifies it at the receiver.
+    let Some(python) = crate::pipeline::delivery::python() else {
+        testkit::moto::say_skipped("the delivery function under the emulator", "no TEST_PYTHON");
+        return;
+    };
+    let endpoint = shared::events::delivery::add_endpoint(
+        &store,
+        "t-session-service",
+        "http://127.0.0.1:9/hook",
+        vec!["group.*".into()],
+        true,
+        shared::clock::now_epoch(),
+    )
+    .await
+    .unwrap();
+    let mut rx = crate::pipeline::delivery::Receiver::start(&python, &endpoint.secret, "200").await;
+    let mut live = endpoint.clone();
+    live.url = rx.url.clone();
+    store.put_endpoint(&live).await.unwrap();
+    let mut hook_event: Value =
+        serde_json::from_str(&events::raw("hooks-session-service.json")).unwrap();
+    hook_event["body"] = json!(json!({"type": "group.participants.demoted", "session": "sess-acme-1",
+        "data": {"group_jid": "120363039000000000@g.us", "participants": [{"jid": "5511966665555@s.whatsapp.net"}]}}).to_string());
+    hook_event["requestContext"]["requestId"] = json!("hook-to-delivery");
+    let ingress = Emulated::start(&rie, "hooks-session-service", &env).await;
+    let got = ingress.invoke(&hook_event).await;
+    assert_eq!(got.0, 200, "{}", got.2);
+    assert_eq!(got.2["stored"], 1, "{}", got.2);
+    let received = sqs
+        .receive_message()
+        .queue_url(&deliveries.url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let message = received
+        .messages()
+        .first()
+        .expect("the ingress queued a delivery");
+    let sqs_event = json!({"Records": [{
+        "messageId": message.message_id(),
+        "receiptHandle": message.receipt_handle(),
+        "body": message.body(),
+        "attributes": {},
+        "messageAttributes": {},
+        "md5OfBody": message.md5_of_body(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:events-deliveries",
+        "awsRegion": "us-east-1"
+    }]});
+    let delivery = Emulated::start(&rie, "events-delivery", &env).await;
+    let reply: Value = reqwest::Client::new()
+        .post(&delivery.url)
+        .body(sqs_event.to_string())
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap();
+    assert_eq!(reply["batchItemFailures"], json!([]), "{reply}");
+    let seen = rx.next().await;
+    assert_eq!(seen["verified"], true, "{seen}");
+    let stored = store
+        .list_events("t-session-service", 10, None)
+        .await
+        .unwrap();
+    assert_eq!(seen["webhook_id"], stored[0].id.as_str());
 }

@@ -26,6 +26,8 @@ fn functions(t: &Value) -> Vec<(String, Value)> {
 
 /// The paced jobs' worker: a function, not a route.
 const JOBS_WORKER_BINARY: &str = "jobs-worker";
+/// The event deliveries' worker: a function, not a route.
+const DELIVERY_BINARY: &str = "events-delivery";
 
 /// Each engine's webhook ingress: (method, path, binary, the engine's
 /// `EngineHooks` type the binary runs).
@@ -63,6 +65,27 @@ fn every_route_has_one_function_and_binary() {
         );
         let events = f["Properties"]["Events"].as_mapping().unwrap();
         assert_eq!(events.len(), 1, "{name} serves one route");
+        if binary == DELIVERY_BINARY {
+            // Not a route: the deliveries queue's consumer.
+            let (_, event) = events.iter().next().unwrap();
+            assert_eq!(event["Type"], "SQS", "{name}");
+            let p = &event["Properties"];
+            assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+            let queue = &t["Resources"]["EventsQueue"]["Properties"];
+            assert!(
+                queue["FifoQueue"].is_null(),
+                "a standard queue: no tenant waits on another"
+            );
+            assert!(
+                queue["VisibilityTimeout"].as_u64().unwrap()
+                    >= f["Properties"]["Timeout"].as_u64().unwrap()
+            );
+            assert!(
+                f["Properties"]["Timeout"].as_u64().unwrap()
+                    > shared::events::delivery::DELIVERY_TIMEOUT.as_secs()
+            );
+            continue;
+        }
         if binary == JOBS_WORKER_BINARY {
             // Not a route: the jobs queue's consumer.
             let (_, event) = events.iter().next().unwrap();
@@ -144,6 +167,8 @@ fn every_route_has_one_function_and_binary() {
         let main: String = main.split_whitespace().collect();
         assert!(main.contains(&wiring), "{binary} is not wired to {wiring}");
     }
+    let delivery = std::fs::read_to_string(bins.join(format!("{DELIVERY_BINARY}.rs"))).unwrap();
+    assert!(delivery.contains("run_delivery_lambda()"));
     let worker = std::fs::read_to_string(bins.join(format!("{JOBS_WORKER_BINARY}.rs"))).unwrap();
     assert!(
         worker.contains("run_worker_lambda()"),
@@ -169,7 +194,11 @@ fn every_route_has_one_function_and_binary() {
     let binaries: BTreeSet<String> = ROUTES
         .iter()
         .map(|r| r.function.to_string())
-        .chain([UNMATCHED_BINARY.to_string(), JOBS_WORKER_BINARY.to_string()])
+        .chain([
+            UNMATCHED_BINARY.to_string(),
+            JOBS_WORKER_BINARY.to_string(),
+            DELIVERY_BINARY.to_string(),
+        ])
         .chain(hook_routes().into_iter().map(|(_, _, b, _)| b))
         .collect();
     assert_eq!(files, binaries);
@@ -279,11 +308,16 @@ fn functions_have_least_privilege() {
             assert_eq!(grants(&t, &f), pairs(&want), "{name}");
             continue;
         }
-        if binary.starts_with("hooks-") {
-            // Reads its hook, stores events and their dedupe keys: nothing else.
+        if binary.starts_with("hooks-") || binary == DELIVERY_BINARY {
+            // The ingress reads its hook, stores events and their dedupe
+            // keys, lists the endpoints and queues deliveries; the worker
+            // reads the event and endpoint, writes a disabled endpoint or a
+            // dead letter, and queues the retry. Nothing else.
             let want = [
                 ("EventsTable", "dynamodb:GetItem"),
                 ("EventsTable", "dynamodb:PutItem"),
+                ("EventsTable", "dynamodb:Query"),
+                ("EventsQueue", "sqs:SendMessage"),
             ];
             assert_eq!(grants(&t, &f), pairs(&want), "{name}");
             continue;

@@ -20,7 +20,7 @@ use tokio::process::{Child, ChildStdout, Command};
 use crate::support::stores;
 
 /// The Python with `standardwebhooks` (scripts/test.sh's venv), if any.
-fn python() -> Option<String> {
+pub fn python() -> Option<String> {
     if let Ok(p) = std::env::var("TEST_PYTHON") {
         return Some(p);
     }
@@ -33,14 +33,14 @@ fn python() -> Option<String> {
 
 /// The receiver: `tests/fixtures/webhook_receiver.py` verifying with
 /// `secret` and answering by `plan`.
-struct Receiver {
+pub struct Receiver {
     _child: Child,
     lines: Lines<BufReader<ChildStdout>>,
-    url: String,
+    pub url: String,
 }
 
 impl Receiver {
-    async fn start(python: &str, secret: &str, plan: &str) -> Self {
+    pub async fn start(python: &str, secret: &str, plan: &str) -> Self {
         let script = crate::support::root().join("tests/fixtures/webhook_receiver.py");
         let mut child = Command::new(python)
             .arg(script)
@@ -67,7 +67,7 @@ impl Receiver {
     }
 
     /// The next request the receiver saw.
-    async fn next(&mut self) -> Value {
+    pub async fn next(&mut self) -> Value {
         let line = tokio::time::timeout(Duration::from_secs(20), self.lines.next_line())
             .await
             .expect("a request reached the receiver")

@@ -2,7 +2,7 @@
 //! route, and the failures of the parts around the engine.
 
 mod cross_cutting;
-mod delivery;
+pub mod delivery;
 mod failures;
 mod hooks;
 mod jobs;

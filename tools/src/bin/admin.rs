@@ -416,16 +416,23 @@ async fn run(cli: Cli) -> Result<Vec<String>, Failure> {
                 let what = if report.created { "created" } else { "exists" };
                 out.push(format!("{what} {}", report.name));
             }
-            // A local SQS stand-in: the jobs queues too (in AWS, the template's).
+            // A local SQS stand-in: the deliveries' and the jobs' queues too
+            // (in AWS, the template's).
             if env("AWS_ENDPOINT_URL_SQS").is_some_and(|v| !v.trim().is_empty()) {
                 let config = shared::store::dynamo::sdk_config_from_env().await?;
                 let sqs = shared::jobs::sqs::client_for_config(&config);
+                let events = tools::tables::create_event_queues(&sqs, &tables.events).await?;
+                out.push(format!(
+                    "EVENTS_DEAD_LETTER_QUEUE_URL={}",
+                    events.dead_letter_url
+                ));
+                out.push(format!("EVENTS_QUEUE_URL={}", events.url));
                 let queues = tools::tables::create_queues(&sqs, &tables.jobs).await?;
                 out.push(format!(
                     "JOBS_DEAD_LETTER_QUEUE_URL={}",
                     queues.dead_letter_url
                 ));
-                out.push(format!("JOBS_QUEUE_URL={}", queues.jobs_url));
+                out.push(format!("JOBS_QUEUE_URL={}", queues.url));
             }
         }
         Command::Tenant { command } => {

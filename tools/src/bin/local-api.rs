@@ -55,11 +55,27 @@ struct Args {
 /// the SQS queue (and with `--worker`, its worker in process); otherwise
 /// jobs run in process, a task per lane.
 async fn with_jobs(mut state: AppState, worker: bool) -> Result<Arc<AppState>, String> {
-    // Event deliveries run in process, on the real retry schedule.
-    state.events_queue = Arc::new(shared::events::outbox::LocalEventQueue::new(
-        state.store.clone(),
-        1.0,
-    ));
+    // Event deliveries: through EVENTS_QUEUE_URL where it is set (with
+    // --worker, run in process from it), else in process, on the real
+    // retry schedule.
+    match shared::events::sqs::SqsEventQueue::from_env()
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(queue) => {
+            state.events_queue = Arc::new(queue.clone());
+            if worker {
+                tokio::spawn(shared::events::sqs::poll(state.store.clone(), queue));
+                println!("events worker: polling EVENTS_QUEUE_URL");
+            }
+        }
+        None => {
+            state.events_queue = Arc::new(shared::events::outbox::LocalEventQueue::new(
+                state.store.clone(),
+                1.0,
+            ));
+        }
+    }
     let queue_url = std::env::var("JOBS_QUEUE_URL").is_ok_and(|v| !v.trim().is_empty());
     if !queue_url {
         if worker {
