@@ -183,9 +183,12 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" AWS_REGION=us-eas
   IDEMPOTENCY_TABLE="idempotency-$id" AUDIT_TABLE="audit-$id" LANES_TABLE="lanes-$id" \
   JOBS_TABLE="jobs-$id" EVENTS_TABLE="events-$id" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$moto_port"
 # The tables, and the jobs queues on moto's SQS (JOBS_QUEUE_URL=...).
-JOBS_QUEUE_URL=$(target/debug/admin create-tables | sed -n 's/^JOBS_QUEUE_URL=//p')
+target/debug/admin create-tables > "$work/create-tables.out"
+JOBS_QUEUE_URL=$(sed -n 's/^JOBS_QUEUE_URL=//p' "$work/create-tables.out")
+EVENTS_QUEUE_URL=$(sed -n 's/^EVENTS_QUEUE_URL=//p' "$work/create-tables.out")
 [ -n "$JOBS_QUEUE_URL" ] || { echo "admin create-tables made no jobs queue"; exit 1; }
-export JOBS_QUEUE_URL
+[ -n "$EVENTS_QUEUE_URL" ] || { echo "admin create-tables made no deliveries queue"; exit 1; }
+export JOBS_QUEUE_URL EVENTS_QUEUE_URL
 # The sample tenant runs WUTS (the fake's default engine), which serves
 # every operation: every sample event answers 2xx or its own 4xx.
 target/debug/admin tenant put --tenant-id acme --engine "$engine" --wuts-base-url "$fake_url" \
@@ -213,7 +216,7 @@ done
 python3 - "$work/env.json" <<'PY'
 import json, os, sys
 keys = ["TOKENS_TABLE", "TENANTS_TABLE", "IDEMPOTENCY_TABLE", "AUDIT_TABLE", "LANES_TABLE",
-        "JOBS_TABLE", "EVENTS_TABLE", "JOBS_QUEUE_URL", "AWS_ENDPOINT_URL_SQS",
+        "JOBS_TABLE", "EVENTS_TABLE", "JOBS_QUEUE_URL", "EVENTS_QUEUE_URL", "AWS_ENDPOINT_URL_SQS",
         "AWS_ENDPOINT_URL_DYNAMODB", "ENGINE_ALLOW_HTTP"]
 env = {k: os.environ[k] for k in keys}
 env.update({"ENGINE_TIMEOUT_MS": "5000", "AUTH_CACHE_TTL_SECS": "0", "LOG_LEVEL": "warn"})

@@ -173,3 +173,52 @@ pub async fn process(
     }
     Ok(outcome)
 }
+
+/// The `job.completed` event of a paced job that just finished: stored
+/// (once per job) and queued for the tenant's endpoints. A failure is
+/// logged: the job's own record is what its caller reads.
+pub async fn job_completed<S: Store + ?Sized>(
+    store: &S,
+    queue: &dyn EventQueue,
+    job: &crate::jobs::Job,
+    engine: crate::engine::EngineKind,
+    session: &str,
+) {
+    let now = crate::clock::now_epoch();
+    let event = Event {
+        id: super::new_event_id(),
+        kind: super::EventType::JobCompleted,
+        timestamp: crate::clock::now_rfc3339(),
+        tenant_id: job.tenant_id.clone(),
+        data: super::EventData {
+            group_jid: Some(job.group_jid.clone()),
+            actor: None,
+            participants: Vec::new(),
+            changes: None,
+            engine: engine.as_str().to_string(),
+            session: session.to_string(),
+            job_id: Some(job.id.clone()),
+            job: Some(serde_json::json!({
+                "id": job.id,
+                "status": job.status.as_str(),
+                "action": job.action.as_str(),
+                "total": job.total,
+                "ok": job.ok,
+                "failed": job.failed,
+                "unconfirmed": job.unconfirmed,
+            })),
+        },
+    };
+    let stored = store
+        .events()
+        .put_event(&event, &format!("job#{}", job.id), now)
+        .await;
+    let result = match stored {
+        Ok(super::Stored::New) => fan_out(store, queue, &event).await.map(|_| ()),
+        Ok(super::Stored::Duplicate) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::error!(job_id = %job.id, error = %e, "the job.completed event was not stored or queued");
+    }
+}

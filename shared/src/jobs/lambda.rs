@@ -58,6 +58,10 @@ pub async fn run_worker_lambda() -> Result<(), lambda_http::Error> {
         let mut state = AppState::from_env().await?;
         let queue = SqsQueue::from_env().await?;
         state.queue = Arc::new(queue.clone());
+        // A finished job's `job.completed` goes to the tenant's endpoints.
+        if let Some(events) = crate::events::sqs::SqsEventQueue::from_env().await? {
+            state.events_queue = Arc::new(events);
+        }
         Ok::<_, crate::config::ConfigError>((Arc::new(state), queue))
     }
     .await;

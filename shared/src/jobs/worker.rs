@@ -91,13 +91,24 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
             continue;
         }
         if job.cursor >= job.total {
-            jobs.set_status(
-                &job.tenant_id,
-                &job.id,
-                &JobStatus::LIVE,
-                &StatusChange::to(JobStatus::Completed, now_ms()),
-            )
-            .await?;
+            let done = jobs
+                .set_status(
+                    &job.tenant_id,
+                    &job.id,
+                    &JobStatus::LIVE,
+                    &StatusChange::to(JobStatus::Completed, now_ms()),
+                )
+                .await?;
+            if let Some(done) = done.filter(|j| j.status == JobStatus::Completed) {
+                crate::events::outbox::job_completed(
+                    state.store.as_ref(),
+                    state.events_queue.as_ref(),
+                    &done,
+                    tenant.engine,
+                    &target.session_id,
+                )
+                .await;
+            }
             return Ok(Next::Done);
         }
         let budget = tenant.pacing.budget(job.action.pacing_class());

@@ -304,6 +304,11 @@ fn functions_have_least_privilege() {
             want.extend([
                 ("AuditTable", "dynamodb:PutItem"),
                 ("JobsQueue", "sqs:ChangeMessageVisibility"),
+                // job.completed: stored, and queued for the endpoints.
+                ("EventsTable", "dynamodb:GetItem"),
+                ("EventsTable", "dynamodb:PutItem"),
+                ("EventsTable", "dynamodb:Query"),
+                ("EventsQueue", "sqs:SendMessage"),
             ]);
             assert_eq!(grants(&t, &f), pairs(&want), "{name}");
             continue;

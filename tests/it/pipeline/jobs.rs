@@ -197,6 +197,24 @@ async fn a_job_survives_its_worker_dying_mid_chunk() {
             .filter(|r| r.job_id.as_deref() == job["id"].as_str())
             .collect();
         assert_eq!(of_job.len(), 2, "{name}: the first and the last chunk");
+        // The job's end is an event for the tenant's endpoints, once.
+        let events = store.events().list_events("acme", 10, None).await.unwrap();
+        let done: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == shared::events::EventType::JobCompleted)
+            .collect();
+        assert_eq!(done.len(), 1, "{name}: {events:?}");
+        assert_eq!(done[0].data.job_id.as_deref(), job["id"].as_str());
+        let counts = done[0].data.job.as_ref().unwrap();
+        assert_eq!(
+            (
+                counts["ok"].as_u64(),
+                counts["unconfirmed"].as_u64(),
+                counts["total"].as_u64()
+            ),
+            (Some(70), Some(50), Some(120)),
+            "{name}: {counts}"
+        );
     }
 }
 
