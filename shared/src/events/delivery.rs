@@ -316,7 +316,11 @@ pub async fn deliver(endpoint: &Endpoint, event: &Event, now_secs: i64) -> Attem
         }
     };
     let host = url.host_str().unwrap_or_default().to_string();
-    let client = match crate::net::client_builder()
+    // The TLS settings (root store, provider) are built once per process;
+    // the client is per delivery, pinned to the addresses just checked.
+    static TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    let tls = TLS.get_or_init(crate::net::tls_config).clone();
+    let client = match crate::net::client_builder_with(tls)
         .resolve_to_addrs(&host, &addrs)
         .timeout(DELIVERY_TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
