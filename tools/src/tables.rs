@@ -198,59 +198,52 @@ pub async fn create_queues(
     client: &aws_sdk_sqs::Client,
     jobs_table: &str,
 ) -> Result<Queues, StoreError> {
-    use aws_sdk_sqs::types::QueueAttributeName as A;
-    let fail = |op: &str, e: &dyn std::fmt::Display| StoreError::Other(format!("SQS {op}: {e}"));
-    let dlq = client
-        .create_queue()
-        .queue_name(format!("{jobs_table}-dlq.fifo"))
-        .attributes(A::FifoQueue, "true")
-        .send()
-        .await
-        .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-    let dead_letter_url = dlq.queue_url().unwrap_or_default().to_string();
-    let arn = client
-        .get_queue_attributes()
-        .queue_url(&dead_letter_url)
-        .attribute_names(A::QueueArn)
-        .send()
-        .await
-        .map_err(|e| {
-            fail(
-                "GetQueueAttributes",
-                &aws_sdk_sqs::error::DisplayErrorContext(e),
-            )
-        })?
-        .attributes()
-        .and_then(|a| a.get(&A::QueueArn).cloned())
-        .unwrap_or_default();
-    let redrive = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"10"}}"#);
-    let jobs = client
-        .create_queue()
-        .queue_name(format!("{jobs_table}.fifo"))
-        .attributes(A::FifoQueue, "true")
-        .attributes(A::VisibilityTimeout, "30")
-        .attributes(A::RedrivePolicy, redrive)
-        .send()
-        .await
-        .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-    Ok(Queues {
-        url: jobs.queue_url().unwrap_or_default().to_string(),
-        dead_letter_url,
-    })
+    queue_pair(
+        client,
+        &format!("{jobs_table}.fifo"),
+        &format!("{jobs_table}-dlq.fifo"),
+        true,
+        "30",
+    )
+    .await
 }
 
 /// The event deliveries' queues on a local SQS stand-in (in AWS, the
-/// template's): a standard queue and its dead-letter queue, named after the
-/// events table.
+/// template's): a standard queue (`<EVENTS_TABLE>-deliveries`, visibility
+/// 60 s) and its dead-letter queue, after 10 receives.
 pub async fn create_event_queues(
     client: &aws_sdk_sqs::Client,
     events_table: &str,
 ) -> Result<Queues, StoreError> {
+    queue_pair(
+        client,
+        &format!("{events_table}-deliveries"),
+        &format!("{events_table}-deliveries-dlq"),
+        false,
+        "60",
+    )
+    .await
+}
+
+/// A queue and its dead-letter queue (10 receives), FIFO or standard.
+async fn queue_pair(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    dlq_name: &str,
+    fifo: bool,
+    visibility_secs: &str,
+) -> Result<Queues, StoreError> {
     use aws_sdk_sqs::types::QueueAttributeName as A;
     let fail = |op: &str, e: &dyn std::fmt::Display| StoreError::Other(format!("SQS {op}: {e}"));
-    let dlq = client
-        .create_queue()
-        .queue_name(format!("{events_table}-deliveries-dlq"))
+    let create = |name: &str| {
+        let request = client.create_queue().queue_name(name);
+        if fifo {
+            request.attributes(A::FifoQueue, "true")
+        } else {
+            request
+        }
+    };
+    let dlq = create(dlq_name)
         .send()
         .await
         .map_err(|e| fail("CreateQueue", &aws_sdk_sqs::error::DisplayErrorContext(e)))?;
@@ -271,10 +264,8 @@ pub async fn create_event_queues(
         .and_then(|a| a.get(&A::QueueArn).cloned())
         .unwrap_or_default();
     let redrive = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"10"}}"#);
-    let queue = client
-        .create_queue()
-        .queue_name(format!("{events_table}-deliveries"))
-        .attributes(A::VisibilityTimeout, "60")
+    let queue = create(name)
+        .attributes(A::VisibilityTimeout, visibility_secs)
         .attributes(A::RedrivePolicy, redrive)
         .send()
         .await
