@@ -72,7 +72,15 @@ pub async fn serve_hook<H: EngineHooks, S: Store + ?Sized>(
 ) -> Response<Body> {
     let started = Instant::now();
     let ctx = RequestCtx::for_request(&req, crate::config::Settings::default().request_deadline);
-    let (result, tenant) = match receive::<H, S>(store, queue, &req, &ctx).await {
+    // A panic in a reader still answers the envelope (500), nothing half
+    // stored past what was already committed.
+    let received =
+        futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(receive::<H, S>(
+            store, queue, &req, &ctx,
+        )))
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal("the hook's handler panicked")));
+    let (result, tenant) = match received {
         Ok((receipt, tenant)) => (crate::operations::ok(&ctx, &receipt), Some(tenant)),
         Err(err) => (Err(err), None),
     };
