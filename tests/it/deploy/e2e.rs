@@ -1241,9 +1241,64 @@ async fn a_job_through_sqs_and_the_local_worker() {
         run.stdout.last().map(String::as_str),
         Some(format!("JOBS_QUEUE_URL={queue}").as_str())
     );
+    let events_queue = run
+        .stdout
+        .iter()
+        .find_map(|l| l.strip_prefix("EVENTS_QUEUE_URL="))
+        .unwrap_or_else(|| panic!("no EVENTS_QUEUE_URL line: {:?}", run.stdout))
+        .to_string();
     let put = acme_on(&fake);
     let put: Vec<&str> = put.iter().map(String::as_str).collect();
     assert_eq!(admin(&env, &put).await.code, 0);
+    // An endpoint for the job's end (job.completed), verified by the
+    // official library at the receiver, through the deliveries' SQS queue
+    // and local-api's worker.
+    let python = crate::pipeline::delivery::python();
+    let mut receiver = None;
+    if let Some(python) = &python {
+        let run = admin(
+            &env,
+            &[
+                "webhook",
+                "add",
+                "--tenant-id",
+                "acme",
+                "--url",
+                "http://127.0.0.1:9/hook",
+                "--types",
+                "job.completed",
+                "--allow-private",
+            ],
+        )
+        .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let n = run.stdout.len();
+        let endpoint_id = run.stdout[n - 2]
+            .strip_prefix("endpoint_id=")
+            .expect("endpoint_id= line")
+            .to_string();
+        let secret = run.stdout[n - 1]
+            .strip_prefix("secret=whsec_")
+            .map(|s| format!("whsec_{s}"))
+            .expect("secret= line");
+        let rx = crate::pipeline::delivery::Receiver::start(python, &secret, "200").await;
+        // Point the endpoint at the receiver (its port is only known now).
+        let store = shared::store::dynamo::DynamoStore::new(
+            testkit::moto::client_for(&moto),
+            tables.clone(),
+        );
+        let mut endpoint = shared::events::delivery::endpoint(&store, "acme", &endpoint_id)
+            .await
+            .unwrap();
+        endpoint.url = rx.url.clone();
+        shared::events::EventStore::put_endpoint(&store, &endpoint)
+            .await
+            .unwrap();
+        receiver = Some(rx);
+    } else {
+        testkit::moto::say_skipped("job.completed through SQS", "no TEST_PYTHON");
+    }
+    env.push(("EVENTS_QUEUE_URL".into(), events_queue));
     // The default pacing: a burst of four adds, then one per 12 s; this job
     // of three fits the burst.
     let run = admin(
@@ -1295,5 +1350,18 @@ async fn a_job_through_sqs_and_the_local_worker() {
         .filter(|c| c.path.contains("participants"))
         .collect();
     assert_eq!(sent.len(), 1, "one call for the three: {sent:?}");
+    if let Some(rx) = &mut receiver {
+        let seen = rx.next().await;
+        assert_eq!(seen["verified"], true, "{seen}");
+        assert!(
+            seen["webhook_id"].as_str().unwrap().starts_with("evt_"),
+            "{seen}"
+        );
+    }
+    assert!(
+        api.output().iter().any(|l| l.contains("events worker")),
+        "{:?}",
+        api.output()
+    );
     assert!(api.stop().await.success());
 }
