@@ -186,6 +186,15 @@ async fn receive<H: EngineHooks, S: Store + ?Sized>(
             continue;
         }
         let dedupe = content_hash(H::ENGINE, &hook.session, &one);
+        // A change a paced job made: its id, and its unconfirmed outcomes
+        // confirmed. Best effort: the event is stored either way.
+        let job_id = match job_of(store, &hook.tenant_id, &one, now_ms).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(request_id = %ctx.request_id, tenant_id = %hook.tenant_id, error = %e, "matching the change to a job failed");
+                None
+            }
+        };
         let event = Event {
             id: new_event_id(),
             kind: one.kind,
@@ -199,7 +208,7 @@ async fn receive<H: EngineHooks, S: Store + ?Sized>(
                 changes: one.changes,
                 engine: H::ENGINE.as_str().to_string(),
                 session: hook.session.clone(),
-                job_id: None,
+                job_id,
                 job: None,
             },
         };
@@ -225,6 +234,73 @@ async fn receive<H: EngineHooks, S: Store + ?Sized>(
         }
     }
     Ok((receipt, hook.tenant_id))
+}
+
+/// How recently a job must have moved for a change to be matched to it.
+const JOB_MATCH_WINDOW_MS: i64 = 3_600_000;
+/// How many of a job's last sent entries a change is matched against.
+const JOB_MATCH_ENTRIES: u32 = 2 * crate::jobs::SLOT;
+
+/// The paced job a participants change belongs to: one of the tenant's
+/// latest jobs (10) on the same group and action, moved in the last hour,
+/// with one of the change's participants among its last sent entries.
+/// Their `unconfirmed` outcomes become `ok`: the engine has now said so.
+async fn job_of<S: Store + ?Sized>(
+    store: &S,
+    tenant_id: &str,
+    change: &super::Normalised,
+    now_ms: i64,
+) -> Result<Option<String>, crate::store::StoreError> {
+    use super::EventType as T;
+    use crate::engine::Action;
+    use crate::jobs::EntryState;
+    let action = match change.kind {
+        T::ParticipantsAdded => Action::Add,
+        T::ParticipantsRemoved => Action::Remove,
+        T::ParticipantsPromoted => Action::Promote,
+        T::ParticipantsDemoted => Action::Demote,
+        _ => return Ok(None),
+    };
+    let jobs = store.jobs();
+    for job in jobs.list_jobs(tenant_id, None, 10).await?.jobs {
+        if job.group_jid != change.group_jid
+            || job.action != action
+            || job.updated_at < now_ms - JOB_MATCH_WINDOW_MS
+        {
+            continue;
+        }
+        let sent = (job.cursor + job.inflight).min(job.total);
+        let from = sent.saturating_sub(JOB_MATCH_ENTRIES);
+        if sent == from {
+            continue;
+        }
+        let entries = jobs.entries(tenant_id, &job.id, from, sent - from).await?;
+        let mut matched = false;
+        for (i, entry) in entries.iter().enumerate() {
+            let names = [
+                Some(&entry.jid),
+                entry.phone_number.as_ref(),
+                entry.lid.as_ref(),
+            ];
+            let hit = change.participants.iter().any(|p| {
+                [Some(&p.jid), p.phone_number.as_ref(), p.lid.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|name| names.contains(&Some(name)))
+            });
+            if hit {
+                matched = true;
+                if entry.status == EntryState::Unconfirmed {
+                    jobs.confirm_entry(tenant_id, &job.id, from + i as u32, now_ms)
+                        .await?;
+                }
+            }
+        }
+        if matched {
+            return Ok(Some(job.id));
+        }
+    }
+    Ok(None)
 }
 
 /// A hook token as `admin` makes them (`hk_` + 64 hex digits); anything

@@ -364,6 +364,16 @@ pub trait JobStore: Send + Sync {
         from: &[JobStatus],
         change: &StatusChange,
     ) -> Result<Option<Job>, StoreError>;
+    /// The engine reported the change of entry `index` (an event from its
+    /// webhooks): an `unconfirmed` entry becomes `ok`, and the job's counts
+    /// follow. Whether it was unconfirmed.
+    async fn confirm_entry(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        index: u32,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// A status move, with what it says about a pause or a failure.

@@ -315,15 +315,22 @@ fn functions_have_least_privilege() {
         }
         if binary.starts_with("hooks-") || binary == DELIVERY_BINARY {
             // The ingress reads its hook, stores events and their dedupe
-            // keys, lists the endpoints and queues deliveries; the worker
+            // keys, lists the endpoints and queues deliveries, and matches a
+            // change to a paced job (confirming its outcome); the worker
             // reads the event and endpoint, writes a disabled endpoint or a
             // dead letter, and queues the retry. Nothing else.
-            let want = [
+            let mut want = vec![
                 ("EventsTable", "dynamodb:GetItem"),
                 ("EventsTable", "dynamodb:PutItem"),
                 ("EventsTable", "dynamodb:Query"),
                 ("EventsQueue", "sqs:SendMessage"),
             ];
+            if binary != DELIVERY_BINARY {
+                want.extend([
+                    ("JobsTable", "dynamodb:Query"),
+                    ("JobsTable", "dynamodb:UpdateItem"),
+                ]);
+            }
             assert_eq!(grants(&t, &f), pairs(&want), "{name}");
             continue;
         }

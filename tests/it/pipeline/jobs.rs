@@ -215,6 +215,59 @@ async fn a_job_survives_its_worker_dying_mid_chunk() {
             (Some(70), Some(50), Some(120)),
             "{name}: {counts}"
         );
+        // The engine's webhook then reports one of the unconfirmed adds:
+        // its event names the job, and that outcome is confirmed.
+        let t = store.get_tenant("acme").await.unwrap().unwrap();
+        assert_eq!(t.engine, shared::engine::EngineKind::SessionService);
+        let path = shared::provision::seed_sample_hook(store.as_ref(), &t)
+            .await
+            .unwrap();
+        let group = job["group_jid"].as_str().unwrap();
+        let job_id = job["id"].as_str().unwrap();
+        let report = |jid: &str| {
+            let body = json!({"type": "group.participants.added",
+                "data": {"group_jid": group, "participants": [{"jid": jid}]}});
+            events::load("hooks-session-service.json")
+                .with_path(&path)
+                .with_body(&body.to_string())
+        };
+        let none = shared::events::outbox::NoEventQueue;
+        let r = answer(
+            shared::events::ingress::serve_any_hook(
+                store.as_ref(),
+                &none,
+                report("5511955500060@s.whatsapp.net"),
+            )
+            .await,
+        );
+        assert_eq!(r.body["stored"], 1, "{name}: {}", r.body);
+        let latest = store.events().list_events("acme", 1, None).await.unwrap();
+        assert_eq!(latest[0].kind, shared::events::EventType::ParticipantsAdded);
+        assert_eq!(latest[0].data.job_id.as_deref(), Some(job_id), "{name}");
+        let a = send(
+            &s,
+            events::load("get-job.json").with_path(&format!("/jobs/{job_id}")),
+        )
+        .await;
+        let counts = &a.body["job"]["counts"];
+        assert_eq!(
+            (counts["ok"].as_u64(), counts["unconfirmed"].as_u64()),
+            (Some(71), Some(49)),
+            "{name}: {counts}"
+        );
+        let entry = &store.jobs().entries("acme", job_id, 60, 1).await.unwrap()[0];
+        assert_eq!(entry.status, shared::jobs::EntryState::Ok, "{name}");
+        // A change no job made names none.
+        answer(
+            shared::events::ingress::serve_any_hook(
+                store.as_ref(),
+                &none,
+                report("5511944400001@s.whatsapp.net"),
+            )
+            .await,
+        );
+        let latest = store.events().list_events("acme", 1, None).await.unwrap();
+        assert_eq!(latest[0].data.job_id, None, "{name}");
     }
 }
 

@@ -386,6 +386,29 @@ impl JobStore for MemoryStore {
         }
         Ok(Some(job.clone()))
     }
+
+    async fn confirm_entry(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        index: u32,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut jobs = self.jobs.lock().map_err(|_| poisoned())?;
+        let Some((job, entries)) = jobs.get_mut(&(tenant_id.to_string(), id.to_string())) else {
+            return Ok(false);
+        };
+        match entries.get_mut(index as usize) {
+            Some(e) if e.status == shared::jobs::EntryState::Unconfirmed => {
+                e.status = shared::jobs::EntryState::Ok;
+                job.ok += 1;
+                job.unconfirmed -= 1;
+                job.updated_at = now_ms;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 }
 
 /// `impl JobStore for $ty` by handing every call to its `$field` (a test
@@ -458,6 +481,17 @@ macro_rules! delegate_job_store {
                 change: &shared::jobs::StatusChange,
             ) -> Result<Option<shared::jobs::Job>, shared::store::StoreError> {
                 self.$field.set_status(tenant_id, id, from, change).await
+            }
+            async fn confirm_entry(
+                &self,
+                tenant_id: &str,
+                id: &str,
+                index: u32,
+                now_ms: i64,
+            ) -> Result<bool, shared::store::StoreError> {
+                self.$field
+                    .confirm_entry(tenant_id, id, index, now_ms)
+                    .await
             }
         }
     };

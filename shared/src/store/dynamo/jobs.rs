@@ -248,6 +248,56 @@ impl JobStore for DynamoStore {
         }
     }
 
+    async fn confirm_entry(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        index: u32,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let table = &self.tables.jobs;
+        let at = index % SLOT;
+        let part = Update::builder()
+            .table_name(table)
+            .key("tenant_id", s(tenant_id))
+            .key("sk", s(&part_sk(id, index / SLOT)))
+            .update_expression(format!("SET entries[{at}].#st = :ok"))
+            .condition_expression(format!("entries[{at}].#st = :unc"))
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":ok", s("ok"))
+            .expression_attribute_values(":unc", s("unconfirmed"))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let job = Update::builder()
+            .table_name(table)
+            .set_key(Some(job_key(tenant_id, id)))
+            .update_expression(
+                "SET ok = ok + :one, unconfirmed = unconfirmed - :one, updated_at = :now",
+            )
+            .condition_expression("unconfirmed >= :one")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now_ms))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(part).build())
+            .transact_items(TransactWriteItem::builder().update(job).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(&format!("TransactWriteItems {table}"), e)),
+        }
+    }
+
     async fn commit_chunk(
         &self,
         tenant_id: &str,
