@@ -561,3 +561,79 @@ async fn an_engine_change_reaches_each_subscribed_endpoint_and_is_retried_then_d
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_tenants_stuck_endpoint_never_holds_up_another_tenants_delivery() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for (backend, store) in stores("delivery isolation").await {
+        let queue = shared::events::outbox::LocalEventQueue::new(store.clone(), 1e-6);
+        tenant(&store, "acme").await;
+        tenant(&store, "globex").await;
+        // Acme's receiver does not answer until globex's has been reached:
+        // were deliveries run one after the other, globex's would wait for
+        // acme's, which waits for globex's.
+        let globex_reached = Arc::new(tokio::sync::Notify::new());
+        let acme_calls = Arc::new(AtomicUsize::new(0));
+        let serve = |app: axum::Router| async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/hook", listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            url
+        };
+        let (reached, calls) = (globex_reached.clone(), acme_calls.clone());
+        let acme_url = serve(axum::Router::new().fallback(move || {
+            let (reached, calls) = (reached.clone(), calls.clone());
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                reached.notified().await;
+                "late"
+            }
+        }))
+        .await;
+        let reached = globex_reached.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let globex_url = serve(axum::Router::new().fallback(
+            move |headers: axum::http::HeaderMap| {
+                let (reached, tx) = (reached.clone(), tx.clone());
+                async move {
+                    let id = headers["webhook-id"].to_str().unwrap().to_string();
+                    tx.send(id).unwrap();
+                    reached.notify_waiters();
+                    "ok"
+                }
+            },
+        ))
+        .await;
+        endpoint(&store, "acme", &acme_url).await;
+        endpoint(&store, "globex", &globex_url).await;
+        let (a, g) = (event("acme"), event("globex"));
+        let now = shared::clock::now_epoch();
+        for e in [&a, &g] {
+            store.events().put_event(e, &e.id, now).await.unwrap();
+        }
+        // Acme's delivery first, and stuck at its receiver…
+        shared::events::outbox::fan_out(store.as_ref(), &queue, &a)
+            .await
+            .unwrap();
+        for _ in 0..200 {
+            if acme_calls.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(
+            acme_calls.load(Ordering::SeqCst),
+            1,
+            "{backend}: acme's was sent"
+        );
+        // …then globex's, which arrives while acme's still waits.
+        shared::events::outbox::fan_out(store.as_ref(), &queue, &g)
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("globex's delivery was held up by acme's stuck endpoint")
+            .unwrap();
+        assert_eq!(got, g.id, "{backend}");
+    }
+}
