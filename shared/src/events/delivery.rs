@@ -428,18 +428,28 @@ pub async fn add_endpoint(
     Ok(endpoint)
 }
 
+/// The tenant's endpoint `id`, if there is one.
+pub async fn find_endpoint(
+    store: &dyn crate::store::Store,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Endpoint>, crate::store::StoreError> {
+    Ok(store
+        .events()
+        .list_endpoints(tenant_id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id))
+}
+
 /// The tenant's endpoint `id`.
 pub async fn endpoint(
     store: &dyn crate::store::Store,
     tenant_id: &str,
     id: &str,
 ) -> Result<Endpoint, EndpointError> {
-    store
-        .events()
-        .list_endpoints(tenant_id)
+    find_endpoint(store, tenant_id, id)
         .await?
-        .into_iter()
-        .find(|e| e.id == id)
         .ok_or_else(|| EndpointError::NotFound(format!("no endpoint {id:?} for {tenant_id:?}")))
 }
 

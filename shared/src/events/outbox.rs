@@ -125,11 +125,7 @@ pub async fn process(
     now_secs: i64,
 ) -> Result<Attempt, StoreError> {
     let events = store.events();
-    let endpoint = events
-        .list_endpoints(&message.tenant_id)
-        .await?
-        .into_iter()
-        .find(|e| e.id == message.endpoint_id);
+    let endpoint = delivery::find_endpoint(store, &message.tenant_id, &message.endpoint_id).await?;
     let event = events
         .get_event(&message.tenant_id, &message.event_id)
         .await?;

@@ -65,6 +65,33 @@ fn statuses(names: &[JobStatus]) -> (String, Vec<(String, AttributeValue)>) {
     (format!("#st IN ({})", keys.join(", ")), values)
 }
 
+impl DynamoStore {
+    /// A results part and its job updated in one transaction; `false` when
+    /// a condition refused it.
+    async fn update_part_and_job(&self, part: Update, job: Update) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(part).build())
+            .transact_items(TransactWriteItem::builder().update(job).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(
+                &format!("TransactWriteItems {}", self.tables.jobs),
+                e,
+            )),
+        }
+    }
+}
+
 #[async_trait]
 impl JobStore for DynamoStore {
     async fn create_job(&self, job: &Job, entries: &[JobEntry]) -> Result<(), StoreError> {
@@ -279,23 +306,7 @@ impl JobStore for DynamoStore {
             .expression_attribute_values(":now", n(now_ms))
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(part).build())
-            .transact_items(TransactWriteItem::builder().update(job).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(&format!("TransactWriteItems {table}"), e)),
-        }
+        self.update_part_and_job(part, job).await
     }
 
     async fn commit_chunk(
@@ -351,23 +362,7 @@ impl JobStore for DynamoStore {
             ])))
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(part).build())
-            .transact_items(TransactWriteItem::builder().update(job).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(&format!("TransactWriteItems {table}"), e)),
-        }
+        self.update_part_and_job(part, job).await
     }
 
     async fn set_status(
