@@ -20,10 +20,10 @@ fi
 "$venv/bin/python" - > .tmp/docs-operations.json <<'PY'
 import json, yaml
 doc = yaml.safe_load(open("openapi.yaml"))
-ops = [{"path": p, "method": m, "operationId": o["operationId"]}
+ops = [{"path": p, "method": m, "operationId": o["operationId"], "tag": o["tags"][0]}
        for p, item in doc["paths"].items() for m, o in item.items()
        if m in ("get", "post", "put", "patch", "delete")]
-print(json.dumps(ops))
+print(json.dumps({"operations": ops, "tags": [t["name"] for t in doc["tags"]]}))
 PY
 
 source scripts/local-api-lib.sh

@@ -84,6 +84,7 @@ fn bench(c: &mut Criterion) {
         participants: (0..50)
             .map(|i| ParticipantJid::normalise(&jid(i)).unwrap())
             .collect(),
+        invite_on_privacy: false,
     };
     let cases = [
         (

@@ -309,6 +309,7 @@ pub async fn seed_sample_job(
             .iter()
             .map(|p| crate::jid::ParticipantJid::normalise(p).map_err(invalid))
             .collect::<Result<_, _>>()?,
+        invite_on_privacy: false,
     };
     let owner = Owner {
         tenant_id,

@@ -2,7 +2,8 @@
 // Chromium, driven by playwright-core (which downloads no browser of its
 // own). Loads local-api's /docs, waits for the rendered page, and checks:
 // - every operation of openapi.yaml (OPERATIONS_FILE, extracted from the
-//   repository's document, not from what the server serves) is on the page;
+//   repository's document, not from what the server serves) is on the page,
+//   in its tag's section, and the sections come in the document's order;
 // - "Try it out" on GET /groups/{jid}/invite with the pre-filled demo token
 //   answers 200 in the page;
 // - the page made no request to any host but local-api (and no CSP
@@ -12,7 +13,9 @@ import { chromium } from "playwright-core";
 import fs from "node:fs";
 
 const base = process.env.LOCAL_API_BASE;
-const operations = JSON.parse(fs.readFileSync(process.env.OPERATIONS_FILE, "utf8"));
+const { operations, tags } = JSON.parse(fs.readFileSync(process.env.OPERATIONS_FILE, "utf8"));
+// Swagger UI's id for an operation in its tag's section.
+const blockId = (tag, operationId) => `operations-${tag.trim().replace(/\s/g, "_")}-${operationId}`;
 const screenshot = process.env.SCREENSHOT ?? "docs.png";
 const demoGroup = "120363039000000000@g.us";
 const failures = [];
@@ -44,9 +47,17 @@ try {
   await page.waitForSelector("body[data-docs-ready=true]", { timeout: 30000 });
   await page.waitForSelector(".opblock", { timeout: 30000 });
 
+  // The sections: one per tag, in the document's order, none untagged.
+  const sections = (await page.locator(".opblock-tag-section .opblock-tag").evaluateAll(
+    (els) => els.map((e) => e.getAttribute("data-tag")),
+  ));
+  if (JSON.stringify(sections) !== JSON.stringify(tags)) {
+    fail(`sections ${JSON.stringify(sections)}, not the document's tags ${JSON.stringify(tags)}`);
+  }
+
   // Every operation of the document, by its operationId, method and path.
   for (const op of operations) {
-    const block = page.locator(`#operations-default-${op.operationId}`);
+    const block = page.locator(`[id="${blockId(op.tag, op.operationId)}"]`);
     if ((await block.count()) !== 1) {
       fail(`missing on the page: ${op.method.toUpperCase()} ${op.path} (${op.operationId})`);
       continue;
@@ -61,7 +72,7 @@ try {
   if (shown !== operations.length) fail(`${shown} operations on the page, ${operations.length} in openapi.yaml`);
 
   // Try it out with the pre-filled token.
-  const block = page.locator("#operations-default-getGroupInviteLink");
+  const block = page.locator(`[id="${blockId("Invites", "getGroupInviteLink")}"]`);
   await block.locator(".opblock-summary").first().click();
   await block.locator("button.try-out__btn").click();
   const jid = block.locator("tr[data-param-name=jid] input");

@@ -9,9 +9,9 @@
 //! adapter: the compiler names any adapter that has not said, and any
 //! `Engine` (the simulator) that does not answer it.
 
-use super::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
+use super::groups::{Group, GroupChange, Join, JoinRequest, Joined, NewCommunity, NewGroup};
 use super::{EngineParticipant, GroupPage, ListPage, UpdateParticipants};
-use crate::jid::GroupJid;
+use crate::jid::{GroupJid, ParticipantJid};
 use crate::pacing::Class;
 
 /// Largest engine reply read, unless a call says otherwise: anything bigger
@@ -40,6 +40,11 @@ macro_rules! every_call {
             Join,
             SetPicture,
             LinkGroup,
+            JoinRequests,
+            AnswerJoinRequests,
+            InviteInfo,
+            CommunityGroups,
+            PrivateInvite,
         }
     };
 }
@@ -342,4 +347,94 @@ impl Call for LinkGroup {
     type Reply = ();
 
     const CLASS: Class = Class::Settings;
+}
+
+/// The pending requests to join a group that needs an admin's approval.
+#[derive(Debug, Clone)]
+pub struct JoinRequests {
+    pub group: GroupJid,
+}
+
+impl Call for JoinRequests {
+    type Reply = Vec<JoinRequest>;
+
+    const CLASS: Class = Class::Read;
+}
+
+/// Approves (`approve`) or rejects pending join requests; one entry per
+/// participant the engine accounted for (the rest are `unconfirmed`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AnswerJoinRequests {
+    pub group: GroupJid,
+    pub approve: bool,
+    pub participants: Vec<ParticipantJid>,
+}
+
+impl AnswerJoinRequests {
+    /// `approve` or `reject`: the API's word, and the audit record's.
+    pub fn action(&self) -> &'static str {
+        if self.approve { "approve" } else { "reject" }
+    }
+}
+
+impl Call for AnswerJoinRequests {
+    type Reply = Vec<super::EngineParticipant>;
+
+    /// A membership change each: an approval adds someone who asked to
+    /// join, so it is paced as a change, not as an add.
+    const CLASS: Class = Class::Change;
+
+    fn cost(&self) -> Vec<(Class, u32)> {
+        vec![(Class::Change, count(self.participants.len()))]
+    }
+
+    fn rate_limited(reply: &Self::Reply) -> bool {
+        reply.iter().any(|p| p.error == Some(429))
+    }
+}
+
+/// The group an invite code leads to, read without joining it.
+#[derive(Debug, Clone)]
+pub struct InviteInfo {
+    /// The code of `https://chat.whatsapp.com/<code>`, validated.
+    pub code: String,
+}
+
+impl Call for InviteInfo {
+    /// The group, without participants.
+    type Reply = Group;
+
+    const CLASS: Class = Class::Read;
+}
+
+/// The groups linked to a community (its announcement group marked).
+#[derive(Debug, Clone)]
+pub struct CommunityGroups {
+    pub community: GroupJid,
+}
+
+impl Call for CommunityGroups {
+    type Reply = Vec<Group>;
+    const MAX_REPLY: usize = MAX_LIST_REPLY_BYTES;
+
+    const CLASS: Class = Class::Read;
+}
+
+/// Sends the private invitation WhatsApp's `add_request` allows to someone
+/// whose privacy settings refused an add (`invite_on_privacy`).
+#[derive(Debug, Clone)]
+pub struct PrivateInvite {
+    pub group: GroupJid,
+    /// Who is invited: the JID the engine's refusal named.
+    pub participant: String,
+    /// The `add_request`'s code and expiry (epoch seconds).
+    pub code: String,
+    pub expiration: Option<i64>,
+}
+
+impl Call for PrivateInvite {
+    type Reply = ();
+
+    /// A message to someone who refused to be added: paced like an add.
+    const CLASS: Class = Class::Add;
 }

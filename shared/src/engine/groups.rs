@@ -38,6 +38,10 @@ pub struct Group {
     pub is_community: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_jid: Option<String>,
+    /// A community's announcement group (WhatsApp's default subgroup);
+    /// set where the engine marks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_announcement_group: Option<bool>,
 }
 
 /// One member of a group.
@@ -102,6 +106,59 @@ pub fn list(groups: impl IntoIterator<Item = Group>) -> Vec<Group> {
     out.sort_unstable_by(|a, b| a.jid.cmp(&b.jid));
     out.dedup_by(|a, b| a.jid == b.jid);
     out
+}
+
+/// A pending request to join a group (`GET /groups/{jid}/join-requests`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub jid: String,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lid: Option<String>,
+    /// RFC 3339, UTC; `null` where the engine does not say.
+    #[serde(default)]
+    pub requested_at: Option<String>,
+    /// How the request was made: `invite_link`, `linked_group_join` or
+    /// `non_admin_add`, where the engine says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+impl JoinRequest {
+    /// A request as an engine named it: `jid` and the other names folded
+    /// to ours (`@c.us` → `@s.whatsapp.net`), the method to our words.
+    pub fn new(
+        jid: &str,
+        phone_number: Option<&str>,
+        requested_at: Option<String>,
+        method: Option<&str>,
+    ) -> Option<JoinRequest> {
+        let jid = super::shapes::our_id(jid);
+        let phone_number = phone_number
+            .map(super::shapes::our_id)
+            .filter(|p| p.ends_with("@s.whatsapp.net"))
+            .or_else(|| jid.ends_with("@s.whatsapp.net").then(|| jid.clone()));
+        let lid = jid.ends_with("@lid").then(|| jid.clone());
+        ParticipantJid::normalise(&jid).ok()?;
+        Some(JoinRequest {
+            jid,
+            phone_number,
+            lid,
+            requested_at,
+            method: method.and_then(request_method).map(str::to_string),
+        })
+    }
+}
+
+/// An engine's word for how a join request was made, in ours.
+pub fn request_method(raw: &str) -> Option<&'static str> {
+    match raw.to_ascii_lowercase().replace(['_', '-'], "").as_str() {
+        "invitelink" => Some("invite_link"),
+        "linkedgroupjoin" => Some("linked_group_join"),
+        "nonadminadd" => Some("non_admin_add"),
+        _ => None,
+    }
 }
 
 /// Who may add members: WhatsApp's `admin_add` / `all_member_add`.

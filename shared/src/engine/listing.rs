@@ -85,25 +85,99 @@ impl PageCollector {
     }
 }
 
+/// What the reader offers each group of a list to.
+pub trait Offer {
+    fn offer(&mut self, group: Group);
+}
+
+impl Offer for PageCollector {
+    fn offer(&mut self, group: Group) {
+        PageCollector::offer(self, group)
+    }
+}
+
 /// One page of a list reply's groups.
 pub fn read(bytes: &[u8], shape: Shape, page: &ListPage) -> Result<GroupPage, EngineError> {
     let mut collector = PageCollector::new(page);
+    read_into(bytes, shape, &mut collector)?;
+    Ok(collector.finish())
+}
+
+/// Reads a list reply, offering each group to `sink`.
+pub fn read_into(bytes: &[u8], shape: Shape, sink: &mut dyn Offer) -> Result<(), EngineError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let top = Top {
-        shape,
-        sink: &mut collector,
-    };
+    let top = Top { shape, sink };
     top.deserialize(&mut de)
         .and_then(|()| de.end())
-        .map_err(|e| EngineError::InvalidResponse(format!("the group list: {e}")))?;
-    Ok(collector.finish())
+        .map_err(|e| EngineError::InvalidResponse(format!("the group list: {e}")))
+}
+
+/// A community's linked groups, read from the account's group list (the
+/// engines that expose no list of a community's groups): the groups whose
+/// parent is `community`, sorted by JID. The community must be in the list
+/// (else no such community, as far as the account can see), and be one.
+pub struct CommunityCollector {
+    community: String,
+    /// Whether the list had the community: `Some(is_community)`.
+    seen: Option<Option<bool>>,
+    linked: BTreeMap<String, Group>,
+}
+
+impl CommunityCollector {
+    pub fn new(community: &GroupJid) -> Self {
+        Self {
+            community: community.as_str().to_string(),
+            seen: None,
+            linked: BTreeMap::new(),
+        }
+    }
+
+    /// The linked groups; 404 when the list has no such community or the
+    /// group named is not one.
+    pub fn finish(self) -> Result<Vec<Group>, EngineError> {
+        let refused = |code: &str| EngineError::Status {
+            status: 404,
+            code: Some(code.into()),
+            retry_after: None,
+            settled: true,
+        };
+        match self.seen {
+            None if self.linked.is_empty() => Err(refused("group_not_found")),
+            Some(Some(false)) if self.linked.is_empty() => Err(refused("not_a_community")),
+            _ => Ok(self.linked.into_values().collect()),
+        }
+    }
+}
+
+impl Offer for CommunityCollector {
+    fn offer(&mut self, group: Group) {
+        if GroupJid::parse(&group.jid).is_err() {
+            return;
+        }
+        if group.jid == self.community {
+            self.seen = Some(group.is_community);
+        } else if group.parent_jid.as_deref() == Some(self.community.as_str()) {
+            self.linked.insert(group.jid.clone(), group);
+        }
+    }
+}
+
+/// [`CommunityCollector`] over a whole list reply.
+pub fn community_groups(
+    bytes: &[u8],
+    shape: Shape,
+    community: &GroupJid,
+) -> Result<Vec<Group>, EngineError> {
+    let mut collector = CommunityCollector::new(community);
+    read_into(bytes, shape, &mut collector)?;
+    collector.finish()
 }
 
 /// The reply's top level: the list itself (an array, or an object of
 /// entries), or for WUTS an object whose `groups` is the list.
 struct Top<'a> {
     shape: Shape,
-    sink: &'a mut PageCollector,
+    sink: &'a mut dyn Offer,
 }
 
 impl<'de> DeserializeSeed<'de> for Top<'_> {
@@ -188,7 +262,7 @@ impl<'de> Deserialize<'de> for Key {
 /// The list: each entry read and offered, none kept here.
 struct Entries<'a> {
     shape: Shape,
-    sink: &'a mut PageCollector,
+    sink: &'a mut dyn Offer,
 }
 
 impl<'de> DeserializeSeed<'de> for Entries<'_> {
@@ -430,6 +504,7 @@ struct Fields {
     members_count: Loose,
     is_community: Loose,
     parent_jid: Loose,
+    is_announcement_group: Loose,
     participants: Loose,
     // Baileys `GroupMetadata` (and whatsapp-web.js's metadata).
     id: Loose,
@@ -447,6 +522,10 @@ struct Fields {
     baileys_is_community: Loose,
     #[serde(rename = "linkedParent")]
     linked_parent: Loose,
+    #[serde(rename = "isCommunityAnnounce")]
+    is_community_announce: Loose,
+    #[serde(rename = "defaultSubgroup")]
+    default_subgroup: Loose,
     #[serde(rename = "isParentGroup")]
     is_parent_group: Loose,
     #[serde(rename = "parentGroup")]
@@ -478,6 +557,8 @@ struct Fields {
     is_parent: Loose,
     #[serde(rename = "LinkedParentJID")]
     linked_parent_jid: Loose,
+    #[serde(rename = "IsDefaultSubGroup")]
+    is_default_sub_group: Loose,
     // whatsapp-web.js `GroupChat`.
     #[serde(rename = "groupMetadata")]
     group_metadata: Option<Meta>,
@@ -522,6 +603,7 @@ impl Fields {
             participants: None,
             is_community: self.is_community.maybe_flag(),
             parent_jid: self.parent_jid.text(),
+            is_announcement_group: self.is_announcement_group.maybe_flag().filter(|a| *a),
         })
     }
 
@@ -540,6 +622,7 @@ impl Fields {
             participants: None,
             is_community: self.baileys_is_community.maybe_flag(),
             parent_jid: self.linked_parent.text(),
+            is_announcement_group: self.is_community_announce.maybe_flag().filter(|a| *a),
         })
     }
 
@@ -560,6 +643,7 @@ impl Fields {
             participants: None,
             is_community: self.is_parent.maybe_flag(),
             parent_jid: self.linked_parent_jid.text(),
+            is_announcement_group: self.is_default_sub_group.maybe_flag().filter(|a| *a),
         })
     }
 
@@ -582,6 +666,7 @@ impl Fields {
             participants: None,
             is_community: meta.is_parent_group.maybe_flag(),
             parent_jid: meta.parent_group.id(),
+            is_announcement_group: meta.default_subgroup.maybe_flag().filter(|a| *a),
         })
     }
 }

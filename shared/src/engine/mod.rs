@@ -142,6 +142,12 @@ pub struct UpdateParticipants {
     pub group: GroupJid,
     pub action: Action,
     pub participants: Vec<ParticipantJid>,
+    /// An add only: send the private invitation to whoever WhatsApp's
+    /// privacy settings refused (`invite_on_privacy`). Left out of the
+    /// serialisation when off, so that a request without it fingerprints
+    /// as before.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub invite_on_privacy: bool,
 }
 
 /// WhatsApp's pending add request, sent when privacy settings refused an add.
@@ -169,6 +175,10 @@ pub struct EngineParticipant {
     pub error: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add_request: Option<AddRequest>,
+    /// Whether the engine sent the private invitation itself (WAHA on
+    /// WEBJS does, on every privacy refusal); `None` where it does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_sent: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -73,6 +73,9 @@ pub struct Job {
     pub kind: GroupKind,
     pub group_jid: String,
     pub action: Action,
+    /// An add job's `invite_on_privacy`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invite_on_privacy: bool,
     pub status: JobStatus,
     /// The lane (`pacing::lane_id`): the SQS message group.
     pub lane: String,
@@ -138,6 +141,7 @@ impl Job {
             kind: call.kind,
             group_jid: call.group.as_str().to_string(),
             action: call.action,
+            invite_on_privacy: call.invite_on_privacy,
             status: JobStatus::Queued,
             lane: owner.lane.to_string(),
             created_at: now_ms,
@@ -217,6 +221,9 @@ impl Job {
         if let Some(error) = &self.error {
             view["error"] = error.clone().into();
         }
+        if self.invite_on_privacy {
+            view["invite_on_privacy"] = true.into();
+        }
         let left = u64::from(self.counts().pending);
         if self.status.is_live() && left > 0 {
             // At the lane's rate from now (or from the pause's end); the
@@ -249,6 +256,12 @@ pub struct JobEntry {
     pub status: EntryState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<EntryFailure>,
+    /// `invite_on_privacy`: whether the private invitation went (as the
+    /// participants routes answer it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_sent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,6 +293,8 @@ impl JobEntry {
             lid: None,
             status: EntryState::Pending,
             error: None,
+            invite_sent: None,
+            invite_error: None,
         }
     }
 

@@ -13,7 +13,7 @@ use crate::engine::{Engine, EngineError, Reach, UpdateParticipants};
 use crate::error::ApiError;
 use crate::jid::{GroupJid, ParticipantJid};
 use crate::operation::On;
-use crate::operations::participants::{ReplyIndex, outcome};
+use crate::operations::participants::{Invited, ReplyIndex, outcome, private_invites};
 use crate::pacing::{Guard, Paced, Refusal, now_ms};
 use crate::state::AppState;
 use crate::store::{AuditParticipant, AuditRecord, Store, StoreError, TenantStatus};
@@ -183,16 +183,22 @@ pub async fn work<E: Engine + ?Sized, S: Store + ?Sized>(
             format!("{}-{}", job.id, job.cursor),
             Instant::now() + CHUNK_TIME,
         );
-        let reply = On {
+        let mut on = On {
             engine: state.engine.as_ref(),
             target: &target,
             ctx: &mut ctx,
             guard,
             jobs: None,
-        }
-        .call(call.clone())
-        .await;
-        let (outcomes, verdict) = outcomes_of(&call, &entries, reply, &ctx);
+        };
+        let reply = on.call(call.clone()).await;
+        // `invite_on_privacy`: the invitations the chunk's refusals allow,
+        // sent before its outcome is stored.
+        let invited = match &reply {
+            Ok(reply) => private_invites(&mut on, &call, reply).await,
+            Err(_) => Default::default(),
+        };
+        drop(on);
+        let (outcomes, verdict) = outcomes_of(&call, &entries, reply, &invited, &ctx);
         jobs.commit_chunk(&job.tenant_id, &job.id, job.cursor, &outcomes, now_ms())
             .await?;
         if let Some(record) = audit(state, &job, &ctx, &outcomes, &verdict) {
@@ -246,6 +252,7 @@ fn call_for(
             .map_err(|_| StoreError::Corrupt(format!("a job's group: {}", job.group_jid)))?,
         action: job.action,
         participants,
+        invite_on_privacy: job.invite_on_privacy,
     })
 }
 
@@ -278,6 +285,7 @@ fn outcomes_of(
     call: &UpdateParticipants,
     entries: &[JobEntry],
     reply: Result<Vec<crate::engine::EngineParticipant>, EngineError>,
+    invited: &std::collections::HashMap<String, Invited>,
     ctx: &RequestCtx,
 ) -> (Vec<JobEntry>, Verdict) {
     match reply {
@@ -287,7 +295,7 @@ fn outcomes_of(
                 .participants
                 .iter()
                 .map(|p| {
-                    let e = outcome(p, call.action, &index);
+                    let e = outcome(p, call.action, &index).invited(invited);
                     JobEntry {
                         jid: e.jid.to_string(),
                         phone_number: e.phone_number.map(str::to_string),
@@ -308,6 +316,8 @@ fn outcomes_of(
                             reason: f.reason.to_string(),
                             add_request: f.add_request.cloned(),
                         }),
+                        invite_sent: e.invite_sent,
+                        invite_error: e.invite_error.map(str::to_string),
                     }
                 })
                 .collect();

@@ -28,6 +28,18 @@ struct Reply<'a> {
 
 const LINK_PREFIX: &str = "https://chat.whatsapp.com/";
 
+/// The code of an invite link (`https://chat.whatsapp.com/<code>`, the
+/// code 10 to 40 letters and digits), or `None`. The link is never fetched.
+pub fn code_of_link(link: &str) -> Option<&str> {
+    link.trim()
+        .strip_prefix(LINK_PREFIX)
+        .filter(|c| valid_code(c))
+}
+
+/// What a link that is not one says.
+pub const LINK_RULE: &str =
+    "must be https://chat.whatsapp.com/<code>, the code 10 to 40 letters and digits";
+
 /// An invite code: 10 to 40 letters and digits.
 pub fn valid_code(code: &str) -> bool {
     (10..=40).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -64,24 +76,15 @@ pub fn parse_body(bytes: &[u8]) -> Result<Join, ApiError> {
             ));
             None
         }
-        (Some(link), false) => {
-            let text = link.as_str().map(str::trim).unwrap_or("");
-            match text.strip_prefix(LINK_PREFIX) {
-                Some(c) if valid_code(c) => Some(Join::Link {
-                    code: c.to_string(),
-                }),
-                _ => {
-                    errors.push(
-                        FieldError::new(
-                            "link",
-                            "must be https://chat.whatsapp.com/<code>, the code 10 to 40 letters and digits",
-                        )
-                        .with_value(&link.to_string()),
-                    );
-                    None
-                }
+        (Some(link), false) => match link.as_str().and_then(code_of_link) {
+            Some(c) => Some(Join::Link {
+                code: c.to_string(),
+            }),
+            None => {
+                errors.push(FieldError::new("link", LINK_RULE).with_value(&link.to_string()));
+                None
             }
-        }
+        },
         (None, true) => {
             let mut required = |key: &str| {
                 let v = map.get(key);

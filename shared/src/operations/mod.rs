@@ -13,6 +13,7 @@
 
 mod add_community_participants;
 mod add_group_participants;
+pub mod answer_join_requests;
 mod cancel_job;
 mod community_link;
 pub mod create_community;
@@ -23,6 +24,7 @@ pub mod duplicates;
 pub mod fields;
 mod get_group;
 mod get_group_invite_link;
+pub mod get_invite_info;
 mod get_job;
 mod get_pacing;
 pub mod invite;
@@ -30,8 +32,10 @@ pub mod jobs;
 pub mod join_group;
 mod leave_group;
 mod link_community_group;
+mod list_community_groups;
 pub mod list_groups;
 mod list_jobs;
+mod list_join_requests;
 pub mod participants;
 mod remove_community_participants;
 mod remove_group_participants;
@@ -43,6 +47,7 @@ pub mod update_group;
 
 pub use add_community_participants::AddCommunityParticipants;
 pub use add_group_participants::AddGroupParticipants;
+pub use answer_join_requests::AnswerJoinRequests;
 pub use cancel_job::CancelJob;
 pub use create_community::CreateCommunity;
 pub use create_community_participants_job::CreateCommunityParticipantsJob;
@@ -50,13 +55,16 @@ pub use create_group::CreateGroup;
 pub use create_group_participants_job::CreateGroupParticipantsJob;
 pub use get_group::GetGroup;
 pub use get_group_invite_link::GetGroupInviteLink;
+pub use get_invite_info::GetInviteInfo;
 pub use get_job::GetJob;
 pub use get_pacing::GetPacing;
 pub use join_group::JoinGroup;
 pub use leave_group::LeaveGroup;
 pub use link_community_group::LinkCommunityGroup;
+pub use list_community_groups::ListCommunityGroups;
 pub use list_groups::ListGroups;
 pub use list_jobs::ListJobs;
+pub use list_join_requests::ListJoinRequests;
 pub use remove_community_participants::RemoveCommunityParticipants;
 pub use remove_group_participants::RemoveGroupParticipants;
 pub use reset_group_invite_link::ResetGroupInviteLink;
@@ -126,6 +134,10 @@ operations!(
     SetGroupPicture,
     LinkCommunityGroup,
     UnlinkCommunityGroup,
+    ListJoinRequests,
+    AnswerJoinRequests,
+    GetInviteInfo,
+    ListCommunityGroups,
     GetPacing,
     CreateGroupParticipantsJob,
     CreateCommunityParticipantsJob,

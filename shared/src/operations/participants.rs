@@ -71,6 +71,8 @@ pub(crate) use participants_operation;
 pub struct ParticipantsBody {
     pub action: Action,
     pub participants: Vec<ParticipantJid>,
+    /// `invite_on_privacy` (an add only).
+    pub invite_on_privacy: bool,
 }
 
 /// Validates the path and body into the upstream call; `default` is the
@@ -101,6 +103,7 @@ pub fn prepare_up_to(
         group,
         action: body.action,
         participants: body.participants,
+        invite_on_privacy: body.invite_on_privacy,
     })
 }
 
@@ -124,11 +127,12 @@ pub async fn execute<const WITH_JID_AND_ACTION: bool, E: Engine + ?Sized>(
     mut on: On<'_, E>,
 ) -> Result<Executed, ApiError> {
     let reply = on.call(call.clone()).await?;
+    let invited = private_invites(&mut on, call, &reply).await;
     let index = ReplyIndex::new(&reply);
     let entries: Vec<Entry> = call
         .participants
         .iter()
-        .map(|p| outcome(p, call.action, &index))
+        .map(|p| outcome(p, call.action, &index).invited(&invited))
         .collect();
     let outcomes = entries.iter().map(Entry::audit).collect();
     let response = if WITH_JID_AND_ACTION {
@@ -185,6 +189,17 @@ pub struct Entry<'a> {
     pub status: EntryStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<EntryError<'a>>,
+    /// Whether the private invitation went to a participant WhatsApp's
+    /// privacy settings refused (`invite_on_privacy`, or an engine that
+    /// sends it on its own); absent where none was due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_sent: Option<bool>,
+    /// Why it was not sent (or, alone, why whether it went is unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_error: Option<&'static str>,
+    /// The engine's name for the participant, where its reply had one.
+    #[serde(skip)]
+    pub engine_jid: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -214,8 +229,102 @@ pub struct EntryError<'a> {
     pub add_request: Option<&'a AddRequest>,
 }
 
-impl Entry<'_> {
-    fn audit(&self) -> AuditParticipant {
+/// What became of one private invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invited {
+    /// `Some(true)` sent, `Some(false)` not; `None`: it may have gone.
+    pub sent: Option<bool>,
+    pub error: Option<&'static str>,
+}
+
+impl Invited {
+    const SENT: Invited = Invited {
+        sent: Some(true),
+        error: None,
+    };
+
+    fn not(reason: &'static str) -> Invited {
+        Invited {
+            sent: Some(false),
+            error: Some(reason),
+        }
+    }
+}
+
+/// The private invitations an add with `invite_on_privacy` owes, by the
+/// engine's JID for the participant: one for each privacy refusal (403)
+/// the engine did not answer itself (WAHA on WEBJS sends its own and says
+/// so), sent one after the other within the request's deadline. A refusal
+/// without an `add_request`, or with an expired one, cannot be answered.
+pub async fn private_invites<E: Engine + ?Sized>(
+    on: &mut On<'_, E>,
+    call: &UpdateParticipants,
+    reply: &[EngineParticipant],
+) -> HashMap<String, Invited> {
+    let mut out = HashMap::new();
+    if !call.invite_on_privacy || call.action != Action::Add {
+        return out;
+    }
+    let now = crate::clock::now_epoch();
+    for p in reply {
+        if p.error != Some(403) || p.invite_sent.is_some() {
+            continue;
+        }
+        let invited = match &p.add_request {
+            None => Invited::not("no_add_request"),
+            Some(r) if r.expiration.is_some_and(|e| e <= now) => Invited::not("expired"),
+            Some(r) => {
+                let invite = crate::engine::calls::PrivateInvite {
+                    group: call.group.clone(),
+                    participant: p.jid.clone(),
+                    code: r.code.clone(),
+                    expiration: r.expiration,
+                };
+                match on.call(invite).await {
+                    Ok(()) => Invited::SENT,
+                    Err(e) => invite_failure(&e),
+                }
+            }
+        };
+        out.insert(p.jid.clone(), invited);
+    }
+    out
+}
+
+/// A failed private invitation, in the entry's words.
+fn invite_failure(e: &crate::engine::EngineError) -> Invited {
+    use crate::engine::{EngineError, Reach};
+    match e {
+        EngineError::NotSupported { .. } => Invited::not("not_supported"),
+        EngineError::OutOfTime => Invited::not("out_of_time"),
+        EngineError::Status { status: 429, .. } => Invited::not("rate_limited"),
+        e if e.reach() == Reach::MayHaveActed => Invited {
+            sent: None,
+            error: Some("outcome_unknown"),
+        },
+        _ => Invited::not("engine_refused"),
+    }
+}
+
+impl<'a> Entry<'a> {
+    /// The entry with its private invitation's outcome: the engine's own
+    /// word where it sent one, else what [`private_invites`] did.
+    pub fn invited(mut self, invited: &HashMap<String, Invited>) -> Entry<'a> {
+        if self.invite_sent.is_some() {
+            return self;
+        }
+        if let Some(i) = self
+            .engine_jid
+            .and_then(|jid| invited.get(jid))
+            .or_else(|| invited.get(self.jid))
+        {
+            self.invite_sent = i.sent;
+            self.invite_error = i.error;
+        }
+        self
+    }
+
+    pub fn audit(&self) -> AuditParticipant {
         AuditParticipant {
             jid: self.jid.to_string(),
             status: Some(self.status.as_str().to_string()),
@@ -287,10 +396,10 @@ pub fn parse_body_up_to(
 
     let mut errors = Vec::new();
     for key in object.keys() {
-        if key != "participants" && key != "action" {
+        if !["participants", "action", "invite_on_privacy"].contains(&key.as_str()) {
             errors.push(FieldError::new(
                 key.as_str(),
-                "unknown field; allowed: participants, action",
+                "unknown field; allowed: participants, action, invite_on_privacy",
             ));
         }
     }
@@ -311,11 +420,29 @@ pub fn parse_body_up_to(
             None
         }
     };
+    let invite_on_privacy = match object.get("invite_on_privacy") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => {
+            errors.push(
+                FieldError::new("invite_on_privacy", "must be true or false")
+                    .with_value(&v.to_string()),
+            );
+            false
+        }
+    };
+    if invite_on_privacy && action.is_some_and(|a| a != Action::Add) {
+        errors.push(FieldError::new(
+            "invite_on_privacy",
+            "only with action add: a private invitation answers a refused add",
+        ));
+    }
     let participants = parse_participants(&object, &mut errors, max);
     match (action, participants) {
         (Some(action), Some(participants)) if errors.is_empty() => Ok(ParticipantsBody {
             action,
             participants,
+            invite_on_privacy,
         }),
         _ => Err(fail(errors)),
     }
@@ -403,6 +530,15 @@ pub fn outcome<'a>(
     action: Action,
     reply: &ReplyIndex<'a>,
 ) -> Entry<'a> {
+    outcome_with(requested, reply, |code| reason(code, action))
+}
+
+/// [`outcome`], WhatsApp's per-participant codes read by `reason`.
+pub fn outcome_with<'a>(
+    requested: &'a ParticipantJid,
+    reply: &ReplyIndex<'a>,
+    reason: impl Fn(i64) -> &'static str,
+) -> Entry<'a> {
     let wanted = requested.as_str();
     let Some(p) = reply.get(wanted) else {
         return Entry {
@@ -413,13 +549,16 @@ pub fn outcome<'a>(
             lid: None,
             status: EntryStatus::Unconfirmed,
             error: None,
+            invite_sent: None,
+            invite_error: None,
+            engine_jid: None,
         };
     };
     let error = match p.error.unwrap_or(0) {
         0 => None,
         code => Some(EntryError {
             code,
-            reason: reason(code, action),
+            reason: reason(code),
             add_request: p.add_request.as_ref(),
         }),
     };
@@ -435,6 +574,10 @@ pub fn outcome<'a>(
             EntryStatus::Ok
         },
         error,
+        // whatsapp-web.js's own invitation, where it says.
+        invite_sent: p.invite_sent,
+        invite_error: (p.invite_sent == Some(false)).then_some("engine_refused"),
+        engine_jid: Some(p.jid.as_str()),
     }
 }
 
@@ -538,6 +681,7 @@ mod tests {
             is_super_admin: false,
             error,
             add_request: None,
+            invite_sent: None,
         }
     }
 

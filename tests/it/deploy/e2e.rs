@@ -246,6 +246,7 @@ async fn embedded_default_answers_its_printed_curls() {
         assert!(
             curls.iter().any(|c| {
                 let path = c.url.strip_prefix(&api.base).unwrap_or_default();
+                let path = path.split('?').next().unwrap_or_default();
                 c.method == route.method
                     && shared::routes::match_pattern(route.path, path).is_some()
             }),
@@ -995,9 +996,15 @@ async fn one_tenant_per_engine_through_local_api() {
                     route.function
                 )))
                 .unwrap();
+                let query = event["rawQueryString"].as_str().unwrap_or("");
                 (
                     route.method.to_string(),
-                    format!("{}{}", api.base, event["rawPath"].as_str().unwrap()),
+                    format!(
+                        "{}{}{}{query}",
+                        api.base,
+                        event["rawPath"].as_str().unwrap(),
+                        if query.is_empty() { "" } else { "?" }
+                    ),
                     event["body"].as_str().map(str::to_string),
                     route.function,
                 )

@@ -146,7 +146,9 @@ impl ExpectedStatuses {
 
     fn of(&self, name: &str) -> u16 {
         let stem = name.strip_suffix(".json").unwrap_or(name);
-        if ROUTES.iter().any(|r| r.function == stem) {
+        // An operation's own sample succeeds, unless the sample tenant's
+        // engine cannot make it (then the file says 501).
+        if ROUTES.iter().any(|r| r.function == stem) && !self.0.contains_key(name) {
             return testkit::fakes::success_status(stem);
         }
         *self.0.get(name).unwrap_or_else(|| {
@@ -594,8 +596,11 @@ async fn every_function_under_the_aws_lambda_emulator() {
                 && !n.contains("no-auth")
                 && !n.contains("unknown-field")
                 && !n.starts_with("unmatched-route"))
-            .all(|n| expected.of(n) < 300),
-        "every sample event of an operation succeeds on the sample tenant"
+            .all(|n| expected.of(n) < 300
+                || (expected.of(n) == 501
+                    && !Flavour::Wuts.supports(n.strip_suffix(".json").unwrap_or(n)))),
+        "every sample event of an operation succeeds on the sample tenant, \
+         unless its engine cannot make the call"
     );
     assert!(invoked >= functions + 5);
     for (flavour, _, engine_fake) in &engine_tenants {

@@ -138,6 +138,7 @@ mod documented {
                 .iter()
                 .map(|p| ParticipantJid::normalise(p).unwrap())
                 .collect(),
+            invite_on_privacy: false,
         }
     }
 
@@ -867,6 +868,7 @@ mod never_panic {
             group: shared::jid::GroupJid::parse("1@g.us").unwrap(),
             action: shared::engine::Action::Add,
             participants: vec![shared::jid::ParticipantJid::normalise("1@lid").unwrap()],
+            invite_on_privacy: false,
         };
         let page = shared::engine::ListPage {
             after: None,

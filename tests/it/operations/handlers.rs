@@ -775,7 +775,8 @@ async fn unreachable_dynamodb_is_503() {
 async fn a_token_in_the_documented_data_model_works_on_every_route() {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let url = moto_or_skip!();
-    // The WUTS engine: it serves every route.
+    // The WUTS engine: it serves the most routes (the rest answer 501, after
+    // the token passed).
     let flavour = testkit::fakes::Flavour::Wuts;
     let fake = WutsFake::start_engine(flavour).await;
     let store = Arc::new(crate::support::fresh_store(&url).await);
@@ -801,7 +802,11 @@ async fn a_token_in_the_documented_data_model_works_on_every_route() {
     ));
     for route in shared::operations::ROUTES {
         let a = send(&state, events::load(&format!("{}.json", route.function))).await;
-        let want = testkit::fakes::success_status(route.function);
+        let want = if flavour.supports(route.function) {
+            testkit::fakes::success_status(route.function)
+        } else {
+            501
+        };
         assert_eq!(a.status, want, "{}: {}", route.key(), a.body);
     }
     let audit = store.list_audit("acme", None, 100).await.unwrap();

@@ -26,6 +26,13 @@ pub const DEMO_COMMUNITY: &str = "120363099000000000@g.us";
 pub const DEMO_LINKED_GROUP: &str = "120363039000000002@g.us";
 /// A group the account is not in, joinable with [`DEMO_INVITE_CODE`].
 pub const DEMO_JOINABLE_GROUP: &str = "120363039000000003@g.us";
+/// A group that needs an admin's approval to join, with pending requests
+/// (the join-requests events').
+pub const DEMO_APPROVAL_GROUP: &str = "120363039000000010@g.us";
+/// Who asks to join [`DEMO_APPROVAL_GROUP`]: by phone number, by LID.
+pub const DEMO_REQUESTERS: [&str; 2] = ["5511666666666@s.whatsapp.net", "98765432101234@lid"];
+/// The demo community's announcement group.
+pub const DEMO_ANNOUNCEMENT_GROUP: &str = "120363039000000011@g.us";
 /// 22 letters and digits: every engine's invite-code form.
 pub const DEMO_INVITE_CODE: &str = "DemoJoinCode1234567890";
 /// The session's own account: owner of what it creates.
@@ -63,7 +70,11 @@ pub struct SimGroup {
     pub members_can_add: bool,
     /// The community this group is linked to.
     pub parent: Option<String>,
+    /// Whether it is its community's announcement group.
+    pub announcement_group: bool,
     pub picture_id: Option<String>,
+    /// Pending requests to join: who, and when (epoch seconds).
+    pub join_requests: BTreeMap<String, i64>,
 }
 
 impl SimGroup {
@@ -87,7 +98,9 @@ impl SimGroup {
             join_approval: false,
             members_can_add: false,
             parent: None,
+            announcement_group: false,
             picture_id: None,
+            join_requests: BTreeMap::new(),
         }
     }
 
@@ -122,6 +135,7 @@ impl SimGroup {
             }),
             is_community: Some(self.is_community),
             parent_jid: self.parent.clone(),
+            is_announcement_group: self.announcement_group.then_some(true),
         }
     }
 
@@ -142,6 +156,10 @@ struct State {
     /// Groups the account is not in, by invite code.
     joinable: BTreeMap<String, (String, SimGroup)>,
     created: u64,
+    /// The add requests privacy refusals gave: code → (group, participant).
+    add_requests: BTreeMap<String, (String, String)>,
+    /// Private invitations sent: (group, participant).
+    invites_sent: Vec<(String, String)>,
 }
 
 pub struct Simulator {
@@ -198,6 +216,19 @@ impl Simulator {
         let mut linked = SimGroup::new(&DEMO_MEMBERS).named("Linked group");
         linked.parent = Some(DEMO_COMMUNITY.into());
         sim.put_group(DEMO_LINKED_GROUP, linked);
+        let mut announcements = SimGroup::new(&DEMO_MEMBERS).named("Demo community");
+        announcements.parent = Some(DEMO_COMMUNITY.into());
+        announcements.announcement_group = true;
+        announcements.announce = true;
+        sim.put_group(DEMO_ANNOUNCEMENT_GROUP, announcements);
+        let mut approval = SimGroup::new(&DEMO_MEMBERS).named("Approval group");
+        approval.join_approval = true;
+        approval.join_requests = DEMO_REQUESTERS
+            .iter()
+            .zip([1_781_600_000, 1_781_600_060])
+            .map(|(j, at)| (j.to_string(), at))
+            .collect();
+        sim.put_group(DEMO_APPROVAL_GROUP, approval);
         sim.put_joinable(
             DEMO_INVITE_CODE,
             DEMO_JOINABLE_GROUP,
@@ -243,6 +274,18 @@ impl Simulator {
         self.lock().not_on_whatsapp.insert(jid.to_string());
     }
 
+    /// The private invitations sent so far: (group, participant).
+    pub fn invites_sent(&self) -> Vec<(String, String)> {
+        self.lock().invites_sent.clone()
+    }
+
+    /// Someone asks to join `group` (at epoch seconds `at`).
+    pub fn request_to_join(&self, group: &str, jid: &str, at: i64) {
+        if let Some(g) = self.lock().groups.get_mut(group) {
+            g.join_requests.insert(jid.to_string(), at);
+        }
+    }
+
     fn writable_group<'a>(
         groups: &'a mut BTreeMap<String, SimGroup>,
         connected: bool,
@@ -276,6 +319,7 @@ impl Simulator {
         } = &mut *state;
         let group = Self::writable_group(groups, *connected, call.kind, call.group.as_str())?;
         let mut reply = Vec::with_capacity(call.participants.len());
+        let mut issued = Vec::new();
         for participant in &call.participants {
             let jid = participant.as_str();
             let mut add_request = None;
@@ -283,8 +327,10 @@ impl Simulator {
                 Action::Add if group.members.contains_key(jid) => 409,
                 Action::Add if not_on_whatsapp.contains(jid) => 404,
                 Action::Add if restricted.contains(jid) => {
+                    let code = new_invite_code();
+                    issued.push((code.clone(), jid.to_string()));
                     add_request = Some(AddRequest {
-                        code: new_invite_code(),
+                        code,
                         expiration: Some(shared::clock::now_epoch() + 7 * 86_400),
                     });
                     403
@@ -315,9 +361,123 @@ impl Simulator {
                 is_super_admin: member.is_super_admin,
                 error: Some(code),
                 add_request,
+                invite_sent: None,
             });
         }
+        for (code, jid) in issued {
+            state
+                .add_requests
+                .insert(code, (call.group.as_str().to_string(), jid));
+        }
         Ok(reply)
+    }
+
+    /// The pending requests to join (admins only).
+    pub fn join_requests(
+        &self,
+        group: &GroupJid,
+    ) -> Result<Vec<shared::engine::groups::JoinRequest>, EngineError> {
+        self.with_plain_group(group, |g| {
+            g.join_requests
+                .iter()
+                .filter_map(|(jid, at)| {
+                    shared::engine::groups::JoinRequest::new(
+                        jid,
+                        None,
+                        shared::engine::groups::epoch_secs_to_rfc3339(*at),
+                        Some("invite_link"),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Approves (members now) or rejects pending requests: 0 for each
+    /// request answered, 404 for someone with none pending.
+    pub fn answer_join_requests(
+        &self,
+        group: &GroupJid,
+        approve: bool,
+        who: &[shared::jid::ParticipantJid],
+    ) -> Result<Vec<EngineParticipant>, EngineError> {
+        self.with_plain_group(group, |g| {
+            who.iter()
+                .map(|p| {
+                    let jid = p.as_str();
+                    let code = match g.join_requests.remove(jid) {
+                        Some(_) if approve => {
+                            g.members.insert(jid.to_string(), Member::default());
+                            0
+                        }
+                        Some(_) => 0,
+                        None => 404,
+                    };
+                    EngineParticipant {
+                        jid: jid.to_string(),
+                        phone_number: p.phone_number().map(str::to_string),
+                        lid: jid.ends_with("@lid").then(|| jid.to_string()),
+                        is_admin: false,
+                        is_super_admin: false,
+                        error: Some(code),
+                        add_request: None,
+                        invite_sent: None,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// The group an invite code leads to, without joining it: a group not
+    /// joined yet, or one of the account's by its current link.
+    pub fn invite_info(&self, code: &str) -> Result<Group, EngineError> {
+        let state = self.lock();
+        Self::connected(&state)?;
+        if let Some((jid, g)) = state.joinable.get(code) {
+            return Ok(g.to_group(jid, false));
+        }
+        state
+            .groups
+            .iter()
+            .find(|(_, g)| g.invite_code == code)
+            .map(|(jid, g)| g.to_group(jid, false))
+            .ok_or_else(|| wuts_status(404, "group_not_found"))
+    }
+
+    /// The groups linked to a community the account is in.
+    pub fn community_groups(&self, community: &GroupJid) -> Result<Vec<Group>, EngineError> {
+        let state = self.lock();
+        Self::connected(&state)?;
+        match state.groups.get(community.as_str()) {
+            Some(c) if c.is_community => {}
+            Some(_) => return Err(wuts_status(404, "not_a_community")),
+            None => return Err(wuts_status(404, "group_not_found")),
+        }
+        Ok(state
+            .groups
+            .iter()
+            .filter(|(_, g)| g.parent.as_deref() == Some(community.as_str()))
+            .map(|(jid, g)| g.to_group(jid, false))
+            .collect())
+    }
+
+    /// Sends the private invitation an add request allows: the code must be
+    /// one a refusal of `participant` to `group` gave.
+    pub fn private_invite(
+        &self,
+        group: &GroupJid,
+        participant: &str,
+        code: &str,
+    ) -> Result<(), EngineError> {
+        let mut state = self.lock();
+        Self::connected(&state)?;
+        match state.add_requests.get(code) {
+            Some((g, p)) if g == group.as_str() && p == participant => {}
+            _ => return Err(wuts_status(400, "bad_request")),
+        }
+        state
+            .invites_sent
+            .push((group.as_str().to_string(), participant.to_string()));
+        Ok(())
     }
 
     pub fn reset(&self, group: &GroupJid) -> Result<String, EngineError> {
@@ -606,6 +766,17 @@ impl Engine for Simulator {
             AnyCall::LinkGroup(c) => {
                 AnyReply::LinkGroup(self.link(&c.community, &c.group, c.link)?)
             }
+            AnyCall::JoinRequests(c) => AnyReply::JoinRequests(self.join_requests(&c.group)?),
+            AnyCall::AnswerJoinRequests(c) => AnyReply::AnswerJoinRequests(
+                self.answer_join_requests(&c.group, c.approve, &c.participants)?,
+            ),
+            AnyCall::InviteInfo(c) => AnyReply::InviteInfo(self.invite_info(&c.code)?),
+            AnyCall::CommunityGroups(c) => {
+                AnyReply::CommunityGroups(self.community_groups(&c.community)?)
+            }
+            AnyCall::PrivateInvite(c) => {
+                AnyReply::PrivateInvite(self.private_invite(&c.group, &c.participant, &c.code)?)
+            }
         })
     }
 
@@ -633,6 +804,7 @@ mod tests {
                 .iter()
                 .map(|p| ParticipantJid::normalise(p).unwrap())
                 .collect(),
+            invite_on_privacy: false,
         }
     }
 

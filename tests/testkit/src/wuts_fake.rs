@@ -234,6 +234,7 @@ pub fn apply(
         group,
         action,
         participants,
+        invite_on_privacy: false,
     })
 }
 

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::engine::adapter::{Adapter, Speaks, cannot, speaks};
 use crate::engine::calls::{
-    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
-    UpdateGroup,
+    AnswerJoinRequests, CommunityGroups, GroupInfo, Invite, InviteCall, InviteInfo, JoinRequests,
+    Leave, LinkGroup, ListGroups, PrivateInvite, SetEphemeral, SetPicture, UpdateGroup,
 };
 use crate::engine::groups::NewCommunity;
 use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
@@ -48,6 +48,11 @@ pub fn participants(
     if call.kind == GroupKind::Community {
         return Err(EngineError::NotSupported {
             operation: "update community participants (Evolution API has no community routes)",
+        });
+    }
+    if call.invite_on_privacy {
+        return Err(EngineError::NotSupported {
+            operation: NO_PRIVATE_INVITE,
         });
     }
     Ok(Outgoing {
@@ -484,6 +489,46 @@ pub fn join(target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError>
     }
 }
 
+/// `invite_on_privacy` and the invitation itself: Evolution 2.3.7 has no
+/// route that sends one (`sendInvite` sends the public link as text; PR
+/// #2624, which would, is not merged).
+const NO_PRIVATE_INVITE: &str =
+    "send the private invitation on a privacy refusal (Evolution API has no route for it)";
+
+/// `GET /group/inviteInfo/{instance}?inviteCode=<22 letters and digits>`
+/// → 200, Baileys' `GroupMetadata` of the invite's group (its
+/// `joinApprovalMode` included). A code of another length is refused
+/// before sending, as for a join. Any failure is 404 `No invite info`.
+pub fn invite_info(target: &EngineTarget, code: &str) -> Result<Outgoing, EngineError> {
+    if code.len() != 22 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(EngineError::Invalid {
+            field: "code",
+            message: "Evolution API takes only invite codes of 22 letters and digits",
+        });
+    }
+    Ok(Outgoing {
+        method: Method::GET,
+        url: format!(
+            "{}?inviteCode={}",
+            instance_url("inviteInfo", target),
+            enc(code)
+        ),
+        auth: AUTH,
+        body: None,
+    })
+}
+
+pub fn invite_info_reply(reply: &Reply) -> Result<Group, EngineError> {
+    let v: Value = json(reply)?;
+    if v.is_null() {
+        return Err(refusal(404, "group_not_found", reply));
+    }
+    Ok(baileys::group(&v)
+        .ok_or_else(|| EngineError::InvalidResponse("not a group object".into()))?
+        .checked()?
+        .without_participants())
+}
+
 pub fn join_reply(reply: &Reply) -> Result<Joined, EngineError> {
     let v: Value = json(reply)?;
     if v.get("accepted") != Some(&Value::Bool(true)) {
@@ -548,6 +593,18 @@ speaks!(Evolution: NewGroup =>
 
 cannot!(Evolution: NewCommunity => "create a community (Evolution API has no community routes)");
 cannot!(Evolution: LinkGroup => "link groups to a community (Evolution API has no community routes)");
+// No community routes: a community's groups are read from
+// `fetchAllGroups` (the linked groups the account is in; `linkedParent`,
+// `isCommunityAnnounce`).
+speaks!(Evolution: CommunityGroups =>
+    request(target, _) Ok(list(target));
+    reply(call, reply) listing::community_groups(&reply.body, listing::Shape::Evolution, &call.community));
+cannot!(Evolution: JoinRequests, AnswerJoinRequests => "answer join requests (Evolution API has no such route)");
+cannot!(Evolution: PrivateInvite => NO_PRIVATE_INVITE);
+
+speaks!(Evolution: InviteInfo =>
+    request(target, call) invite_info(target, &call.code);
+    reply(_, reply) invite_info_reply(reply));
 
 speaks!(Evolution: ListGroups =>
     request(target, _) Ok(list(target));

@@ -5,8 +5,8 @@ use lambda_http::http::Method;
 
 use crate::engine::adapter::{Adapter, cannot, speaks};
 use crate::engine::calls::{
-    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
-    UpdateGroup,
+    AnswerJoinRequests, CommunityGroups, GroupInfo, Invite, InviteCall, InviteInfo, JoinRequests,
+    Leave, LinkGroup, ListGroups, PrivateInvite, SetEphemeral, SetPicture, UpdateGroup,
 };
 use crate::engine::groups::{GroupChange, Join, NewCommunity, NewGroup};
 use crate::engine::wire::{Auth, Outgoing, Reply, enc, invite_link, json, status_as_is};
@@ -108,7 +108,12 @@ impl Adapter for SessionService {
 }
 
 speaks!(SessionService: UpdateParticipants =>
-    request(target, call) Ok(participants(target, call));
+    request(target, call) {
+        if call.invite_on_privacy {
+            return Err(EngineError::NotSupported { operation: NO_PRIVATE_INVITE });
+        }
+        Ok(participants(target, call))
+    };
     reply(_, reply) participants_reply(reply));
 
 speaks!(SessionService: Invite =>
@@ -125,3 +130,10 @@ cannot!(SessionService: UpdateGroup => "update a group (the session-service cont
 cannot!(SessionService: Join => "join a group (the session-service contract has no such call)");
 cannot!(SessionService: SetPicture => "set a group picture (the session-service contract has no such call)");
 cannot!(SessionService: LinkGroup => "link groups to a community (the session-service contract has no such call)");
+cannot!(SessionService: JoinRequests, AnswerJoinRequests => "answer join requests (the session-service contract has no such call)");
+cannot!(SessionService: InviteInfo => "read an invite's group (the session-service contract has no such call)");
+cannot!(SessionService: CommunityGroups => "list a community's groups (the session-service contract has no such call)");
+cannot!(SessionService: PrivateInvite => NO_PRIVATE_INVITE);
+
+/// `invite_on_privacy`, refused before the add is sent.
+const NO_PRIVATE_INVITE: &str = "send the private invitation on a privacy refusal (the session-service contract has no such call)";

@@ -10,11 +10,13 @@ use serde_json::Value;
 
 use crate::engine::adapter::{Adapter, cannot, speaks};
 use crate::engine::calls::{
-    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
-    UpdateGroup,
+    AnswerJoinRequests, CommunityGroups, GroupInfo, Invite, InviteCall, InviteInfo, JoinRequests,
+    Leave, LinkGroup, ListGroups, PrivateInvite, SetEphemeral, SetPicture, UpdateGroup,
 };
 use crate::engine::groups::NewCommunity;
-use crate::engine::groups::{Group, GroupChange, Join, Joined, MemberAddMode, NewGroup};
+use crate::engine::groups::{
+    Group, GroupChange, Join, JoinRequest, Joined, MemberAddMode, NewGroup, epoch_to_rfc3339,
+};
 use crate::engine::listing;
 use crate::engine::shapes::{self, baileys, our_id, whatsmeow};
 use crate::engine::wire::{
@@ -142,6 +144,9 @@ pub fn participants_reply(
                     is_super_admin: false,
                     error: (code != 200).then_some(code),
                     add_request: None,
+                    // whatsapp-web.js sends the private invitation itself
+                    // on a privacy refusal, and says whether it went.
+                    invite_sent: result.get("isInviteV4Sent").and_then(Value::as_bool),
                 })
             })
             .collect()),
@@ -195,6 +200,7 @@ impl Gows {
                 code: a.code,
                 expiration: a.expiration.as_ref().and_then(expiration),
             }),
+            invite_sent: None,
         }
     }
 }
@@ -484,6 +490,109 @@ pub fn picture(target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoin
     )
 }
 
+/// `GET /api/{session}/groups/{id}/participants/join-requests` → 200
+/// `[{requesterId, requesterPn?, requestMethod, timestamp}]` (WAHA
+/// 2026.8.2 and later, every internal engine; `timestamp` in seconds, 0
+/// where unknown).
+pub fn join_requests(target: &EngineTarget, group: &GroupJid) -> Outgoing {
+    Outgoing {
+        method: Method::GET,
+        url: url(target, group, "participants/join-requests"),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+pub fn join_requests_reply(reply: &Reply) -> Result<Vec<JoinRequest>, EngineError> {
+    let Some(Value::Array(items)) = body_value(reply)? else {
+        return Err(EngineError::InvalidResponse(
+            "a join-requests reply that is not a list".into(),
+        ));
+    };
+    Ok(items
+        .iter()
+        .filter_map(|r| {
+            JoinRequest::new(
+                r.get("requesterId")?.as_str()?,
+                r.get("requesterPn").and_then(Value::as_str),
+                epoch_to_rfc3339(r.get("timestamp")),
+                r.get("requestMethod").and_then(Value::as_str),
+            )
+        })
+        .collect())
+}
+
+/// `POST /api/{session}/groups/{id}/participants/join-requests/approve`
+/// (or `/reject`) `{participants: [{id}]}` → 200 `[{requesterId, success,
+/// error?}]`. Never an empty list: WEBJS would act on every request.
+pub fn answer_join_requests(target: &EngineTarget, call: &AnswerJoinRequests) -> Outgoing {
+    let tail = if call.approve {
+        "participants/join-requests/approve"
+    } else {
+        "participants/join-requests/reject"
+    };
+    with_body(
+        Method::POST,
+        url(target, &call.group, tail),
+        serde_json::json!({
+            "participants": call
+                .participants
+                .iter()
+                .map(|p| serde_json::json!({"id": waha_id(p.as_str())}))
+                .collect::<Vec<_>>(),
+        }),
+    )
+}
+
+/// One entry per requester WhatsApp answered for; an entry without a
+/// readable requester is left out (that participant is `unconfirmed`).
+pub fn answer_join_requests_reply(reply: &Reply) -> Result<Vec<EngineParticipant>, EngineError> {
+    let Some(Value::Array(items)) = body_value(reply)? else {
+        return Err(EngineError::InvalidResponse(
+            "a join-requests answer that is not a list".into(),
+        ));
+    };
+    Ok(items
+        .iter()
+        .filter_map(|r| {
+            let jid = our_id(r.get("requesterId")?.as_str()?);
+            let success = r.get("success")?.as_bool()?;
+            let error = if success {
+                0
+            } else {
+                // A failure without a code is still a failure.
+                r.get("error").and_then(Value::as_i64).unwrap_or(500)
+            };
+            Some(EngineParticipant {
+                lid: jid.ends_with("@lid").then(|| jid.clone()),
+                phone_number: jid.ends_with("@s.whatsapp.net").then(|| jid.clone()),
+                jid,
+                is_admin: false,
+                is_super_admin: false,
+                error: Some(error),
+                add_request: None,
+                invite_sent: None,
+            })
+        })
+        .collect())
+}
+
+/// `GET /api/{session}/groups/join-info?code=<code>` → 200 the internal
+/// engine's group object (whatsmeow's `GroupInfo`, Baileys'
+/// `GroupMetadata`, or whatsapp-web.js's), read by its shape.
+pub fn invite_info(target: &EngineTarget, code: &str) -> Outgoing {
+    Outgoing {
+        method: Method::GET,
+        url: session_url(target, &format!("/join-info?code={}", enc(code))),
+        auth: AUTH,
+        body: None,
+    }
+}
+
+pub fn invite_info_reply(reply: &Reply) -> Result<Group, EngineError> {
+    Ok(group_reply(reply, true)?.without_participants())
+}
+
 /// WAHA, call by call (whichever internal engine the session runs: the
 /// replies are read by their shape).
 pub struct Waha;
@@ -516,6 +625,25 @@ speaks!(Waha: Leave =>
 cannot!(Waha: SetEphemeral => "set the disappearing-message timer (WAHA has no such route)");
 cannot!(Waha: NewCommunity => "create a community (WAHA has no community routes)");
 cannot!(Waha: LinkGroup => "link groups to a community (WAHA has no community routes)");
+// No community routes: a community's groups are read from the group list
+// (the linked groups the account is in; GOWS `LinkedParentJID` and
+// `IsDefaultSubGroup`, NOWEB `linkedParent` and `isCommunityAnnounce`).
+speaks!(Waha: CommunityGroups =>
+    request(target, _) Ok(list(target));
+    reply(call, reply) listing::community_groups(&reply.body, listing::Shape::Waha, &call.community));
+cannot!(Waha: PrivateInvite => "send a private invitation (WAHA has no route for it; on WEBJS it sends one itself with the add)");
+
+speaks!(Waha: JoinRequests =>
+    request(target, call) Ok(join_requests(target, &call.group));
+    reply(_, reply) join_requests_reply(reply));
+
+speaks!(Waha: AnswerJoinRequests =>
+    request(target, call) Ok(answer_join_requests(target, call));
+    reply(_, reply) answer_join_requests_reply(reply));
+
+speaks!(Waha: InviteInfo =>
+    request(target, call) Ok(invite_info(target, &call.code));
+    reply(_, reply) invite_info_reply(reply));
 
 speaks!(Waha: NewGroup =>
     request(target, call) create_group(target, call);

@@ -5,10 +5,10 @@
 use lambda_http::http::Method;
 use serde::Deserialize;
 
-use crate::engine::adapter::{Adapter, speaks};
+use crate::engine::adapter::{Adapter, cannot, speaks};
 use crate::engine::calls::{
-    GroupInfo, Invite, InviteCall, Leave, LinkGroup, ListGroups, SetEphemeral, SetPicture,
-    UpdateGroup,
+    AnswerJoinRequests, CommunityGroups, GroupInfo, Invite, InviteCall, InviteInfo, JoinRequests,
+    Leave, LinkGroup, ListGroups, PrivateInvite, SetEphemeral, SetPicture, UpdateGroup,
 };
 use crate::engine::groups::{Group, GroupChange, Join, Joined, NewCommunity, NewGroup};
 use crate::engine::listing;
@@ -341,7 +341,12 @@ impl Adapter for Wuts {
 }
 
 speaks!(Wuts: UpdateParticipants =>
-    request(_, call) Ok(participants(call));
+    request(_, call) {
+        if call.invite_on_privacy {
+            return Err(EngineError::NotSupported { operation: NO_PRIVATE_INVITE });
+        }
+        Ok(participants(call))
+    };
     reply(call, reply) participants_reply(call, reply));
 
 speaks!(Wuts: Invite =>
@@ -387,3 +392,16 @@ speaks!(Wuts: SetPicture =>
 speaks!(Wuts: LinkGroup =>
     request(_, call) Ok(link(&call.community, &call.group, call.link));
     reply(_, reply) done_reply(reply).map(|_| ()));
+
+/// What the WUTS documentation has no route for (`docs/research/wuts-join-requests.md`).
+const NO_PRIVATE_INVITE: &str =
+    "send the private invitation on a privacy refusal (the WUTS API documents no such call)";
+
+cannot!(Wuts: JoinRequests, AnswerJoinRequests => "answer join requests (the WUTS API documents no such call)");
+cannot!(Wuts: InviteInfo => "read an invite's group (the WUTS API documents no such call)");
+// No route lists a community's groups: they are read from `GET /groups`
+// (the linked groups the account is in; `parent_jid`).
+speaks!(Wuts: CommunityGroups =>
+    request(_, _) Ok(list());
+    reply(call, reply) listing::community_groups(&reply.body, listing::Shape::Wuts, &call.community));
+cannot!(Wuts: PrivateInvite => NO_PRIVATE_INVITE);

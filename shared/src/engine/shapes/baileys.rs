@@ -41,6 +41,10 @@ pub fn group(v: &Value) -> Option<Group> {
         participants,
         is_community: v.get("isCommunity").and_then(Value::as_bool),
         parent_jid: text(v, "linkedParent"),
+        is_announcement_group: v
+            .get("isCommunityAnnounce")
+            .and_then(Value::as_bool)
+            .filter(|a| *a),
     })
 }
 
@@ -83,5 +87,6 @@ pub fn participant(v: &Value) -> Option<EngineParticipant> {
         is_super_admin: false,
         error: (status != 200).then_some(status),
         add_request,
+        invite_sent: None,
     })
 }

@@ -72,6 +72,10 @@ pub fn from_any(v: &Value) -> Option<Group> {
         webjs::created(v)
     } else if v.get("groupMetadata").is_some() {
         webjs::chat(v)
+    } else if v.get("id").is_some_and(Value::is_object) {
+        // WA-Web's bare group metadata (WAHA on WEBJS's invite preview):
+        // the `groupMetadata` of a chat, its `id` a wid object.
+        webjs::chat(&serde_json::json!({ "groupMetadata": v }))
     } else {
         baileys::group(v)
     }

@@ -56,6 +56,10 @@ pub fn chat(v: &Value) -> Option<Group> {
         participants,
         is_community: meta.get("isParentGroup").and_then(Value::as_bool),
         parent_jid: wid(meta.get("parentGroup")),
+        is_announcement_group: meta
+            .get("defaultSubgroup")
+            .and_then(Value::as_bool)
+            .filter(|a| *a),
     })
 }
 

@@ -38,6 +38,10 @@ pub fn group(v: &Value) -> Option<Group> {
         participants,
         is_community: v.get("IsParent").and_then(Value::as_bool),
         parent_jid: text(v, "LinkedParentJID"),
+        is_announcement_group: v
+            .get("IsDefaultSubGroup")
+            .and_then(Value::as_bool)
+            .filter(|a| *a),
     })
 }
 
@@ -72,5 +76,6 @@ pub fn participant(v: &Value) -> Option<EngineParticipant> {
             .unwrap_or(false),
         error: (error != 0).then_some(error),
         add_request,
+        invite_sent: None,
     })
 }

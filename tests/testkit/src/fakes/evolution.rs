@@ -210,6 +210,7 @@ fn evolution_never_connected(route: &str) -> Option<Response> {
         ),
         "updateGroupPicture" => (500, "Error update group picture", "updateProfilePicture"),
         "acceptInviteCode" => (404, "Accept invite error", "groupAcceptInvite"),
+        "inviteInfo" => (404, "No invite info", "groupGetInviteInfo"),
         "fetchAllGroups" => {
             return Some(json_response(
                 500,
@@ -295,6 +296,22 @@ fn evolution_instance_routes(
                     json_response(200, json!({"accepted": true}))
                 }
                 Ok(j) => json_response(200, json!({"accepted": true, "groupJid": j.group_jid})),
+                Err(e) => validated(f.refuse(e)),
+            }
+        }
+        ("GET", "inviteInfo") => {
+            let code = req.query("inviteCode").unwrap_or_default();
+            if code.len() != 22 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Some(f.bad_request());
+            }
+            match sim.invite_info(&code) {
+                Ok(g) => json_response(200, baileys_group(&g, false)),
+                // Evolution answers every failure alike: no invite info.
+                Err(_) if sim.is_connected() => json_response(
+                    404,
+                    json!({"status": 404, "error": "Not Found",
+                           "response": {"message": ["No invite info", code]}}),
+                ),
                 Err(e) => validated(f.refuse(e)),
             }
         }

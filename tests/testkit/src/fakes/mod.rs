@@ -171,6 +171,12 @@ impl Flavour {
                 true
             }
             _ if engine == EngineKind::SessionService => false,
+            // WAHA's join-request routes (2026.8.2); no other engine has them.
+            "list-join-requests" | "answer-join-requests" => engine == EngineKind::Waha,
+            // WAHA's join-info and Evolution's inviteInfo.
+            "get-invite-info" => matches!(engine, EngineKind::Evolution | EngineKind::Waha),
+            // Read from the group list on every engine that has one.
+            "list-community-groups" => true,
             f if f.contains("community") => self.supports_communities(),
             "set-group-ephemeral" => matches!(engine, EngineKind::Wuts | EngineKind::Evolution),
             _ => true,
@@ -284,7 +290,7 @@ pub fn baileys_group(g: &Group, with_participants: bool) -> Value {
         "id": g.jid, "subject": g.name, "subjectOwner": g.owner, "subjectTime": epoch_of(&g.created_at),
         "size": g.members_count, "creation": epoch_of(&g.created_at), "owner": g.owner,
         "restrict": g.is_locked, "announce": g.is_announce, "isCommunity": g.is_community.unwrap_or(false),
-        "isCommunityAnnounce": false, "joinApprovalMode": g.join_approval, "memberAddMode": false,
+        "isCommunityAnnounce": g.is_announcement_group.unwrap_or(false), "joinApprovalMode": g.join_approval, "memberAddMode": false,
         "pictureUrl": null,
     });
     if let Some(t) = &g.topic {

@@ -72,7 +72,7 @@ pub(super) fn handle(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response
         };
         let (sent, list): (Vec<String>, Vec<ParticipantJid>) = ids.into_iter().unzip();
         return match apply(sim, GroupKind::Group, jid, action, list) {
-            Ok(reply) => waha_reply(f, action, &sent, &reply),
+            Ok(reply) => waha_reply(f, sim, jid, action, &sent, &reply),
             Err(e) => f.refuse(e),
         };
     }
@@ -156,6 +156,66 @@ pub(super) fn handle(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response
                 Err(e) => f.refuse(e),
             }
         }
+        ("GET", ["participants", "join-requests"]) => {
+            match group_of(jid).and_then(|g| sim.join_requests(&g)) {
+                Ok(list) => json_response(
+                    200,
+                    json!(list.iter().map(|r| {
+                        let secs = epoch_of(&r.requested_at);
+                        let mut v = match f {
+                            // GOWS: whatsmeow's list has neither the phone number nor the method.
+                            Flavour::WahaGows => json!({"requesterId": c_us(&r.jid), "addedById": null,
+                                "parentGroupId": null, "requestMethod": null, "timestamp": secs}),
+                            Flavour::WahaNoweb => json!({"requesterId": c_us(&r.jid),
+                                "requesterPn": r.phone_number.as_deref().map(c_us), "addedById": null,
+                                "parentGroupId": null, "requestMethod": r.method, "timestamp": secs}),
+                            _ => json!({"requesterId": c_us(&r.jid), "addedById": "5511999999999@c.us",
+                                "parentGroupId": null, "requestMethod": r.method, "timestamp": secs}),
+                        };
+                        if f == Flavour::WahaWebjs {
+                            v.as_object_mut().map(|o| o.remove("requesterPn"));
+                        }
+                        v
+                    }).collect::<Vec<_>>()),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
+        (
+            "POST",
+            [
+                "participants",
+                "join-requests",
+                verb @ ("approve" | "reject"),
+            ],
+        ) => {
+            let ids: Option<Vec<ParticipantJid>> =
+                serde_json::from_str::<Value>(req.body).ok().and_then(|v| {
+                    v["participants"]
+                        .as_array()?
+                        .iter()
+                        .map(|p| from_waha_id(p["id"].as_str()?))
+                        .collect()
+                });
+            let Some(ids) = ids.filter(|l| !l.is_empty()) else {
+                return f.bad_request();
+            };
+            match group_of(jid).and_then(|g| sim.answer_join_requests(&g, *verb == "approve", &ids))
+            {
+                Ok(reply) => json_response(
+                    200,
+                    json!(reply.iter().map(|p| {
+                        let code = p.error.unwrap_or(0);
+                        if code == 0 {
+                            json!({"requesterId": c_us(&p.jid), "success": true})
+                        } else {
+                            json!({"requesterId": c_us(&p.jid), "success": false, "error": code})
+                        }
+                    }).collect::<Vec<_>>()),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
         ("GET", ["invite-code"]) => match group_of(jid).and_then(|g| sim.current_invite(&g)) {
             Ok(link) => text(200, code_of(link)),
             Err(e) => f.refuse(e),
@@ -173,6 +233,8 @@ pub(super) fn handle(f: Flavour, sim: &Simulator, req: &Request<'_>) -> Response
 
 fn waha_reply(
     f: Flavour,
+    sim: &Simulator,
+    group: &str,
     action: Action,
     sent: &[String],
     reply: &[EngineParticipant],
@@ -206,9 +268,17 @@ fn waha_reply(
                     0 => 200,
                     c => c,
                 };
+                // whatsapp-web.js sends the private invitation itself on
+                // every privacy refusal that allows one.
+                let sent = match (&p.add_request, group_of(group)) {
+                    (Some(a), Ok(g)) if code == 403 => {
+                        sim.private_invite(&g, &p.jid, &a.code).is_ok()
+                    }
+                    _ => false,
+                };
                 map.insert(
                     id.clone(),
-                    json!({"code": code, "message": "", "isInviteV4Sent": false}),
+                    json!({"code": code, "message": "", "isInviteV4Sent": sent}),
                 );
             }
             json_response(200, Value::Object(map))
@@ -233,7 +303,7 @@ fn gows_group(g: &Group) -> Value {
         "TopicDeleted": false, "IsLocked": g.is_locked, "IsAnnounce": g.is_announce,
         "AnnounceVersionID": "", "IsEphemeral": false, "DisappearingTimer": 0, "IsIncognito": false,
         "IsParent": g.is_community.unwrap_or(false), "DefaultMembershipApprovalMode": "",
-        "LinkedParentJID": g.parent_jid.clone().unwrap_or_default(), "IsDefaultSubGroup": false,
+        "LinkedParentJID": g.parent_jid.clone().unwrap_or_default(), "IsDefaultSubGroup": g.is_announcement_group.unwrap_or(false),
         "IsJoinApprovalRequired": g.join_approval.unwrap_or(false), "AddressingMode": "pn",
         "GroupCreated": g.created_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
         "ParticipantVersionID": "", "MemberAddMode": "admin_add",
@@ -265,6 +335,9 @@ fn webjs_chat(g: &Group) -> Value {
     if let Some(p) = &g.parent_jid {
         meta["parentGroup"] = wid(p);
     }
+    if g.is_announcement_group == Some(true) {
+        meta["defaultSubgroup"] = json!(true);
+    }
     if let Some(list) = &g.participants {
         meta["participants"] = json!(
             list.iter()
@@ -288,7 +361,7 @@ fn waha_group(f: Flavour, g: &Group) -> Value {
 }
 
 /// WAHA's session routes that name no group (create, list, join), and
-/// refusing the id WAHA does not route (`join-info`, `count`).
+/// the invite preview (`join-info`).
 fn waha_session_routes(
     f: Flavour,
     sim: &Simulator,
@@ -356,6 +429,20 @@ fn waha_session_routes(
                 Ok(groups) => json_response(
                     200,
                     json!(groups.iter().map(|g| waha_group(f, g)).collect::<Vec<_>>()),
+                ),
+                Err(e) => f.refuse(e),
+            }
+        }
+        ("GET", ["join-info"]) => {
+            let code = req.query("code").unwrap_or_default();
+            let code = code.rsplit('/').next().unwrap_or("").to_string();
+            match sim.invite_info(&code) {
+                Ok(g) => json_response(
+                    200,
+                    match f {
+                        Flavour::WahaWebjs => webjs_chat(&g)["groupMetadata"].clone(),
+                        _ => waha_group(f, &g),
+                    },
                 ),
                 Err(e) => f.refuse(e),
             }
