@@ -29,7 +29,10 @@ use shared::provision::{self, NewTenant};
 use shared::store::{TenantStatus, TenantStore};
 use shared::{ApiError, AppState};
 use testkit::memory::MemoryStore;
-use testkit::sim::{DEMO_COMMUNITY, DEMO_GROUP, DEMO_MEMBERS, DEMO_SPARE_GROUP, Simulator};
+use testkit::sim::{
+    DEMO_ANNOUNCEMENT_GROUP, DEMO_APPROVAL_GROUP, DEMO_COMMUNITY, DEMO_GROUP, DEMO_LINKED_GROUP,
+    DEMO_MEMBERS, DEMO_REQUESTERS, DEMO_SPARE_GROUP, Simulator,
+};
 
 /// Bodies are read up to this size; larger ones get the 413 envelope at once
 /// (the handlers' own limits are smaller still: 16 KiB, 2 MiB for a picture).
@@ -149,7 +152,13 @@ fn banner(base: &str, token: &str) -> String {
             "demo group: {DEMO_GROUP} (members {})",
             DEMO_MEMBERS.join(", ")
         ),
-        format!("demo community: {DEMO_COMMUNITY}"),
+        format!(
+            "demo community: {DEMO_COMMUNITY} (linked: {DEMO_LINKED_GROUP}, announcements: {DEMO_ANNOUNCEMENT_GROUP})"
+        ),
+        format!(
+            "a group that asks for approval: {DEMO_APPROVAL_GROUP} (pending: {})",
+            DEMO_REQUESTERS.join(", ")
+        ),
         format!("a group to leave: {DEMO_SPARE_GROUP}"),
         format!(
             "pacing: on, scaled for the demo (add: {} at once, then one per {} ms; GET /pacing shows the lane)",

@@ -145,8 +145,11 @@ pub fn participants_reply(
                     error: (code != 200).then_some(code),
                     add_request: None,
                     // whatsapp-web.js sends the private invitation itself
-                    // on a privacy refusal, and says whether it went.
-                    invite_sent: result.get("isInviteV4Sent").and_then(Value::as_bool),
+                    // on a privacy refusal, and says whether it went (the
+                    // flag is `false` on every other entry: not due there).
+                    invite_sent: (code == 403)
+                        .then(|| result.get("isInviteV4Sent").and_then(Value::as_bool))
+                        .flatten(),
                 })
             })
             .collect()),

@@ -305,6 +305,7 @@ fn gows_group(g: &Group) -> Value {
         "IsParent": g.is_community.unwrap_or(false), "DefaultMembershipApprovalMode": "",
         "LinkedParentJID": g.parent_jid.clone().unwrap_or_default(), "IsDefaultSubGroup": g.is_announcement_group.unwrap_or(false),
         "IsJoinApprovalRequired": g.join_approval.unwrap_or(false), "AddressingMode": "pn",
+        "ParticipantCount": g.members_count,
         "GroupCreated": g.created_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
         "ParticipantVersionID": "", "MemberAddMode": "admin_add",
         "Participants": g.participants.as_ref().map(|list| list.iter().map(|m| json!({
