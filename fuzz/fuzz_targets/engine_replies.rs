@@ -52,6 +52,7 @@ fn read_all(status: u16, body: Vec<u8>) {
         group: GroupJid::parse("120363039000000000@g.us").unwrap(),
         action: Action::Add,
         participants: vec![ParticipantJid::normalise("5511888888888").unwrap()],
+        invite_on_privacy: false,
     };
     let group = GroupJid::parse("120363039000000000@g.us").unwrap();
     let new_group = NewGroup {
@@ -127,5 +128,35 @@ fn read_all(status: u16, body: Vec<u8>) {
             link: true,
         };
         let _ = read(engine, &link, &reply);
+        // Issue 26's readers: every JID they hand on is a valid one.
+        let requests = shared::engine::calls::JoinRequests {
+            group: group.clone(),
+        };
+        if let Ok(list) = read(engine, &requests, &reply) {
+            assert!(
+                list.iter()
+                    .all(|r| ParticipantJid::normalise(&r.jid).is_ok_and(|p| p.as_str() == r.jid))
+            );
+        }
+        let answer = shared::engine::calls::AnswerJoinRequests {
+            group: group.clone(),
+            approve: true,
+            participants: vec![ParticipantJid::normalise("5511888888888").unwrap()],
+        };
+        let _ = read(engine, &answer, &reply);
+        let preview = shared::engine::calls::InviteInfo {
+            code: "AbCdEfGhIjKlMnOpQrStUv".into(),
+        };
+        if let Ok(g) = read(engine, &preview, &reply) {
+            assert!(GroupJid::parse(&g.jid).is_ok(), "{}", g.jid);
+            assert!(g.participants.is_none());
+        }
+        let linked = shared::engine::calls::CommunityGroups {
+            community: group.clone(),
+        };
+        if let Ok(groups) = read(engine, &linked, &reply) {
+            assert!(groups.iter().all(|g| GroupJid::parse(&g.jid).is_ok()));
+            assert!(groups.iter().all(|g| g.jid != group.as_str()));
+        }
     }
 }

@@ -31,6 +31,9 @@ pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
             return Err(err.into());
         }
     };
+    // Init has a whole CPU, an invocation of a small function a fraction:
+    // the TLS stack's first use and the DynamoDB connection happen here.
+    crate::warm::cold_start(state.store.client(), state.engine.default_engine()).await;
     lambda_http::run(lambda_http::service_fn(move |req| {
         let state = state.clone();
         async move {

@@ -29,6 +29,8 @@ pub mod scope;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+#[cfg(feature = "adapters")]
+pub mod warm;
 
 pub use error::ApiError;
 #[cfg(feature = "adapters")]

@@ -28,7 +28,7 @@ pub fn tls_config() -> rustls::ClientConfig {
     })
 }
 
-fn tls_config_with(roots: rustls::RootCertStore) -> rustls::ClientConfig {
+pub(crate) fn tls_config_with(roots: rustls::RootCertStore) -> rustls::ClientConfig {
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
@@ -88,18 +88,68 @@ pub struct SdkHttpClient {
 }
 
 impl SdkHttpClient {
-    /// Builds the pooled client. Nothing here touches the network or the disk.
-    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = client_builder()
+    /// Builds the pooled client. Nothing here touches the network; the disk
+    /// only for `AWS_CA_BUNDLE` (a PEM file of CAs to trust besides the
+    /// compiled-in roots, as the other AWS SDKs read it: a TLS-terminating
+    /// proxy, a local emulator over HTTPS).
+    pub fn new(connect_timeout: Duration) -> Result<Self, String> {
+        let builder = match std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
+            None => client_builder(),
+            Some(path) => {
+                let pem = std::fs::read(&path)
+                    .map_err(|e| format!("AWS_CA_BUNDLE {}: {e}", path.to_string_lossy()))?;
+                let tls = tls_config_with_bundle(&pem)
+                    .map_err(|e| format!("AWS_CA_BUNDLE {}: {e}", path.to_string_lossy()))?;
+                client_builder_with(tls)
+            }
+        };
+        let client = builder
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
-            .build()?;
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Self { client })
     }
 
     pub fn shared(self) -> SharedHttpClient {
         SharedHttpClient::new(self)
     }
+
+    /// The pooled client itself (Init opens its DynamoDB connection:
+    /// [`crate::warm::connect`]).
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+static SDK_CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+
+/// Remembers the process's SDK client (the first one built): Init opens
+/// its DynamoDB connection ([`crate::warm`]).
+pub fn keep_sdk_client(client: &SdkHttpClient) {
+    let _ = SDK_CLIENT.set(client.client.clone());
+}
+
+/// The process's SDK client, once one is built.
+pub fn sdk_client() -> Option<&'static reqwest::Client> {
+    SDK_CLIENT.get()
+}
+
+/// An error with its causes, outermost first: reqwest's own text ("error
+/// sending request") says nothing of why (a refused certificate, a reset
+/// connection); its sources do. No cause carries a header or a body.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl HttpClient for SdkHttpClient {

@@ -134,13 +134,21 @@ impl JoinRequest {
         requested_at: Option<String>,
         method: Option<&str>,
     ) -> Option<JoinRequest> {
-        let jid = super::shapes::our_id(jid);
+        // Our form, validated: a phone-number JID or a LID, never a bare
+        // number or anything else an engine put there.
+        let ours = |id: &str| {
+            let id = super::shapes::our_id(id);
+            id.contains('@')
+                .then(|| ParticipantJid::normalise(&id).ok())
+                .flatten()
+                .map(|p| p.as_str().to_string())
+        };
+        let jid = ours(jid)?;
         let phone_number = phone_number
-            .map(super::shapes::our_id)
+            .and_then(ours)
             .filter(|p| p.ends_with("@s.whatsapp.net"))
             .or_else(|| jid.ends_with("@s.whatsapp.net").then(|| jid.clone()));
         let lid = jid.ends_with("@lid").then(|| jid.clone());
-        ParticipantJid::normalise(&jid).ok()?;
         Some(JoinRequest {
             jid,
             phone_number,

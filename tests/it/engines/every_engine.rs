@@ -236,17 +236,28 @@ async fn engine_refusals_map_to_the_contract_on_every_engine() {
 /// self-signed certificate (a private CA's, to the client): returns its
 /// port and the certificate as PEM.
 async fn tls_front(backend: std::net::SocketAddr) -> (u16, String) {
+    tls_front_as(backend, false).await
+}
+
+/// [`tls_front`], its certificate marked `CA:TRUE` when `ca` (what
+/// `openssl req -x509` makes by default).
+async fn tls_front_as(backend: std::net::SocketAddr, ca: bool) -> (u16, String) {
     use std::sync::Arc;
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    let pem = certified.cert.pem();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    if ca {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    let signing_key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&signing_key).unwrap();
+    let pem = cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
     .with_no_client_auth()
-    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .with_single_cert(vec![cert.der().clone()], key)
     .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -325,6 +336,57 @@ async fn an_engine_behind_a_private_ca_needs_engine_ca_bundle() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("ENGINE_CA_BUNDLE"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A self-signed certificate marked `CA:TRUE` (`openssl req -x509`'s
+/// default) cannot be a server's own: webpki refuses a CA certificate used
+/// as an end entity, even when the bundle trusts it. The connection error
+/// names that cause, not only reqwest's "error sending request".
+#[tokio::test]
+async fn a_ca_certificate_as_the_engines_own_is_refused_and_the_error_says_why() {
+    use shared::config::EngineConfig;
+    use shared::engine::transport::HttpEngine;
+    let h = harness_for(Flavour::Wuts).await;
+    let (port, pem) = tls_front_as(h.fake.addr, true).await;
+    let dir = std::env::temp_dir().join(format!("ca-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("engine-ca.pem");
+    std::fs::write(&bundle, pem).unwrap();
+    let engine = HttpEngine::new(EngineConfig {
+        default_base_url: None,
+        timeout: std::time::Duration::from_secs(5),
+        allow_http: false,
+        ca_bundle: Some(bundle),
+    })
+    .unwrap();
+    let target = shared::engine::EngineTarget {
+        engine: shared::engine::EngineKind::Wuts,
+        base_url: format!("https://localhost:{port}"),
+        session_id: String::new(),
+        api_key: API_KEY.into(),
+    };
+    let meta = shared::engine::CallMeta {
+        request_id: "ca-as-leaf".into(),
+        deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(5),
+        handed_over: Default::default(),
+    };
+    let group = shared::jid::GroupJid::parse(testkit::sim::DEMO_GROUP).unwrap();
+    let err = shared::engine::send(
+        &engine,
+        &target,
+        shared::engine::calls::Invite::get(&group),
+        meta,
+    )
+    .await
+    .unwrap_err();
+    match &err {
+        shared::engine::EngineError::Connect(why) => {
+            assert!(why.contains("CaUsedAsEndEntity"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(h.fake.calls().is_empty(), "nothing reached the engine");
     let _ = std::fs::remove_dir_all(dir);
 }
 

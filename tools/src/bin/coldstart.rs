@@ -11,6 +11,12 @@
 //!
 //! `--cpu-quota 0.07` runs the child in a cgroup capped at 7% of one CPU (what
 //! a 128 MB function gets); it needs a writable cgroup (v1 `cpu` or v2).
+//!
+//! `--tls-front LISTEN=UPSTREAM` (repeatable) serves a plain-HTTP server
+//! (the engine fake, moto behind a keep-alive front) over TLS 1.3 on
+//! `LISTEN`, with a fresh self-signed end-entity certificate for
+//! `localhost` and `127.0.0.1` written to `--tls-cert-out` as PEM (give it
+//! to the child as `ENGINE_CA_BUNDLE` / `AWS_CA_BUNDLE`).
 //! Run by hand; see docs/PERFORMANCE.md.
 
 use std::path::PathBuf;
@@ -60,6 +66,64 @@ struct Args {
     /// Give up on a run after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout_secs: u64,
+    /// Serve UPSTREAM (host:port, plain HTTP) over TLS on LISTEN
+    /// (host:port): `LISTEN=UPSTREAM`, repeatable.
+    #[arg(long = "tls-front", value_parser = parse_front)]
+    tls_fronts: Vec<(String, String)>,
+    /// Where the fronts' certificate (PEM) is written.
+    #[arg(long, default_value = "coldstart-cert.pem")]
+    tls_cert_out: PathBuf,
+}
+
+fn parse_front(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(l, u)| (l.to_string(), u.to_string()))
+        .ok_or_else(|| format!("{s:?} is not LISTEN=UPSTREAM"))
+}
+
+/// The TLS fronts: one certificate (an end-entity one: no `CA:TRUE`, which
+/// webpki refuses for a server), each front relaying bytes to its upstream.
+async fn tls_fronts(args: &Args) -> Result<(), String> {
+    if args.tls_fronts.is_empty() {
+        return Ok(());
+    }
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    let certified = rcgen::generate_simple_self_signed(names).map_err(|e| e.to_string())?;
+    std::fs::write(&args.tls_cert_out, certified.cert.pem())
+        .map_err(|e| format!("{}: {e}", args.tls_cert_out.display()))?;
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .map_err(|e| e.to_string())?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    for (listen, upstream) in &args.tls_fronts {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("--tls-front {listen}: {e}"))?;
+        let (acceptor, to) = (acceptor.clone(), upstream.clone());
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let upstream = &to;
+                let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Ok(mut plain) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                });
+            }
+        });
+        println!("tls front: {listen} -> {upstream}");
+    }
+    Ok(())
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -135,6 +199,8 @@ struct RunResult {
     init: Duration,
     init_cpu: Option<Duration>,
     first: Duration,
+    /// CPU of all the child's threads over the first invocation.
+    first_cpu: Option<Duration>,
     warm: Vec<Duration>,
     peak_rss_kb: Option<u64>,
     first_status: Option<u64>,
@@ -261,6 +327,7 @@ async fn one_run(
         init_cpu: cpu_time(pid),
         ..RunResult::default()
     };
+    let before_first = result.init_cpu;
     for i in 0..=args.warm {
         let id = uuid_like(i);
         let sent = Instant::now();
@@ -284,6 +351,10 @@ async fn one_run(
         };
         if i == 0 {
             result.first = took;
+            // The child's CPU over its first invocation (all threads).
+            result.first_cpu = cpu_time(pid)
+                .zip(before_first)
+                .map(|(after, before)| after.saturating_sub(before));
         } else {
             result.warm.push(took);
         }
@@ -345,6 +416,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = tls_fronts(&args).await {
+        eprintln!("coldstart: --tls-front: {e}");
+        return ExitCode::FAILURE;
+    }
     let (signal_tx, mut signals) = mpsc::unbounded_channel();
     let (invocation_tx, invocation_rx) = mpsc::unbounded_channel();
     let api = Arc::new(Api {
@@ -387,8 +462,16 @@ async fn main() -> ExitCode {
             .unwrap_or_else(|| "none".into())
     );
     println!(
-        "{:>4} {:>3} {:>10} {:>13} {:>12} {:>12} {:>10} {:>7}",
-        "run", "bin", "init_ms", "init_cpu_ms", "first_ms", "warm_p50_ms", "rss_mb", "status"
+        "{:>4} {:>3} {:>10} {:>13} {:>12} {:>14} {:>12} {:>10} {:>7}",
+        "run",
+        "bin",
+        "init_ms",
+        "init_cpu_ms",
+        "first_ms",
+        "first_cpu_ms",
+        "warm_p50_ms",
+        "rss_mb",
+        "status"
     );
     let mut all: Vec<Vec<RunResult>> = vec![Vec::new(); args.bootstrap.len()];
     for run in 1..=args.runs {
@@ -416,12 +499,13 @@ async fn main() -> ExitCode {
                 }
             };
             println!(
-                "{:>4} {:>3} {:>10.2} {:>13.2} {:>12.2} {:>12.3} {:>10.1} {:>7}",
+                "{:>4} {:>3} {:>10.2} {:>13.2} {:>12.2} {:>14.2} {:>12.3} {:>10.1} {:>7}",
                 run,
                 format!("#{}", i + 1),
                 ms(r.init),
                 r.init_cpu.map(ms).unwrap_or(f64::NAN),
                 ms(r.first),
+                r.first_cpu.map(ms).unwrap_or(f64::NAN),
                 median(r.warm.iter().map(|d| ms(*d)).collect()),
                 r.peak_rss_kb.map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN),
                 r.first_status.map(|s| s.to_string()).unwrap_or("-".into())
@@ -431,11 +515,12 @@ async fn main() -> ExitCode {
     }
     for (i, runs) in all.iter().enumerate() {
         println!(
-            "#{} median init {:.2} ms (CPU {:.2} ms), first invocation {:.2} ms, warm {:.3} ms, peak RSS {:.1} MB",
+            "#{} median init {:.2} ms (CPU {:.2} ms), first invocation {:.2} ms (CPU {:.2} ms), warm {:.3} ms, peak RSS {:.1} MB",
             i + 1,
             median(runs.iter().map(|r| ms(r.init)).collect()),
             median(runs.iter().filter_map(|r| r.init_cpu).map(ms).collect()),
             median(runs.iter().map(|r| ms(r.first)).collect()),
+            median(runs.iter().filter_map(|r| r.first_cpu).map(ms).collect()),
             median(
                 runs.iter()
                     .flat_map(|r| r.warm.iter().map(|d| ms(*d)))

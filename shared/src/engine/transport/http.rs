@@ -62,6 +62,15 @@ impl HttpEngine {
         })
     }
 
+    /// The pooled client and `ENGINE_BASE_URL`, where one is set: the one
+    /// engine a cold start can connect to before it knows its tenant.
+    pub fn default_engine(&self) -> Option<(&reqwest::Client, &str)> {
+        self.config
+            .default_base_url
+            .as_deref()
+            .map(|base| (&self.client, base))
+    }
+
     fn base_url<'a>(&'a self, target: &'a EngineTarget) -> Result<&'a str, EngineError> {
         let base = if target.base_url.is_empty() {
             self.config.default_base_url.as_deref().ok_or_else(|| {
@@ -153,7 +162,8 @@ impl HttpEngine {
                     return Err(EngineError::Config("the request could not be built".into()));
                 }
                 Ok(Err(e)) if e.is_connect() => {
-                    let e = e.without_url().to_string();
+                    // With its causes: a refused certificate says why.
+                    let e = crate::net::error_chain(&e.without_url());
                     if last_connect_error.is_some() {
                         return Err(EngineError::Connect(e));
                     }
@@ -161,7 +171,11 @@ impl HttpEngine {
                     last_connect_error = Some(e);
                 }
                 Ok(Err(e)) if e.is_timeout() => return Err(EngineError::Timeout),
-                Ok(Err(e)) => return Err(EngineError::Dropped(e.without_url().to_string())),
+                Ok(Err(e)) => {
+                    return Err(EngineError::Dropped(crate::net::error_chain(
+                        &e.without_url(),
+                    )));
+                }
             }
         };
         let status = response.status().as_u16();

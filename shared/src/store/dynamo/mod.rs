@@ -61,12 +61,11 @@ pub async fn sdk_config_from_env() -> Result<aws_types::SdkConfig, crate::config
     if let Some(region) = env("AWS_REGION") {
         loader = loader.region(aws_config::Region::new(region));
     }
+    let http =
+        SdkHttpClient::new(connect_timeout).map_err(crate::config::ConfigError::HttpClient)?;
+    crate::net::keep_sdk_client(&http);
     let config = loader
-        .http_client(
-            SdkHttpClient::new(connect_timeout)
-                .map_err(|e| crate::config::ConfigError::HttpClient(e.to_string()))?
-                .shared(),
-        )
+        .http_client(http.shared())
         .timeout_config(timeouts)
         .load()
         .await;
@@ -95,6 +94,24 @@ pub fn client_for_config(config: &aws_types::SdkConfig) -> Client {
         builder.set_endpoint_url(general_endpoint(config));
     }
     Client::from_conf(builder.build())
+}
+
+/// The URL the client's requests go to: the endpoint the environment names
+/// (`AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`, empty meaning
+/// unset, as [`client_for_config`] reads them), else DynamoDB's regional
+/// one (what the SDK's rules resolve to by default).
+pub fn endpoint_of(client: &Client) -> Option<String> {
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
+    if let Some(url) = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")) {
+        return Some(url);
+    }
+    let region = client.config().region()?.as_ref().to_string();
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    Some(format!("https://dynamodb.{region}.{suffix}"))
 }
 
 /// The endpoint every service would use without its own (`AWS_ENDPOINT_URL`),

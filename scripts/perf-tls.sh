@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The first request over TLS (issue 27), by hand like scripts/perf.sh: the
+# coldstart harness with remove-group-participants, the engine (the
+# session-service fake) over plain HTTP and over TLS 1.3 through coldstart's
+# TLS front (a self-signed end-entity certificate in ENGINE_CA_BUNDLE), and
+# DynamoDB (moto behind a keep-alive front) over plain HTTP or TLS too
+# (AWS_CA_BUNDLE). Each row uncapped and at 7% of a CPU; WARM_UP=off is the
+# function without its Init warm-up (shared::warm), i.e. before.
+#   usage: scripts/perf-tls.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-10}"
+venv="${VENV:-$PWD/.venv}"
+mkdir -p .tmp/perf
+out=.tmp/perf
+
+cargo build --release --locked -p functions --bin remove-group-participants 2>&1 | tail -n 1
+cargo build --release --locked -p tools -p testkit --bins 2>&1 | tail -n 1
+bin=target/release
+
+source scripts/perf-env.sh
+keepalive=$(free_port)
+"$venv/bin/python" scripts/keepalive_front.py "$keepalive" "$AWS_ENDPOINT_URL_DYNAMODB" > "$out/keepalive.log" 2>&1 & pids+=($!)
+engine_tls=$(free_port)
+dynamo_tls=$(free_port)
+sleep 0.5
+wuts_hostport=${wuts#http://}
+"$bin/admin" tenant put --tenant-id perf --wuts-base-url "https://127.0.0.1:$engine_tls" \
+  --wuts-session-id sess-acme-1 --wuts-api-key wuts-key-acme-very-secret > /dev/null
+"$bin/admin" tenant put --tenant-id perf-plain --wuts-base-url "$wuts" \
+  --wuts-session-id sess-acme-1 --wuts-api-key wuts-key-acme-very-secret > /dev/null
+"$bin/admin" tenant pacing --tenant-id perf --off > /dev/null
+"$bin/admin" tenant pacing --tenant-id perf-plain --off > /dev/null
+plain_token=$("$bin/admin" token issue --tenant-id perf-plain --user-id bench | tail -n 1)
+tls_token=$("$bin/admin" token issue --tenant-id perf --user-id bench | tail -n 1)
+for t in plain tls; do
+  tok_var="${t}_token"
+  python3 - "${!tok_var}" > "$out/remove-$t.json" <<'PY'
+import json, sys
+e = json.load(open("events/remove-group-participants.json"))
+e["headers"]["authorization"] = "Bearer " + sys.argv[1]
+e["headers"].pop("idempotency-key", None)
+print(json.dumps(e))
+PY
+done
+
+cert="$PWD/$out/coldstart-cert.pem"
+fronts=(--tls-front "127.0.0.1:$engine_tls=$wuts_hostport" --tls-front "127.0.0.1:$dynamo_tls=127.0.0.1:$keepalive"
+        --tls-cert-out "$cert")
+# Every row: the hello floor (#1) and the function (#2) in turns.
+row() {
+  local name=$1 event=$2; shift 2
+  for quota in "" 0.07; do
+    q=(); [ -n "$quota" ] && q=(--cpu-quota "$quota")
+    echo "== $name ${quota:+(cpu quota $quota)}"
+    "$bin/coldstart" --bootstrap "$bin/hello-lambda" --bootstrap "$bin/remove-group-participants" \
+      --event "$event" -n "$runs" "${q[@]}" "${fronts[@]}" "${envs[@]}" "$@" | grep -E '^#|median'
+  done
+}
+row "engine over HTTP, DynamoDB over HTTP" "$out/remove-plain.json"
+row "engine over TLS, DynamoDB over HTTP, before (WARM_UP=off)" "$out/remove-tls.json" \
+  --env "ENGINE_CA_BUNDLE=$cert" --env WARM_UP=off
+row "engine over TLS, DynamoDB over HTTP, after" "$out/remove-tls.json" --env "ENGINE_CA_BUNDLE=$cert"
+row "engine and DynamoDB over TLS, before (WARM_UP=off)" "$out/remove-tls.json" \
+  --env "ENGINE_CA_BUNDLE=$cert" --env "AWS_CA_BUNDLE=$cert" \
+  --env "AWS_ENDPOINT_URL_DYNAMODB=https://127.0.0.1:$dynamo_tls" --env WARM_UP=off
+row "engine and DynamoDB over TLS, after" "$out/remove-tls.json" \
+  --env "ENGINE_CA_BUNDLE=$cert" --env "AWS_CA_BUNDLE=$cert" \
+  --env "AWS_ENDPOINT_URL_DYNAMODB=https://127.0.0.1:$dynamo_tls"
