@@ -4,8 +4,8 @@
 # session-service fake) over plain HTTP and over TLS 1.3 through coldstart's
 # TLS front (a self-signed end-entity certificate in ENGINE_CA_BUNDLE), and
 # DynamoDB (moto behind a keep-alive front) over plain HTTP or TLS too
-# (AWS_CA_BUNDLE). Each row uncapped and at 7% of a CPU; WARM_UP=off is the
-# function without its Init warm-up (shared::warm), i.e. before.
+# (AWS_CA_BUNDLE). Each row uncapped and at 7% of a CPU (Init uncapped);
+# pass --env WARM_UP=on through EXTRA to measure the opt-in Init warm-up.
 #   usage: scripts/perf-tls.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,23 +47,29 @@ done
 cert="$PWD/$out/coldstart-cert.pem"
 fronts=(--tls-front "127.0.0.1:$engine_tls=$wuts_hostport" --tls-front "127.0.0.1:$dynamo_tls=127.0.0.1:$keepalive"
         --tls-cert-out "$cert")
-# Every row: the hello floor (#1) and the function (#2) in turns.
+# Every row: the hello floor (#1), BEFORE (#2, when given: an older build of
+# the function, e.g. a wrapper that execs it with WARM_UP=off) and the
+# function (#3, or #2) in turns.
+before=()
+[ -n "${BEFORE:-}" ] && before=(--bootstrap "$BEFORE")
 row() {
   local name=$1 event=$2; shift 2
   for quota in "" 0.07; do
     q=(); [ -n "$quota" ] && q=(--cpu-quota "$quota")
-    echo "== $name ${quota:+(cpu quota $quota)}"
-    "$bin/coldstart" --bootstrap "$bin/hello-lambda" --bootstrap "$bin/remove-group-participants" \
-      --event "$event" -n "$runs" "${q[@]}" "${fronts[@]}" "${envs[@]}" "$@" | grep -E '^#|median'
+    echo "== $name ${quota:+(invocations at $quota of a CPU)}"
+    "$bin/coldstart" --bootstrap "$bin/hello-lambda" "${before[@]}" --bootstrap "$bin/remove-group-participants" \
+      --event "$event" -n "$runs" "${q[@]}" "${fronts[@]}" "${envs[@]}" ${EXTRA:-} "$@" | grep -E '^#|median'
   done
 }
-row "engine over HTTP, DynamoDB over HTTP" "$out/remove-plain.json"
-row "engine over TLS, DynamoDB over HTTP, before (WARM_UP=off)" "$out/remove-tls.json" \
-  --env "ENGINE_CA_BUNDLE=$cert" --env WARM_UP=off
-row "engine over TLS, DynamoDB over HTTP, after" "$out/remove-tls.json" --env "ENGINE_CA_BUNDLE=$cert"
-row "engine and DynamoDB over TLS, before (WARM_UP=off)" "$out/remove-tls.json" \
-  --env "ENGINE_CA_BUNDLE=$cert" --env "AWS_CA_BUNDLE=$cert" \
-  --env "AWS_ENDPOINT_URL_DYNAMODB=https://127.0.0.1:$dynamo_tls" --env WARM_UP=off
-row "engine and DynamoDB over TLS, after" "$out/remove-tls.json" \
+# ONLY=plain|engine|both runs one row.
+only=${ONLY:-}
+if [ -z "$only" ] || [ "$only" = plain ]; then
+  row "engine over HTTP, DynamoDB over HTTP" "$out/remove-plain.json"
+fi
+if [ -z "$only" ] || [ "$only" = engine ]; then
+  row "engine over TLS, DynamoDB over HTTP" "$out/remove-tls.json" --env "ENGINE_CA_BUNDLE=$cert"
+fi
+[ -n "$only" ] && [ "$only" != both ] && exit 0
+row "engine and DynamoDB over TLS" "$out/remove-tls.json" \
   --env "ENGINE_CA_BUNDLE=$cert" --env "AWS_CA_BUNDLE=$cert" \
   --env "AWS_ENDPOINT_URL_DYNAMODB=https://127.0.0.1:$dynamo_tls"

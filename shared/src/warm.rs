@@ -1,7 +1,8 @@
 //! What a cold start can do before its first invocation so that the first
 //! request does not pay for it (issue 27): Lambda gives Init a full CPU,
-//! while a 128 MB function's invocations get about 7% of one. Everything
-//! here is best effort: a failure is logged and Init goes on.
+//! while a 128 MB function's invocations get about 7% of one. Opt-in
+//! (`WARM_UP=on`, [`cold_start`]); everything here is best effort: a
+//! failure is logged and Init goes on.
 //!
 //! - [`tls`]: one TLS 1.3 handshake in memory, client to server, both
 //!   rustls over aws-lc-rs as the real connections use it: the crypto
@@ -88,15 +89,17 @@ fn transfer(from: &mut Connection, to: &mut Connection) -> Result<usize, String>
     Ok(wire.len())
 }
 
-/// Everything above, for a function's cold start: the handshake, then
-/// DynamoDB's connection through the SDK's pooled client, and the engine's
-/// where `ENGINE_BASE_URL` names one. `WARM_UP=off` skips it all (to
-/// measure without it).
+/// Everything above, for a function's cold start, with `WARM_UP=on`: the
+/// handshake, then DynamoDB's connection through the SDK's pooled client,
+/// and the engine's where `ENGINE_BASE_URL` names one. Off by default:
+/// measured, it adds 3–5 ms to Init for 1–3 ms less first request once
+/// AWS-LC's jitter entropy is gone (docs/PERFORMANCE.md, session 13); it
+/// pays where Init is off the request path (provisioned concurrency).
 pub async fn cold_start(
     dynamodb: &aws_sdk_dynamodb::Client,
     engine: Option<(&reqwest::Client, &str)>,
 ) {
-    if std::env::var("WARM_UP").is_ok_and(|v| v == "off") {
+    if !std::env::var("WARM_UP").is_ok_and(|v| v == "on") {
         return;
     }
     if let Err(e) = tls() {

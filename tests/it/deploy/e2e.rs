@@ -638,16 +638,20 @@ async fn coldstart_harness_measures_a_bootstrap() {
         .collect();
     assert_eq!(rows.len(), 2, "one row per bootstrap: {stdout}");
     for (i, cols) in rows.iter().enumerate() {
-        assert_eq!(cols.len(), 8, "{cols:?}");
+        assert_eq!(cols.len(), 9, "{cols:?}");
         assert_eq!(cols[1], format!("#{}", i + 1), "{cols:?}");
-        assert_eq!(cols[7], "200", "the floor function answered 200: {cols:?}");
+        assert_eq!(cols[8], "200", "the floor function answered 200: {cols:?}");
         assert!(
-            cols[6].parse::<f64>().is_ok_and(|rss| rss > 0.0),
+            cols[7].parse::<f64>().is_ok_and(|rss| rss > 0.0),
             "peak RSS read: {cols:?}"
         );
         assert!(
             cols[3].parse::<f64>().is_ok_and(|cpu| cpu > 0.0),
             "Init CPU time read: {cols:?}"
+        );
+        assert!(
+            cols[5].parse::<f64>().is_ok_and(|cpu| cpu > 0.0),
+            "the first invocation's CPU time read: {cols:?}"
         );
     }
     assert!(stdout.contains("#1 median init") && stdout.contains("#2 median init"));

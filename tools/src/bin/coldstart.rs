@@ -9,8 +9,10 @@
 //! Several `--bootstrap`s are measured in turns (run 1 of each, then run 2 of
 //! each, …), so a comparison is not skewed by the machine's load drifting.
 //!
-//! `--cpu-quota 0.07` runs the child in a cgroup capped at 7% of one CPU (what
-//! a 128 MB function gets); it needs a writable cgroup (v1 `cpu` or v2).
+//! `--cpu-quota 0.07` runs the child's invocations in a cgroup capped at 7%
+//! of one CPU (what a 128 MB function gets); Init runs uncapped, as in
+//! Lambda (`--cap-init` caps it too). It needs a writable cgroup (v1 `cpu`
+//! or v2).
 //!
 //! `--tls-front LISTEN=UPSTREAM` (repeatable) serves a plain-HTTP server
 //! (the engine fake, moto behind a keep-alive front) over TLS 1.3 on
@@ -54,9 +56,15 @@ struct Args {
     /// Warm invocations after the first one, per cold start.
     #[arg(long, default_value_t = 5)]
     warm: usize,
-    /// Cap the child at this share of one CPU (e.g. 0.07 for 128 MB).
+    /// Cap the child's invocations at this share of one CPU (e.g. 0.07 for
+    /// 128 MB). Init runs uncapped, as Lambda gives Init a full CPU; the
+    /// child joins the capped cgroup at its first `/next`.
     #[arg(long)]
     cpu_quota: Option<f64>,
+    /// Cap Init too (the child is in the cgroup from its start): the
+    /// harness's measure before session 13.
+    #[arg(long)]
+    cap_init: bool,
     /// Extra environment for the child, KEY=VALUE (repeatable).
     #[arg(long = "env", value_parser = parse_env)]
     envs: Vec<(String, String)>,
@@ -111,12 +119,15 @@ async fn tls_fronts(args: &Args) -> Result<(), String> {
                 let upstream = &to;
                 let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
                 tokio::spawn(async move {
+                    // No Nagle delays on either leg: they would be the front's.
+                    let _ = tcp.set_nodelay(true);
                     let Ok(mut tls) = acceptor.accept(tcp).await else {
                         return;
                     };
                     let Ok(mut plain) = tokio::net::TcpStream::connect(&upstream).await else {
                         return;
                     };
+                    let _ = plain.set_nodelay(true);
                     let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
                 });
             }
@@ -281,7 +292,7 @@ async fn one_run(
     cap: Option<&CpuCap>,
 ) -> Result<RunResult, String> {
     while signals.try_recv().is_ok() {}
-    let mut cmd = match cap {
+    let mut cmd = match cap.filter(|_| args.cap_init) {
         // The shell joins the cgroup, then becomes the bootstrap.
         Some(cap) => {
             let mut c = tokio::process::Command::new("sh");
@@ -322,6 +333,11 @@ async fn one_run(
         r = wait_next(signals, limit) => r?,
         status = child.wait() => return Err(format!("the child exited during Init: {status:?}")),
     };
+    if let (Some(cap), false) = (cap, args.cap_init) {
+        // Init is over: the invocations run capped (the whole process moves).
+        std::fs::write(cap.dir.join("cgroup.procs"), pid.to_string())
+            .map_err(|e| format!("moving the child into the cgroup: {e}"))?;
+    }
     let mut result = RunResult {
         init: first_next - spawned,
         init_cpu: cpu_time(pid),
