@@ -527,14 +527,24 @@ pub fn join_requests_reply(reply: &Reply) -> Result<Vec<JoinRequest>, EngineErro
 
 /// `POST /api/{session}/groups/{id}/participants/join-requests/approve`
 /// (or `/reject`) `{participants: [{id}]}` → 200 `[{requesterId, success,
-/// error?}]`. Never an empty list: WEBJS would act on every request.
-pub fn answer_join_requests(target: &EngineTarget, call: &AnswerJoinRequests) -> Outgoing {
+/// error?}]`. Never an empty list: WEBJS would act on every request
+/// (the API refuses one before this; the adapter refuses it again).
+pub fn answer_join_requests(
+    target: &EngineTarget,
+    call: &AnswerJoinRequests,
+) -> Result<Outgoing, EngineError> {
+    if call.participants.is_empty() {
+        return Err(EngineError::Invalid {
+            field: "participants",
+            message: "at least one: WAHA on WEBJS takes none as every pending request",
+        });
+    }
     let tail = if call.approve {
         "participants/join-requests/approve"
     } else {
         "participants/join-requests/reject"
     };
-    with_body(
+    Ok(with_body(
         Method::POST,
         url(target, &call.group, tail),
         serde_json::json!({
@@ -544,7 +554,7 @@ pub fn answer_join_requests(target: &EngineTarget, call: &AnswerJoinRequests) ->
                 .map(|p| serde_json::json!({"id": waha_id(p.as_str())}))
                 .collect::<Vec<_>>(),
         }),
-    )
+    ))
 }
 
 /// One entry per requester WhatsApp answered for; an entry without a
@@ -641,7 +651,7 @@ speaks!(Waha: JoinRequests =>
     reply(_, reply) join_requests_reply(reply));
 
 speaks!(Waha: AnswerJoinRequests =>
-    request(target, call) Ok(answer_join_requests(target, call));
+    request(target, call) answer_join_requests(target, call);
     reply(_, reply) answer_join_requests_reply(reply));
 
 speaks!(Waha: InviteInfo =>
@@ -671,3 +681,72 @@ speaks!(Waha: Join =>
 speaks!(Waha: SetPicture =>
     request(target, call) Ok(picture(target, &call.group, &call.base64));
     reply(_, reply) done_reply(Done::Picture, reply).map(|()| None));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> EngineTarget {
+        EngineTarget {
+            engine: crate::engine::EngineKind::Waha,
+            base_url: "https://waha.example".into(),
+            session_id: "s 1".into(),
+            api_key: "k".into(),
+        }
+    }
+
+    #[test]
+    fn an_empty_answer_to_join_requests_is_never_sent() {
+        let group = GroupJid::parse("120363039000000010@g.us").unwrap();
+        let mut call = AnswerJoinRequests {
+            group,
+            approve: true,
+            participants: vec![],
+        };
+        assert!(matches!(
+            answer_join_requests(&target(), &call),
+            Err(EngineError::Invalid { .. })
+        ));
+        call.participants = vec![
+            crate::jid::ParticipantJid::normalise("5511666666666").unwrap(),
+            crate::jid::ParticipantJid::normalise("9@lid").unwrap(),
+        ];
+        let out = answer_join_requests(&target(), &call).unwrap();
+        assert_eq!(
+            out.url,
+            "/api/s%201/groups/120363039000000010%40g.us/participants/join-requests/approve"
+        );
+        assert_eq!(
+            out.body.unwrap()["participants"],
+            serde_json::json!([{"id": "5511666666666@c.us"}, {"id": "9@lid"}])
+        );
+    }
+
+    #[test]
+    fn join_requests_read_in_our_forms() {
+        let reply = Reply {
+            status: 200,
+            retry_after: None,
+            content_type: Some("application/json".into()),
+            body: br#"[{"requesterId":"5511666666666@c.us","requesterPn":null,"requestMethod":"invite_link","timestamp":1781600000},
+                      {"requesterId":"98765432101234@lid","requesterPn":"5511555555555@c.us","requestMethod":"NonAdminAdd","timestamp":0},
+                      {"requesterId":"not-a-jid","timestamp":1},{"timestamp":2}]"#
+                .to_vec(),
+        };
+        let got = join_requests_reply(&reply).unwrap();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].jid, "5511666666666@s.whatsapp.net");
+        assert_eq!(
+            got[0].phone_number.as_deref(),
+            Some("5511666666666@s.whatsapp.net")
+        );
+        assert_eq!(got[0].requested_at.as_deref(), Some("2026-06-16T08:53:20Z"));
+        assert_eq!(got[1].lid.as_deref(), Some("98765432101234@lid"));
+        assert_eq!(
+            got[1].phone_number.as_deref(),
+            Some("5511555555555@s.whatsapp.net")
+        );
+        assert_eq!(got[1].method.as_deref(), Some("non_admin_add"));
+        assert_eq!(got[1].requested_at, None);
+    }
+}
