@@ -210,7 +210,6 @@ fn evolution_never_connected(route: &str) -> Option<Response> {
         ),
         "updateGroupPicture" => (500, "Error update group picture", "updateProfilePicture"),
         "acceptInviteCode" => (404, "Accept invite error", "groupAcceptInvite"),
-        "inviteInfo" => (404, "No invite info", "groupGetInviteInfo"),
         "fetchAllGroups" => {
             return Some(json_response(
                 500,
@@ -306,13 +305,13 @@ fn evolution_instance_routes(
             }
             match sim.invite_info(&code) {
                 Ok(g) => json_response(200, baileys_group(&g, false)),
-                // Evolution answers every failure alike: no invite info.
-                Err(_) if sim.is_connected() => json_response(
+                // Evolution answers every failure alike, a socket never
+                // loaded included (its `catch` drops the cause).
+                Err(_) => json_response(
                     404,
                     json!({"status": 404, "error": "Not Found",
                            "response": {"message": ["No invite info", code]}}),
                 ),
-                Err(e) => validated(f.refuse(e)),
             }
         }
         _ => return None,
