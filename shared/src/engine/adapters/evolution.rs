@@ -462,17 +462,18 @@ pub fn update(target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Ou
 /// `GET /group/acceptInviteCode/{instance}?inviteCode=` → `{accepted,
 /// groupJid}`; no `groupJid` means WhatsApp filed a join request. A
 /// private invitation (add request) has no route.
+/// `group.schema.ts`'s invite code: `^[a-zA-Z0-9]{22}$` (join, inviteInfo).
+fn evolution_code(code: &str) -> bool {
+    code.len() == 22 && code.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 pub fn join(target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
     match join {
         // `group.schema.ts`: `inviteCode` must match `^[a-zA-Z0-9]{22}$`.
-        Join::Link { code }
-            if code.len() != 22 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-        {
-            Err(EngineError::Invalid {
-                field: "link",
-                message: "Evolution API takes only invite codes of 22 letters and digits",
-            })
-        }
+        Join::Link { code } if !evolution_code(code) => Err(EngineError::Invalid {
+            field: "link",
+            message: "Evolution API takes only invite codes of 22 letters and digits",
+        }),
         Join::Link { code } => Ok(Outgoing {
             method: Method::GET,
             url: format!(
@@ -500,7 +501,7 @@ const NO_PRIVATE_INVITE: &str =
 /// `joinApprovalMode` included). A code of another length is refused
 /// before sending, as for a join. Any failure is 404 `No invite info`.
 pub fn invite_info(target: &EngineTarget, code: &str) -> Result<Outgoing, EngineError> {
-    if code.len() != 22 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !evolution_code(code) {
         return Err(EngineError::Invalid {
             field: "code",
             message: "Evolution API takes only invite codes of 22 letters and digits",

@@ -493,6 +493,16 @@ pub fn picture(target: &EngineTarget, group: &GroupJid, base64: &str) -> Outgoin
     )
 }
 
+/// A 2xx whose body must be a JSON list (`what` names it in the error).
+fn list_body(reply: &Reply, what: &str) -> Result<Vec<Value>, EngineError> {
+    match body_value(reply)? {
+        Some(Value::Array(items)) => Ok(items),
+        _ => Err(EngineError::InvalidResponse(format!(
+            "{what} that is not a list"
+        ))),
+    }
+}
+
 /// `GET /api/{session}/groups/{id}/participants/join-requests` → 200
 /// `[{requesterId, requesterPn?, requestMethod, timestamp}]` (WAHA
 /// 2026.8.2 and later, every internal engine; `timestamp` in seconds, 0
@@ -507,11 +517,7 @@ pub fn join_requests(target: &EngineTarget, group: &GroupJid) -> Outgoing {
 }
 
 pub fn join_requests_reply(reply: &Reply) -> Result<Vec<JoinRequest>, EngineError> {
-    let Some(Value::Array(items)) = body_value(reply)? else {
-        return Err(EngineError::InvalidResponse(
-            "a join-requests reply that is not a list".into(),
-        ));
-    };
+    let items = list_body(reply, "a join-requests reply")?;
     Ok(items
         .iter()
         .filter_map(|r| {
@@ -560,11 +566,7 @@ pub fn answer_join_requests(
 /// One entry per requester WhatsApp answered for; an entry without a
 /// readable requester is left out (that participant is `unconfirmed`).
 pub fn answer_join_requests_reply(reply: &Reply) -> Result<Vec<EngineParticipant>, EngineError> {
-    let Some(Value::Array(items)) = body_value(reply)? else {
-        return Err(EngineError::InvalidResponse(
-            "a join-requests answer that is not a list".into(),
-        ));
-    };
+    let items = list_body(reply, "a join-requests answer")?;
     Ok(items
         .iter()
         .filter_map(|r| {
