@@ -459,17 +459,16 @@ pub fn update(target: &EngineTarget, group: &GroupJid, step: &GroupChange) -> Ou
     post(instance_url(route, target), body)
 }
 
-/// `GET /group/acceptInviteCode/{instance}?inviteCode=` → `{accepted,
-/// groupJid}`; no `groupJid` means WhatsApp filed a join request. A
-/// private invitation (add request) has no route.
 /// `group.schema.ts`'s invite code: `^[a-zA-Z0-9]{22}$` (join, inviteInfo).
 fn evolution_code(code: &str) -> bool {
     code.len() == 22 && code.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// `GET /group/acceptInviteCode/{instance}?inviteCode=` → `{accepted,
+/// groupJid}`; no `groupJid` means WhatsApp filed a join request. A
+/// private invitation (add request) has no route.
 pub fn join(target: &EngineTarget, join: &Join) -> Result<Outgoing, EngineError> {
     match join {
-        // `group.schema.ts`: `inviteCode` must match `^[a-zA-Z0-9]{22}$`.
         Join::Link { code } if !evolution_code(code) => Err(EngineError::Invalid {
             field: "link",
             message: "Evolution API takes only invite codes of 22 letters and digits",
