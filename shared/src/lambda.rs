@@ -16,11 +16,13 @@ use crate::telemetry;
 pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let wired = async {
-        let mut state = AppState::from_env().await?;
+        // One SDK configuration for the process's clients.
+        let aws = crate::store::dynamo::sdk_config_for_lambda()?;
+        let mut state = AppState::from_sdk_config(&aws)?;
         // Only the functions that queue jobs build an SQS client (the
         // others do not link it).
         if Op::ROUTE.queues_jobs {
-            state.queue = Arc::new(crate::jobs::sqs::SqsQueue::from_env().await?);
+            state.queue = Arc::new(crate::jobs::sqs::SqsQueue::from_sdk_config(&aws)?);
         }
         Ok::<_, crate::config::ConfigError>(state)
     };

@@ -12,7 +12,7 @@ use crate::engine::transport::HttpEngine;
 use crate::jobs::JobQueue;
 use crate::store::Store;
 #[cfg(feature = "adapters")]
-use crate::store::dynamo::{DynamoStore, client_from_env};
+use crate::store::dynamo::{DynamoStore, client_for_config};
 
 /// Everything a request needs, built once per cold start and shared by every
 /// request of the container. `E` is the engine port's implementation: a
@@ -68,13 +68,20 @@ impl<E: Engine + 'static, S: Store + 'static> AppState<E, S> {
 
 #[cfg(feature = "adapters")]
 impl AppState<HttpEngine, DynamoStore> {
-    /// Production wiring: configuration from the environment, DynamoDB and
-    /// the reqwest engine client. Neither blocks on the network.
+    /// Production wiring for the tools: configuration from the environment,
+    /// DynamoDB by the SDK's default chains and the reqwest engine client.
+    /// Neither blocks on the network.
     pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
+        Self::from_sdk_config(&crate::store::dynamo::sdk_config_from_env().await?)
+    }
+
+    /// Production wiring on an SDK configuration built once per process (a
+    /// Lambda function's: [`crate::store::dynamo::sdk_config_for_lambda`]).
+    pub fn from_sdk_config(aws: &aws_types::SdkConfig) -> Result<Self, crate::config::ConfigError> {
         let config = crate::config::Config::from_env()?;
         let engine = HttpEngine::new(config.engine.clone())
             .map_err(|e| crate::config::ConfigError::HttpClient(e.to_string()))?;
-        let store = DynamoStore::new(client_from_env().await?, config.tables.clone());
+        let store = DynamoStore::new(client_for_config(aws), config.tables.clone());
         let mut state = Self::with_engine(Arc::new(store), Arc::new(engine), config.auth_cache_ttl);
         state.settings = config.settings;
         Ok(state)

@@ -7,15 +7,16 @@ use std::sync::Arc;
 
 use super::ingress::{EngineHooks, serve_hook};
 use super::outbox::EventQueue;
-use crate::store::dynamo::{DynamoStore, client_from_env};
+use crate::store::dynamo::{DynamoStore, client_for_config, sdk_config_for_lambda};
 
 pub async fn run_ingress<H: EngineHooks>() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let wired = async {
         let tables = crate::config::tables_from_lookup(&|k: &str| std::env::var(k).ok())?;
-        let store = DynamoStore::new(client_from_env().await?, tables);
+        let aws = sdk_config_for_lambda()?;
+        let store = DynamoStore::new(client_for_config(&aws), tables);
         // The deliveries' queue; without one, events are stored, not sent.
-        let queue: Arc<dyn EventQueue> = match super::sqs::SqsEventQueue::from_env().await? {
+        let queue: Arc<dyn EventQueue> = match super::sqs::SqsEventQueue::from_sdk_config(&aws) {
             Some(q) => Arc::new(q),
             None => Arc::new(super::outbox::NoEventQueue),
         };

@@ -42,16 +42,26 @@ impl SqsEventQueue {
         Self { client, url }
     }
 
-    /// The queue of `EVENTS_QUEUE_URL`, when it is set.
+    /// The queue of `EVENTS_QUEUE_URL`, when it is set, by the SDK's default
+    /// chains (the tools).
     pub async fn from_env() -> Result<Option<Self>, crate::config::ConfigError> {
-        let Some(url) = std::env::var("EVENTS_QUEUE_URL")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        else {
+        let Some(url) = Self::url_from_env() else {
             return Ok(None);
         };
         let config = crate::store::dynamo::sdk_config_from_env().await?;
         Ok(Some(Self::new(client_for_config(&config), url)))
+    }
+
+    /// The queue of `EVENTS_QUEUE_URL`, when it is set, on the process's SDK
+    /// configuration.
+    pub fn from_sdk_config(config: &aws_types::SdkConfig) -> Option<Self> {
+        Self::url_from_env().map(|url| Self::new(client_for_config(config), url))
+    }
+
+    fn url_from_env() -> Option<String> {
+        std::env::var("EVENTS_QUEUE_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
     }
 
     pub fn client(&self) -> &Client {
@@ -125,12 +135,12 @@ pub async fn run_delivery_lambda() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let wired = async {
         let tables = crate::config::tables_from_lookup(&|k: &str| std::env::var(k).ok())?;
+        let aws = crate::store::dynamo::sdk_config_for_lambda()?;
         let store = crate::store::dynamo::DynamoStore::new(
-            crate::store::dynamo::client_from_env().await?,
+            crate::store::dynamo::client_for_config(&aws),
             tables,
         );
-        let queue = SqsEventQueue::from_env()
-            .await?
+        let queue = SqsEventQueue::from_sdk_config(&aws)
             .ok_or(crate::config::ConfigError::Missing("EVENTS_QUEUE_URL"))?;
         Ok::<_, crate::config::ConfigError>((Arc::new(store), queue))
     };

@@ -55,11 +55,12 @@ pub enum Handled {
 pub async fn run_worker_lambda() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let wired = async {
-        let mut state = AppState::from_env().await?;
-        let queue = SqsQueue::from_env().await?;
+        let aws = crate::store::dynamo::sdk_config_for_lambda()?;
+        let mut state = AppState::from_sdk_config(&aws)?;
+        let queue = SqsQueue::from_sdk_config(&aws)?;
         state.queue = Arc::new(queue.clone());
         // A finished job's `job.completed` goes to the tenant's endpoints.
-        if let Some(events) = crate::events::sqs::SqsEventQueue::from_env().await? {
+        if let Some(events) = crate::events::sqs::SqsEventQueue::from_sdk_config(&aws) {
             state.events_queue = Arc::new(events);
         }
         Ok::<_, crate::config::ConfigError>((Arc::new(state), queue))

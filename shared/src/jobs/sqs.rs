@@ -21,14 +21,25 @@ impl SqsQueue {
         Self { client, url }
     }
 
-    /// The queue of `JOBS_QUEUE_URL`, on the process's SDK configuration.
+    /// The queue of `JOBS_QUEUE_URL`, by the SDK's default chains (the tools).
     pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
-        let url = std::env::var("JOBS_QUEUE_URL")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .ok_or(crate::config::ConfigError::Missing("JOBS_QUEUE_URL"))?;
+        let url = Self::url_from_env()?;
         let config = crate::store::dynamo::sdk_config_from_env().await?;
         Ok(Self::new(client_for_config(&config), url))
+    }
+
+    /// The queue of `JOBS_QUEUE_URL`, on the process's SDK configuration.
+    pub fn from_sdk_config(
+        config: &aws_types::SdkConfig,
+    ) -> Result<Self, crate::config::ConfigError> {
+        Ok(Self::new(client_for_config(config), Self::url_from_env()?))
+    }
+
+    fn url_from_env() -> Result<String, crate::config::ConfigError> {
+        std::env::var("JOBS_QUEUE_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(crate::config::ConfigError::Missing("JOBS_QUEUE_URL"))
     }
 
     pub fn client(&self) -> &Client {

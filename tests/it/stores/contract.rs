@@ -93,3 +93,54 @@ async fn an_empty_dynamodb_endpoint_variable_means_unset() {
         .await
         .expect("the empty service endpoint is ignored and moto is reached");
 }
+
+/// A Lambda function's SDK configuration (the environment only, no config
+/// loader) reaches DynamoDB and SQS where `AWS_ENDPOINT_URL_<SERVICE>` points,
+/// signing with the environment's credentials: what every function's cold
+/// start builds (issue 27).
+#[tokio::test]
+async fn a_lambda_sdk_configuration_reaches_dynamodb_and_sqs_at_their_endpoints() {
+    let url = moto_or_skip!();
+    let vars = [
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+        ("AWS_SESSION_TOKEN", "test-token".to_string()),
+        // The general endpoint goes nowhere: the services' own win.
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_string()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", url.clone()),
+        ("AWS_ENDPOINT_URL_SQS", url.clone()),
+    ];
+    let sdk = shared::store::dynamo::sdk_config_for_lambda_from(|key| {
+        vars.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let dynamodb = shared::store::dynamo::client_for_config(&sdk);
+    let tables = moto::unique_tables();
+    tools::tables::create_tables(&dynamodb, &tables, std::time::Duration::from_secs(30))
+        .await
+        .expect("moto is reached through AWS_ENDPOINT_URL_DYNAMODB");
+    let described = dynamodb
+        .describe_table()
+        .table_name(&tables.tokens)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.table().and_then(|t| t.table_name()),
+        Some(tables.tokens.as_str())
+    );
+
+    let sqs = shared::jobs::sqs::client_for_config(&sdk);
+    let name = format!("lambda-config-{}", uuid::Uuid::new_v4());
+    let created = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect("moto is reached through AWS_ENDPOINT_URL_SQS");
+    assert!(
+        created.queue_url().is_some_and(|u| u.ends_with(&name)),
+        "{created:?}"
+    );
+}
