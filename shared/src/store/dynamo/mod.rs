@@ -93,8 +93,8 @@ pub async fn sdk_config_from_env() -> Result<aws_types::SdkConfig, crate::config
 /// with them).
 ///
 /// Not calling the SDK's config loader keeps its other chains (profile files,
-/// SSO, STS for web identity, IMDS) out of the function binaries: ~0.85 MB
-/// and ~2,700 load-time relocations less, which is part of Init (issue 27,
+/// SSO, STS for web identity, IMDS) out of the function binaries: ~1 MB and
+/// ~3,800 load-time relocations less, which is part of Init (issue 27,
 /// docs/PERFORMANCE.md, session 15). Without credentials or a region in the
 /// environment, the cold start ends naming the missing variable.
 pub fn sdk_config_for_lambda() -> Result<aws_types::SdkConfig, crate::config::ConfigError> {
