@@ -22,10 +22,20 @@ use aws_smithy_types::body::SdkBody;
 
 /// rustls settings shared by every client: the compiled-in roots, aws-lc-rs
 /// (the provider reqwest itself defaults to), TLS 1.2 and 1.3, HTTP/1.1.
+///
+/// Built once per process (the first client's cold start) and cloned for
+/// each client after: the clones share the root store, its verifier, the
+/// crypto provider and the session cache (all behind `Arc`s), so the engine
+/// client and the SDK's do not each copy the roots (issue 27).
 pub fn tls_config() -> rustls::ClientConfig {
-    tls_config_with(rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    })
+    static CONFIG: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            tls_config_with(rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            })
+        })
+        .clone()
 }
 
 pub(crate) fn tls_config_with(roots: rustls::RootCertStore) -> rustls::ClientConfig {
@@ -233,6 +243,13 @@ mod tests {
     fn tls_config_trusts_the_compiled_in_roots_and_speaks_http1() {
         let config = tls_config();
         assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+        // Built once: a second client's settings share the first's verifier
+        // and crypto provider.
+        let again = tls_config();
+        assert!(Arc::ptr_eq(
+            config.crypto_provider(),
+            again.crypto_provider()
+        ));
         assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
         // Builds without looking at the platform store.
         client_builder().build().expect("client builds");
