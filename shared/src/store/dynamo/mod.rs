@@ -137,10 +137,10 @@ pub fn sdk_config_for_lambda_from(
 /// The endpoint overrides a Lambda function honours, read once:
 /// `AWS_ENDPOINT_URL_<SERVICE ID>` (`AWS_ENDPOINT_URL_DYNAMODB`,
 /// `AWS_ENDPOINT_URL_SQS`), else `AWS_ENDPOINT_URL`.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug)]
 struct EnvEndpoints {
     general: Option<String>,
-    services: Vec<(String, String)>,
+    services: Vec<(&'static str, String)>,
 }
 
 impl EnvEndpoints {
@@ -151,7 +151,7 @@ impl EnvEndpoints {
             general: env("AWS_ENDPOINT_URL"),
             services: Self::SERVICES
                 .iter()
-                .filter_map(|id| Some((id.to_string(), env(&service_env(id))?)))
+                .filter_map(|&id| Some((id, env(&service_env(id))?)))
                 .collect(),
         }
     }
