@@ -5,7 +5,8 @@
 # TLS front (a self-signed end-entity certificate in ENGINE_CA_BUNDLE), and
 # DynamoDB (moto behind a keep-alive front) over plain HTTP or TLS too
 # (AWS_CA_BUNDLE). Each row uncapped and at 7% of a CPU (Init uncapped);
-# pass --env WARM_UP=on through EXTRA to measure the opt-in Init warm-up.
+# pass --env WARM_UP=on through EXTRA to measure the opt-in Init warm-up,
+# and --cpu-period-ms 20 for the period Lambda has been seen throttling on.
 #   usage: scripts/perf-tls.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,11 +48,12 @@ done
 cert="$PWD/$out/coldstart-cert.pem"
 fronts=(--tls-front "127.0.0.1:$engine_tls=$wuts_hostport" --tls-front "127.0.0.1:$dynamo_tls=127.0.0.1:$keepalive"
         --tls-cert-out "$cert")
-# Every row: the hello floor (#1), BEFORE (#2, when given: an older build of
-# the function, e.g. a wrapper that execs it with WARM_UP=off) and the
-# function (#3, or #2) in turns.
+# Every row: the hello floor (#1), BEFORE (#2…, when given: other bootstraps,
+# space-separated, e.g. an older build, a wrapper that execs the function
+# with WARM_UP=on, or target/release/examples/lazy-clients) and the function
+# (last) in turns.
 before=()
-[ -n "${BEFORE:-}" ] && before=(--bootstrap "$BEFORE")
+for b in ${BEFORE:-}; do before+=(--bootstrap "$b"); done
 row() {
   local name=$1 event=$2; shift 2
   for quota in "" 0.07; do

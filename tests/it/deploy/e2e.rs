@@ -655,6 +655,38 @@ async fn coldstart_harness_measures_a_bootstrap() {
         );
     }
     assert!(stdout.contains("#1 median init") && stdout.contains("#2 median init"));
+    // The summary's second line: means, the first invocation's p90 and
+    // Init + first, each a number.
+    for n in ["#1", "#2"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{n} mean init ")))
+            .unwrap_or_else(|| panic!("no mean line for {n}: {stdout}"));
+        let numbers: Vec<f64> = line
+            .split_whitespace()
+            .filter_map(|w| w.trim_start_matches('(').parse::<f64>().ok())
+            .collect();
+        assert_eq!(numbers.len(), 4, "{line}");
+        assert!(numbers.iter().all(|x| *x > 0.0), "{line}");
+        assert!(numbers[3] > numbers[0], "Init + first exceeds Init: {line}");
+    }
+
+    // A quota the kernel would refuse (7% of 10 ms is under its 1 ms
+    // minimum) is named before any cgroup is touched.
+    let out = Command::new(built("coldstart"))
+        .arg("--bootstrap")
+        .arg(built("hello-lambda"))
+        .args(["--event", event, "-n", "1", "--cpu-quota", "0.07"])
+        .args(["--cpu-period-ms", "10"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("under the kernel's 1 ms minimum quota"),
+        "{stderr}"
+    );
 }
 
 /// `admin` requires the variables of the tables a command touches, and no
