@@ -17,6 +17,9 @@ out=.tmp/perf
 
 cargo build --release --locked -p functions --bin remove-group-participants 2>&1 | tail -n 1
 cargo build --release --locked -p tools -p testkit --bins 2>&1 | tail -n 1
+case " ${BEFORE:-} " in
+  *examples/lazy-clients*) cargo build --release --locked -p functions --example lazy-clients 2>&1 | tail -n 1 ;;
+esac
 bin=target/release
 
 source scripts/perf-env.sh

@@ -34,8 +34,8 @@ pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
         }
     };
     // Init has a whole CPU, an invocation of a small function a fraction:
-    // with `WARM_UP=on`, the TLS stack's first use and the DynamoDB
-    // connection happen here.
+    // with `WARM_UP=on` (the template's default), the TLS stack's first use
+    // and the DynamoDB connection happen here.
     crate::warm::cold_start(state.store.client(), state.engine.default_engine()).await;
     lambda_http::run(lambda_http::service_fn(move |req| {
         let state = state.clone();

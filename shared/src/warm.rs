@@ -1,8 +1,9 @@
 //! What a cold start can do before its first invocation so that the first
 //! request does not pay for it (issue 27): Lambda gives Init a full CPU,
-//! while a 128 MB function's invocations get about 7% of one. Opt-in
-//! (`WARM_UP=on`, [`cold_start`]); everything here is best effort: a
-//! failure is logged and Init goes on.
+//! while a 128 MB function's invocations get about 7% of one. On with
+//! `WARM_UP=on` ([`cold_start`]), which the template sets (its `WarmUp`
+//! parameter); off where nothing sets it (local runs, the tools' tests).
+//! Everything here is best effort: a failure is logged and Init goes on.
 //!
 //! - [`tls`]: one TLS 1.3 handshake in memory, client to server, both
 //!   rustls over aws-lc-rs as the real connections use it: the crypto
@@ -91,10 +92,13 @@ fn transfer(from: &mut Connection, to: &mut Connection) -> Result<usize, String>
 
 /// Everything above, for a function's cold start, with `WARM_UP=on`: the
 /// handshake, then DynamoDB's connection through the SDK's pooled client,
-/// and the engine's where `ENGINE_BASE_URL` names one. Off by default:
-/// measured, it adds 3–5 ms to Init for 1–3 ms less first request once
-/// AWS-LC's jitter entropy is gone (docs/PERFORMANCE.md, session 13); it
-/// pays where Init is off the request path (provisioned concurrency).
+/// and the engine's where `ENGINE_BASE_URL` names one. Measured at 7% of a
+/// CPU throttled on a 20 ms period (as Lambda has been seen to): 18–20 ms
+/// off the first request with DynamoDB over TLS, 9–12 ms off Init + first,
+/// for 7–9 ms more Init; at the kernel's 100 ms period it gains the first
+/// request ~1 ms and costs the whole cold start ~7 ms (docs/PERFORMANCE.md,
+/// sessions 13 and 16). With provisioned concurrency Init is off the
+/// request path and it is all gain.
 pub async fn cold_start(
     dynamodb: &aws_sdk_dynamodb::Client,
     engine: Option<(&reqwest::Client, &str)>,

@@ -1408,3 +1408,182 @@ async fn a_job_through_sqs_and_the_local_worker() {
     );
     assert!(api.stop().await.success());
 }
+
+/// A keep-alive HTTP/1.1 front on loopback for moto (whose own server
+/// closes every connection, so it cannot show reuse), forwarding each
+/// request; the set of client connections (peer addresses) it served.
+async fn counting_front(
+    moto: String,
+) -> (
+    String,
+    Arc<Mutex<std::collections::BTreeSet<std::net::SocketAddr>>>,
+) {
+    use axum::extract::{ConnectInfo, Request};
+    let peers = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let seen = peers.clone();
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(
+        move |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>, req: Request| {
+            let (client, moto, seen) = (client.clone(), moto.clone(), seen.clone());
+            async move {
+                seen.lock().unwrap().insert(peer);
+                let (parts, body) = req.into_parts();
+                let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                let mut forward = client.request(parts.method, format!("{moto}{}", parts.uri));
+                for (k, v) in &parts.headers {
+                    if k != "host" && k != "connection" {
+                        forward = forward.header(k, v);
+                    }
+                }
+                let reply = forward.body(body).send().await.unwrap();
+                let status = reply.status();
+                let content_type = reply.headers().get("content-type").cloned();
+                let mut response = axum::response::Response::new(axum::body::Body::from(
+                    reply.bytes().await.unwrap(),
+                ));
+                *response.status_mut() = status;
+                if let Some(ct) = content_type {
+                    response.headers_mut().insert("content-type", ct);
+                }
+                response
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    (url, peers)
+}
+
+/// One cold start of `function` under `coldstart` (Init and one
+/// invocation), with `env`; the invocation's status.
+async fn cold_start_once(
+    function: &str,
+    event: &std::path::Path,
+    env: &[(String, String)],
+) -> String {
+    let mut cmd = Command::new(built("coldstart"));
+    cmd.arg("--bootstrap")
+        .arg(built(function))
+        .arg("--event")
+        .arg(event)
+        .args(["-n", "1", "--warm", "0"]);
+    for (k, v) in env {
+        cmd.arg("--env").arg(format!("{k}={v}"));
+    }
+    let out = cmd.output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap_or_else(|| panic!("no run row: {stdout}"))
+        .split_whitespace()
+        .collect();
+    row[8].to_string()
+}
+
+/// `WARM_UP=on` (the template's default, issue 27): the function's Init
+/// opens DynamoDB's connection, and its requests reuse that one connection;
+/// without it Init opens none; an unreachable DynamoDB does not stop Init.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_warm_up_opens_dynamodbs_connection_in_init_and_requests_reuse_it() {
+    testkit::bins_or_skip!("admin", "coldstart", "remove-group-participants");
+    let moto = moto_or_skip!();
+    let fake = WutsFake::start().await;
+    let tables = unique_tables();
+    let env = dynamo_env(&tables, &moto);
+    assert_eq!(admin(&env, &["create-tables"]).await.code, 0);
+    let put = acme_on(&fake);
+    let put: Vec<&str> = put.iter().map(String::as_str).collect();
+    assert_eq!(admin(&env, &put).await.code, 0);
+    let run = admin(
+        &env,
+        &["token", "issue", "--tenant-id", "acme", "--user-id", "u"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let token = run.stdout.last().unwrap().clone();
+
+    let dir = std::env::temp_dir().join(format!("warm-up-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    // A request of several DynamoDB calls (the token, the tenant, the
+    // pacing lane, the audit record), and one this function answers 404
+    // before touching DynamoDB.
+    let mut remove: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{events}/remove-group-participants.json")).unwrap(),
+    )
+    .unwrap();
+    remove["headers"]["authorization"] = format!("Bearer {token}").into();
+    remove["headers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("idempotency-key");
+    let remove_path = dir.join("remove.json");
+    std::fs::write(&remove_path, remove.to_string()).unwrap();
+    let elsewhere = std::path::PathBuf::from(format!("{events}/get-group-invite-link.json"));
+
+    let moto = moto.trim_end_matches('/').to_string();
+    let with = |endpoint: &str, warm_up: Option<&str>| {
+        let mut env = dynamo_env(&tables, endpoint);
+        if let Some(v) = warm_up {
+            env.push(("WARM_UP".into(), v.into()));
+        }
+        env
+    };
+
+    // A request of several DynamoDB calls: one connection, Init's.
+    let (url, accepted) = counting_front(moto.clone()).await;
+    let status = cold_start_once(
+        "remove-group-participants",
+        &remove_path,
+        &with(&url, Some("on")),
+    )
+    .await;
+    assert_eq!(status, "200");
+    let peers = accepted.lock().unwrap().clone();
+    assert_eq!(peers.len(), 1, "connections: {peers:?}");
+
+    // Init alone opens it: a request that never reaches DynamoDB...
+    let (url, accepted) = counting_front(moto.clone()).await;
+    let status = cold_start_once(
+        "remove-group-participants",
+        &elsewhere,
+        &with(&url, Some("on")),
+    )
+    .await;
+    assert_eq!(status, "404");
+    let peers = accepted.lock().unwrap().clone();
+    assert_eq!(peers.len(), 1, "connections: {peers:?}");
+    // ...and without the warm-up nothing does.
+    let (url, accepted) = counting_front(moto.clone()).await;
+    let status = cold_start_once("remove-group-participants", &elsewhere, &with(&url, None)).await;
+    assert_eq!(status, "404");
+    let peers = accepted.lock().unwrap().clone();
+    assert_eq!(peers.len(), 0, "connections: {peers:?}");
+
+    // Best effort: DynamoDB refusing connections does not stop Init.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let status = cold_start_once(
+        "remove-group-participants",
+        &elsewhere,
+        &with(&closed, Some("on")),
+    )
+    .await;
+    assert_eq!(status, "404");
+    let _ = std::fs::remove_dir_all(dir);
+}
