@@ -5,8 +5,9 @@
 # TLS front (a self-signed end-entity certificate in ENGINE_CA_BUNDLE), and
 # DynamoDB (moto behind a keep-alive front) over plain HTTP or TLS too
 # (AWS_CA_BUNDLE). Each row uncapped and at 7% of a CPU (Init uncapped);
-# pass --env WARM_UP=on through EXTRA to measure the opt-in Init warm-up,
-# and --cpu-period-ms 20 for the period Lambda has been seen throttling on.
+# pass --env WARM_UP=on through EXTRA to measure the Init warm-up (which the
+# template turns on), and --cpu-period-ms 20 for the period Lambda has been
+# seen throttling on.
 #   usage: scripts/perf-tls.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,7 +2,7 @@
 //! request does not pay for it (issue 27): Lambda gives Init a full CPU,
 //! while a 128 MB function's invocations get about 7% of one. On with
 //! `WARM_UP=on` ([`cold_start`]), which the template sets (its `WarmUp`
-//! parameter); off where nothing sets it (local runs, the tools' tests).
+//! parameter); off where nothing sets it (local runs, most tests).
 //! Everything here is best effort: a failure is logged and Init goes on.
 //!
 //! - [`tls`]: one TLS 1.3 handshake in memory, client to server, both
@@ -95,7 +95,7 @@ fn transfer(from: &mut Connection, to: &mut Connection) -> Result<usize, String>
 /// and the engine's where `ENGINE_BASE_URL` names one. Measured at 7% of a
 /// CPU throttled on a 20 ms period (as Lambda has been seen to): 18–20 ms
 /// off the first request with DynamoDB over TLS, 9–12 ms off Init + first,
-/// for 7–9 ms more Init; at the kernel's 100 ms period it gains the first
+/// for 8–9 ms more Init; at the kernel's 100 ms period it gains the first
 /// request ~1 ms and costs the whole cold start ~7 ms (docs/PERFORMANCE.md,
 /// sessions 13 and 16). With provisioned concurrency Init is off the
 /// request path and it is all gain.

@@ -355,6 +355,17 @@ fn acme_on(fake: &WutsFake) -> Vec<String> {
     .to_vec()
 }
 
+/// `admin token issue` for `user` of tenant `acme`: the token.
+async fn acme_token(env: &[(String, String)], user: &str) -> String {
+    let run = admin(
+        env,
+        &["token", "issue", "--tenant-id", "acme", "--user-id", user],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.last().unwrap().clone()
+}
+
 struct Run {
     code: i32,
     stdout: Vec<String>,
@@ -1344,13 +1355,7 @@ async fn a_job_through_sqs_and_the_local_worker() {
     env.push(("EVENTS_QUEUE_URL".into(), events_queue));
     // The default pacing: a burst of four adds, then one per 12 s; this job
     // of three fits the burst.
-    let run = admin(
-        &env,
-        &["token", "issue", "--tenant-id", "acme", "--user-id", "ops"],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let token = run.stdout.last().unwrap().clone();
+    let token = acme_token(&env, "ops").await;
     env.push(("JOBS_QUEUE_URL".into(), queue));
     let api = LocalApi::start_with(&env, &["--worker"]).await;
     assert!(
@@ -1507,13 +1512,7 @@ async fn the_warm_up_opens_dynamodbs_connection_in_init_and_requests_reuse_it() 
     let put = acme_on(&fake);
     let put: Vec<&str> = put.iter().map(String::as_str).collect();
     assert_eq!(admin(&env, &put).await.code, 0);
-    let run = admin(
-        &env,
-        &["token", "issue", "--tenant-id", "acme", "--user-id", "u"],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let token = run.stdout.last().unwrap().clone();
+    let token = acme_token(&env, "u").await;
 
     let dir = std::env::temp_dir().join(format!("warm-up-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -1535,55 +1534,35 @@ async fn the_warm_up_opens_dynamodbs_connection_in_init_and_requests_reuse_it() 
     let elsewhere = std::path::PathBuf::from(format!("{events}/get-group-invite-link.json"));
 
     let moto = moto.trim_end_matches('/').to_string();
-    let with = |endpoint: &str, warm_up: Option<&str>| {
-        let mut env = dynamo_env(&tables, endpoint);
-        if let Some(v) = warm_up {
-            env.push(("WARM_UP".into(), v.into()));
-        }
-        env
+    // One cold start with DynamoDB behind a fresh counting front: the
+    // invocation's status and the connections the front served.
+    let cold_start = async |event: &std::path::Path, warm_up: Option<&str>| {
+        let (url, peers) = counting_front(moto.clone()).await;
+        let mut env = dynamo_env(&tables, &url);
+        env.extend(warm_up.map(|v| ("WARM_UP".to_string(), v.to_string())));
+        let status = cold_start_once("remove-group-participants", event, &env).await;
+        let peers = peers.lock().unwrap().clone();
+        (status, peers)
     };
 
     // A request of several DynamoDB calls: one connection, Init's.
-    let (url, accepted) = counting_front(moto.clone()).await;
-    let status = cold_start_once(
-        "remove-group-participants",
-        &remove_path,
-        &with(&url, Some("on")),
-    )
-    .await;
-    assert_eq!(status, "200");
-    let peers = accepted.lock().unwrap().clone();
-    assert_eq!(peers.len(), 1, "connections: {peers:?}");
-
+    let (status, peers) = cold_start(&remove_path, Some("on")).await;
+    assert_eq!((status.as_str(), peers.len()), ("200", 1), "{peers:?}");
     // Init alone opens it: a request that never reaches DynamoDB...
-    let (url, accepted) = counting_front(moto.clone()).await;
-    let status = cold_start_once(
-        "remove-group-participants",
-        &elsewhere,
-        &with(&url, Some("on")),
-    )
-    .await;
-    assert_eq!(status, "404");
-    let peers = accepted.lock().unwrap().clone();
-    assert_eq!(peers.len(), 1, "connections: {peers:?}");
+    let (status, peers) = cold_start(&elsewhere, Some("on")).await;
+    assert_eq!((status.as_str(), peers.len()), ("404", 1), "{peers:?}");
     // ...and without the warm-up nothing does.
-    let (url, accepted) = counting_front(moto.clone()).await;
-    let status = cold_start_once("remove-group-participants", &elsewhere, &with(&url, None)).await;
-    assert_eq!(status, "404");
-    let peers = accepted.lock().unwrap().clone();
-    assert_eq!(peers.len(), 0, "connections: {peers:?}");
+    let (status, peers) = cold_start(&elsewhere, None).await;
+    assert_eq!((status.as_str(), peers.len()), ("404", 0), "{peers:?}");
 
     // Best effort: DynamoDB refusing connections does not stop Init.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let status = cold_start_once(
-        "remove-group-participants",
-        &elsewhere,
-        &with(&closed, Some("on")),
-    )
-    .await;
+    let mut env = dynamo_env(&tables, &closed);
+    env.push(("WARM_UP".into(), "on".into()));
+    let status = cold_start_once("remove-group-participants", &elsewhere, &env).await;
     assert_eq!(status, "404");
     let _ = std::fs::remove_dir_all(dir);
 }

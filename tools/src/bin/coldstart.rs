@@ -267,28 +267,21 @@ impl CpuCap {
                 period.as_millis()
             ));
         }
-        let period = period_us;
         if v1.join("cpu.cfs_quota_us").exists() {
             let dir = v1.join(name);
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            std::fs::write(dir.join("cpu.cfs_period_us"), period.to_string())
+            std::fs::write(dir.join("cpu.cfs_period_us"), period_us.to_string())
                 .and_then(|_| std::fs::write(dir.join("cpu.cfs_quota_us"), max.to_string()))
                 .map_err(|e| format!("setting the quota: {e}"))?;
-            Ok(Self {
-                dir,
-                period: Duration::from_micros(period),
-            })
+            Ok(Self { dir, period })
         } else if std::fs::read_to_string(v2.join("cgroup.controllers"))
             .is_ok_and(|c| c.split_whitespace().any(|x| x == "cpu"))
         {
             let dir = v2.join(name);
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            std::fs::write(dir.join("cpu.max"), format!("{max} {period}"))
+            std::fs::write(dir.join("cpu.max"), format!("{max} {period_us}"))
                 .map_err(|e| format!("setting cpu.max: {e}"))?;
-            Ok(Self {
-                dir,
-                period: Duration::from_micros(period),
-            })
+            Ok(Self { dir, period })
         } else {
             Err("no writable cgroup with a cpu controller".into())
         }
