@@ -54,7 +54,9 @@ fn sam_path() -> PathBuf {
         .unwrap_or_else(|| root().join(".venv/bin/sam"))
 }
 
-fn bootstrap(function: &str) -> PathBuf {
+/// The function's bootstrap: the cargo-lambda x86_64 build where
+/// `LAMBDA_BOOTSTRAP_DIR` names one (CI), else the debug binary.
+pub(super) fn bootstrap(function: &str) -> PathBuf {
     let path = match std::env::var_os("LAMBDA_BOOTSTRAP_DIR") {
         Some(dir) => PathBuf::from(dir).join(function).join("bootstrap"),
         None => testkit::bins::built(function),
