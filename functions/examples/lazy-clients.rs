@@ -27,8 +27,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         async move {
             let state = state
                 .get_or_try_init(|| async {
-                    let aws = shared::store::dynamo::sdk_config_for_lambda()?;
-                    State::from_sdk_config(&aws).map(Arc::new)
+                    shared::lambda::lambda_state::<RemoveGroupParticipants>().map(Arc::new)
                 })
                 .await?
                 .clone();

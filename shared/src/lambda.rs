@@ -10,23 +10,26 @@ use crate::state::AppState;
 use crate::store::dynamo::DynamoStore;
 use crate::telemetry;
 
-/// The whole `main` of an operation's Lambda binary: logging, state once,
-/// then the runtime loop calling [`serve_operation`] for `Op`. Missing
-/// configuration ends the cold start with one clear log line.
+/// The state an operation's Lambda builds once per cold start, from the
+/// Lambda environment: one SDK configuration for the process's clients, and
+/// an SQS client only where `Op` queues jobs (the other functions do not
+/// link it).
+pub fn lambda_state<Op: Operation>()
+-> Result<AppState<HttpEngine, DynamoStore>, crate::config::ConfigError> {
+    let aws = crate::store::dynamo::sdk_config_for_lambda()?;
+    let mut state = AppState::from_sdk_config(&aws)?;
+    if Op::ROUTE.queues_jobs {
+        state.queue = Arc::new(crate::jobs::sqs::SqsQueue::from_sdk_config(&aws)?);
+    }
+    Ok(state)
+}
+
+/// The whole `main` of an operation's Lambda binary: logging, state once
+/// ([`lambda_state`]), then the runtime loop calling [`serve_operation`] for
+/// `Op`. Missing configuration ends the cold start with one clear log line.
 pub async fn run_lambda<Op: Operation>() -> Result<(), lambda_http::Error> {
     telemetry::init();
-    let wired = async {
-        // One SDK configuration for the process's clients.
-        let aws = crate::store::dynamo::sdk_config_for_lambda()?;
-        let mut state = AppState::from_sdk_config(&aws)?;
-        // Only the functions that queue jobs build an SQS client (the
-        // others do not link it).
-        if Op::ROUTE.queues_jobs {
-            state.queue = Arc::new(crate::jobs::sqs::SqsQueue::from_sdk_config(&aws)?);
-        }
-        Ok::<_, crate::config::ConfigError>(state)
-    };
-    let state = match wired.await {
+    let state = match lambda_state::<Op>() {
         Ok(state) => Arc::new(state),
         Err(err) => {
             tracing::error!(error = %err, "configuration error; cannot start");
